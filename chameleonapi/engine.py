@@ -1,0 +1,72 @@
+"""Thread-safe inference behind every provider: images in, score-ordered labels out.
+
+An `Engine` wraps any `LabelModel` (the generic ImageNet labeler, or a model customized to
+one application) so providers never care which model answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from PIL.Image import Image
+
+LabelScores = list[tuple[str, float]]
+
+
+class LabelModel(Protocol):
+    """What an engine needs from a model.
+
+    `labels` are provider-neutral names in Google's style ("Tabby cat", "Cat");
+    `predict` returns an array [len(images), len(labels)] of scores in [0, 1].
+    """
+
+    name: str
+    labels: list[str]
+
+    def predict(self, images: Sequence[Image]) -> np.ndarray: ...
+
+
+class Engine:
+    """Serializes access to one model and turns score rows into ranked label lists."""
+
+    def __init__(self, model: LabelModel, max_batch: int = 32) -> None:
+        self.model = model
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def scores(self, images: Sequence[Image]):
+        """Raw score matrix [N, L] for `images` (batched, under the engine lock)."""
+        import numpy as np
+
+        rows = []
+        with self._lock:
+            for start in range(0, len(images), self.max_batch):
+                rows.append(np.asarray(self.model.predict(images[start : start + self.max_batch])))
+        if not rows:
+            return np.zeros((0, len(self.model.labels)), dtype=np.float32)
+        return np.concatenate(rows, axis=0)
+
+    def annotate(self, images: Sequence[Image], max_results: int | None = None) -> list[LabelScores]:
+        """For each image, (label, score) pairs sorted by score, at most `max_results`."""
+        import numpy as np
+
+        matrix = self.scores(images)
+        labels = self.model.labels
+        out: list[LabelScores] = []
+        for row in matrix:
+            k = len(labels) if not max_results else min(max_results, len(labels))
+            if k < len(labels):
+                top = np.argpartition(-row, k - 1)[:k]
+            else:
+                top = np.arange(len(labels))
+            top = top[np.lexsort((top, -row[top]))]
+            out.append([(labels[i], float(min(max(row[i], 0.0), 1.0))) for i in top])
+        return out

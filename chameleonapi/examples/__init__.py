@@ -1,0 +1,1 @@
+"""Example applications, written against the official SDKs with no chameleonapi code."""

@@ -1,0 +1,1 @@
+"""Models: the pretrained backbone, the generic labeler and the model registry."""

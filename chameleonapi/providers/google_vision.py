@@ -1,0 +1,210 @@
+"""Google Cloud Vision: `ImageAnnotatorClient.batch_annotate_images`, sync and async.
+
+Every helper (`label_detection`, `annotate_image`, ...) ends in the generated
+`batch_annotate_images`, so one patch per client class serves them all. The client's
+`__init__` is wrapped too, so clients construct without cloud credentials while enabled.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from chameleonapi import config
+from chameleonapi.images import ImageInputError, decode, read_uri
+from chameleonapi.providers.base import Instrumentor, Patch
+
+logger = logging.getLogger("chameleonapi")
+
+VERSIONS = ("vision_v1", "vision_v1p1beta1", "vision_v1p2beta1", "vision_v1p3beta1", "vision_v1p4beta1")
+DEFAULT_MAX_RESULTS = 10
+LOCAL_FEATURES = {"LABEL_DETECTION"}
+INVALID_ARGUMENT = 3
+UNIMPLEMENTED = 12
+
+
+def _types(version: str):
+    return importlib.import_module(f"google.cloud.{version}.types")
+
+
+def _wants_anonymous(kwargs: dict) -> bool:
+    transport = kwargs.get("transport")
+    if kwargs.get("credentials") is not None or (transport is not None and not isinstance(transport, str)):
+        return False  # a transport instance carries its own credentials
+    options = kwargs.get("client_options")
+    if isinstance(options, dict):
+        return not (options.get("api_key") or options.get("credentials_file"))
+    if options is not None:
+        return not (getattr(options, "api_key", None) or getattr(options, "credentials_file", None))
+    return True
+
+
+def _init_wrapper(wrapped, instance, args, kwargs):
+    """Construct without cloud credentials (real ones are kept for pass-through)."""
+    if _wants_anonymous(kwargs):
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = None
+        if config.passthrough():
+            import google.auth
+            from google.auth.exceptions import DefaultCredentialsError
+
+            try:
+                credentials, _ = google.auth.default()
+            except DefaultCredentialsError:
+                credentials = None
+        kwargs["credentials"] = credentials or AnonymousCredentials()
+    return wrapped(*args, **kwargs)
+
+
+def _batch_request(types, args, kwargs):
+    request = args[0] if args else kwargs.get("request")
+    requests = kwargs.get("requests")
+    if request is not None and requests:
+        raise ValueError(
+            "If the `request` argument is set, then none of the individual field arguments should be set."
+        )
+    if not isinstance(request, types.BatchAnnotateImagesRequest):
+        request = types.BatchAnnotateImagesRequest(request)
+    if requests:
+        request.requests.extend(requests)
+    return request
+
+
+def _feature_names(types, image_request) -> list[tuple[str, int]]:
+    """(feature name, max_results) per requested feature; none means every feature."""
+    if not image_request.features:
+        return [(t.name, 0) for t in types.Feature.Type if t != 0]
+    return [(types.Feature.Type(f.type_).name, f.max_results) for f in image_request.features]
+
+
+def _image_bytes(image) -> bytes:
+    if image.content:
+        return image.content
+    source = image.source
+    if source.image_uri:
+        return read_uri(source.image_uri)
+    if source.gcs_image_uri:
+        return read_uri(source.gcs_image_uri)
+    raise ImageInputError(ImageInputError.BAD_DATA, "No image content or source was given.")
+
+
+def _error(code: int, message: str) -> dict:
+    return {"code": code, "message": message}
+
+
+def serve_batch(version: str, request, passthrough_call=None):
+    """Answer a BatchAnnotateImagesRequest locally (pass-through for what we cannot serve)."""
+    from chameleonapi import runtime
+
+    types = _types(version)
+    responses: list[Any] = [None] * len(request.requests)
+    to_label: list[tuple[int, Any, int]] = []
+    forwarded: list[int] = []
+    errors: list[str] = []
+    for index, image_request in enumerate(request.requests):
+        features = _feature_names(types, image_request)
+        unsupported = [name for name, _ in features if name not in LOCAL_FEATURES]
+        if unsupported and passthrough_call is not None and config.passthrough():
+            forwarded.append(index)
+            continue
+        response = types.AnnotateImageResponse()
+        responses[index] = response
+        if unsupported:
+            response.error = _error(
+                UNIMPLEMENTED,
+                f"{', '.join(unsupported)} is not served by the local model (chameleonapi serves "
+                f"{', '.join(sorted(LOCAL_FEATURES))}); set CHAMELEONAPI_PASSTHROUGH=1 to send it to "
+                "the Cloud Vision service.",
+            )
+        wanted = [m for name, m in features if name in LOCAL_FEATURES]
+        if not wanted:
+            continue
+        try:
+            image = decode(_image_bytes(image_request.image))
+        except ImageInputError as exc:
+            response.error = _error(INVALID_ARGUMENT, str(exc))
+            errors.append(str(exc))
+            continue
+        to_label.append((index, image, wanted[0] or DEFAULT_MAX_RESULTS))
+    if to_label:
+        ranked = runtime.serve_labels(
+            [image for _, image, _ in to_label],
+            provider="google",
+            method="batch_annotate_images",
+            max_results=[limit for _, _, limit in to_label],
+        )
+        for (index, _, _), labels in zip(to_label, ranked):
+            responses[index].label_annotations = [
+                types.EntityAnnotation(description=label, score=score, topicality=score) for label, score in labels
+            ]
+    runtime.record_errors("google", "batch_annotate_images", errors)
+    if forwarded:
+        remote = passthrough_call([request.requests[i] for i in forwarded])
+        for index, response in zip(forwarded, remote.responses):
+            responses[index] = response
+    return types.BatchAnnotateImagesResponse(responses=responses)
+
+
+def _sync_wrapper(version: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        request = _batch_request(_types(version), args, kwargs)
+
+        def passthrough(requests):
+            return wrapped(requests=requests, retry=kwargs.get("retry"), timeout=kwargs.get("timeout"))
+
+        return serve_batch(version, request, passthrough)
+
+    return wrapper
+
+
+def _async_wrapper(version: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        request = _batch_request(_types(version), args, kwargs)
+
+        async def run():
+            import asyncio
+
+            passthrough_results: dict[str, Any] = {}
+            forwarded_requests: list[Any] = []
+
+            def passthrough(requests):
+                forwarded_requests.extend(requests)
+                passthrough_results["pending"] = True
+                return _types(version).BatchAnnotateImagesResponse(
+                    responses=[_types(version).AnnotateImageResponse() for _ in requests]
+                )
+
+            local = await asyncio.to_thread(serve_batch, version, request, passthrough)
+            if forwarded_requests:
+                remote = await wrapped(requests=forwarded_requests)
+                remote_iter = iter(remote.responses)
+                merged = []
+                for image_request, response in zip(request.requests, local.responses):
+                    merged.append(next(remote_iter) if image_request in forwarded_requests else response)
+                return _types(version).BatchAnnotateImagesResponse(responses=merged)
+            return local
+
+        return run()
+
+    return wrapper
+
+
+class GoogleVisionInstrumentor(Instrumentor):
+    """Serves Google Cloud Vision label detection from the local model."""
+
+    name = "google"
+    distribution = "google-cloud-vision"
+    supported = ("3.0", "4.0")
+
+    def patches(self) -> list[Patch]:
+        patches = []
+        for version in VERSIONS:
+            base = f"google.cloud.{version}.services.image_annotator"
+            patches += [
+                Patch(f"{base}.client", "ImageAnnotatorClient.__init__", _init_wrapper),
+                Patch(f"{base}.client", "ImageAnnotatorClient.batch_annotate_images", _sync_wrapper(version)),
+                Patch(f"{base}.async_client", "ImageAnnotatorAsyncClient.batch_annotate_images", _async_wrapper(version)),
+            ]
+        return patches

@@ -1,0 +1,185 @@
+"""DecisionSpec: the executable meaning of an application's decision process.
+
+Everything downstream (the loss, evaluation, tests) asks `spec.decide(label_scores)` what
+the application would decide for a given API output, so this module is the single source of
+truth for decision semantics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+KINDS = ("true_false", "multi_choice", "multi_select")
+ORDERS = ("label", "category", "last")
+MATCHES = ("exact", "casefold", "substring", "substring_casefold")
+
+LabelScores = Sequence[tuple[str, float]]
+Decision = "str | None | frozenset[str]"
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in the application's source (1-based line)."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Category:
+    """One outcome of the decision and the API labels that select it."""
+
+    name: str
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+
+
+@dataclass
+class DecisionSpec:
+    """What an application decides from one API call's labels.
+
+    `categories` are ordered; "other" (nothing matched) is implicit and decided as `None`.
+    `threshold` keeps labels whose score is >= threshold; `top_k` keeps the first K labels
+    of the API's score-ordered output (applied before the threshold, as the API does).
+    """
+
+    kind: str
+    order: str
+    categories: list[Category]
+    match: str = "exact"
+    threshold: float | None = None
+    top_k: int | None = None
+    provider: str = ""
+    method: str = ""
+    call: SourceLocation | None = None
+    conditions: list[SourceLocation] = field(default_factory=list)
+    partial: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
+        if self.match not in MATCHES:
+            raise ValueError(f"match must be one of {MATCHES}, got {self.match!r}")
+        self.categories = [c if isinstance(c, Category) else Category(**c) for c in self.categories]
+        if isinstance(self.call, dict):
+            self.call = SourceLocation(**self.call)
+        self.conditions = [
+            c if isinstance(c, SourceLocation) else SourceLocation(**c) for c in self.conditions
+        ]
+
+    # ----------------------------------------------------------------- semantics
+    @property
+    def category_names(self) -> list[str]:
+        return [c.name for c in self.categories]
+
+    def label_matches(self, api_label: str, app_label: str) -> bool:
+        """Does an API label satisfy one of the application's label strings?"""
+        if self.match == "exact":
+            return api_label == app_label
+        if self.match == "casefold":
+            return api_label.casefold() == app_label.casefold()
+        if self.match == "substring":
+            return app_label in api_label
+        return app_label.casefold() in api_label.casefold()
+
+    def categories_of(self, api_label: str) -> list[str]:
+        """Names of the categories one API label selects, in category order."""
+        return [
+            c.name for c in self.categories if any(self.label_matches(api_label, a) for a in c.labels)
+        ]
+
+    def visible(self, label_scores: LabelScores) -> list[tuple[str, float]]:
+        """The labels the application actually sees: score-ordered, top-k, then threshold."""
+        ranked = sorted(label_scores, key=lambda ls: -ls[1])
+        if self.top_k is not None:
+            ranked = ranked[: self.top_k]
+        if self.threshold is not None:
+            ranked = [ls for ls in ranked if ls[1] >= self.threshold]
+        return ranked
+
+    def decide(self, label_scores: LabelScores) -> str | None | frozenset[str]:
+        """What the application decides for this API output.
+
+        Returns a category name (or `None` for "other") for true-false and multi-choice,
+        and a frozenset of category names for multi-select.
+        """
+        labels = [label for label, _ in self.visible(label_scores)]
+        if self.kind == "multi_select":
+            return frozenset(name for label in labels for name in self.categories_of(label))
+        if self.order == "category":
+            present = {name for label in labels for name in self.categories_of(label)}
+            return next((c.name for c in self.categories if c.name in present), None)
+        chosen: str | None = None
+        for label in labels:
+            hit = self.categories_of(label)
+            if hit:
+                chosen = hit[0]
+                if self.order == "label":
+                    return chosen
+        return chosen
+
+    def decide_from_truth(self, true_labels: Iterable[str]) -> frozenset[str]:
+        """Ground-truth categories: every category one of the image's true labels selects."""
+        return frozenset(name for label in true_labels for name in self.categories_of(label))
+
+    def is_correct(self, decision: str | None | frozenset[str], truth: frozenset[str]) -> bool:
+        """The paper's correctness: TF/MC pick one present category (or "other" when none is
+        present); MS selects exactly the present set."""
+        if self.kind == "multi_select":
+            return frozenset(decision or ()) == truth
+        if decision is None:
+            return not truth
+        return decision in truth
+
+    # ----------------------------------------------------------------- identity
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["categories"] = [{"name": c.name, "labels": list(c.labels)} for c in self.categories]
+        return data
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, no whitespace variance."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DecisionSpec:
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> DecisionSpec:
+        return cls.from_dict(json.loads(text))
+
+    def semantic_dict(self) -> dict:
+        """The fields that change what is decided (not where it was found)."""
+        return {
+            "kind": self.kind,
+            "order": self.order,
+            "categories": [{"name": c.name, "labels": list(c.labels)} for c in self.categories],
+            "match": self.match,
+            "threshold": self.threshold,
+            "top_k": self.top_k,
+        }
+
+    def stable_hash(self) -> str:
+        """Hash of the decision semantics: equal decisions share customized models."""
+        blob = json.dumps(self.semantic_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def all_labels(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for c in self.categories:
+            for label in c.labels:
+                seen.setdefault(label, None)
+        return list(seen)

@@ -1,0 +1,73 @@
+"""The public switch: enable(), disable(), is_enabled(), enabled()."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+
+from chameleonapi import config
+
+logger = logging.getLogger("chameleonapi")
+_lock = threading.RLock()
+_active: list[str] = []
+
+
+def _resolve(providers: Iterable[str] | None) -> list[str]:
+    """Keyword beats environment beats default (every available provider)."""
+    from chameleonapi.providers import PROVIDERS, available
+
+    if providers is not None:
+        names = [providers] if isinstance(providers, str) else list(providers)
+        unknown = [n for n in names if n not in PROVIDERS]
+        if unknown:
+            raise ValueError(f"unknown provider(s) {unknown}; known: {', '.join(PROVIDERS)}")
+        return names
+    return [name for name in available() if config.provider_enabled(name)]
+
+
+def enable(providers: Iterable[str] | str | None = None) -> list[str]:
+    """Serve the listed SDKs (default: all, less those switched off by env) locally.
+
+    Idempotent and thread-safe; returns the providers now active.
+    """
+    from chameleonapi.providers import get_instrumentor
+
+    with _lock:
+        for name in _resolve(providers):
+            if name not in _active:
+                get_instrumentor(name).instrument()
+                _active.append(name)
+        return list(_active)
+
+
+def disable() -> None:
+    """Restore every patched SDK function; idempotent."""
+    from chameleonapi.providers import get_instrumentor
+
+    with _lock:
+        while _active:
+            get_instrumentor(_active.pop()).uninstrument()
+
+
+def is_enabled(provider: str | None = None) -> bool:
+    with _lock:
+        return bool(_active) if provider is None else provider in _active
+
+
+@contextlib.contextmanager
+def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]:
+    """Context manager: enable on entry, restore the previous state on exit."""
+    with _lock:
+        before = list(_active)
+    active = enable(providers)
+    try:
+        yield active
+    finally:
+        from chameleonapi.providers import get_instrumentor
+
+        with _lock:
+            for name in [n for n in _active if n not in before]:
+                get_instrumentor(name).uninstrument()
+                _active.remove(name)

@@ -1,0 +1,14 @@
+"""Test-wide settings: offline, one torch thread, a private cache folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("NO_GCE_CHECK", "true")
+os.environ.setdefault("CHAMELEONAPI_THREADS", "1")
+os.environ.setdefault("CHAMELEONAPI_TRAIN", "never")
+# One cache per test session (weights converted once, trained models shared by tests);
+# CI gets a fresh one, developers may point CHAMELEONAPI_HOME at a warm cache.
+os.environ.setdefault("CHAMELEONAPI_HOME", tempfile.mkdtemp(prefix="chameleonapi-test-home-"))

@@ -1,0 +1,71 @@
+"""The pytest plugin is inert until asked, and serves SDK calls when asked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+pytest_plugins = ["pytester"]
+
+APP_TEST = """
+from google.cloud import vision
+import chameleonapi
+
+CAT = {cat!r}
+
+def labels():
+    client = vision.ImageAnnotatorClient()
+    response = client.label_detection(image=vision.Image(content=open(CAT, "rb").read()))
+    return [l.description for l in response.label_annotations]
+"""
+
+
+def test_help_lists_the_option():
+    result = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, timeout=120)
+    assert "--chameleonapi" in result.stdout
+
+
+def _write_cat(pytester):
+    from tests.images import photo
+
+    path = pytester.path / "cat.jpg"
+    path.write_bytes(photo("chelsea"))
+    return str(path)
+
+
+def test_fixture_serves_and_records(pytester):
+    cat = _write_cat(pytester)
+    pytester.makepyfile(
+        test_app=APP_TEST.format(cat=cat)
+        + """
+def test_cat(chameleonapi):
+    assert "Cat" in labels()
+    assert chameleonapi.images == 1
+    assert chameleonapi.calls[0].provider == "google"
+    assert any(name == "Cat" for name, _ in chameleonapi.labels[0])
+
+def test_inert_without_asking():
+    assert not chameleonapi.is_enabled()
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_marker_and_flag(pytester):
+    cat = _write_cat(pytester)
+    pytester.makepyfile(
+        test_app=APP_TEST.format(cat=cat)
+        + """
+import pytest
+
+@pytest.mark.chameleonapi
+def test_marked():
+    assert "Cat" in labels()
+
+def test_session_flag():
+    assert chameleonapi.is_enabled()
+"""
+    )
+    result = pytester.runpytest_subprocess("--chameleonapi", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

@@ -1,0 +1,137 @@
+"""The public switch: enable/disable/is_enabled/enabled, env toggles, laziness."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+import chameleonapi
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("CHAMELEONAPI_") or k in ("CHAMELEONAPI_HOME", "CHAMELEONAPI_THREADS")}
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_is_light():
+    result = run_python(
+        """
+        import sys, chameleonapi
+        heavy = [m for m in ("torch", "timm", "astroid", "google.cloud.vision", "azure") if m in sys.modules]
+        assert not heavy, heavy
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_enable_is_idempotent_and_disable_restores():
+    try:
+        assert chameleonapi.enable(["google"]) == ["google"]
+        assert chameleonapi.enable(["google"]) == ["google"]
+        assert chameleonapi.is_enabled() and chameleonapi.is_enabled("google")
+        assert not chameleonapi.is_enabled("azure")
+    finally:
+        chameleonapi.disable()
+        chameleonapi.disable()
+    assert not chameleonapi.is_enabled()
+
+
+def test_context_manager_restores_previous_state():
+    with chameleonapi.enabled(["google"]) as active:
+        assert active == ["google"]
+        assert chameleonapi.is_enabled("google")
+    assert not chameleonapi.is_enabled()
+
+
+def test_unknown_provider_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown provider"):
+        chameleonapi.enable(["nope"])
+
+
+def test_concurrent_enable_disable_is_safe():
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(20):
+                chameleonapi.enable(["google"])
+                chameleonapi.disable()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    import wrapt
+    from google.cloud.vision_v1.services.image_annotator import client
+
+    assert not isinstance(vars(client.ImageAnnotatorClient)["batch_annotate_images"], wrapt.ObjectProxy)
+
+
+def test_env_var_enables_at_interpreter_start_without_code_change(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from google.cloud import vision
+            client = vision.ImageAnnotatorClient()
+            image = vision.Image(content=open(sys.argv[1], "rb").read())
+            response = client.label_detection(image=image)
+            print([label.description for label in response.label_annotations])
+            """
+        )
+    )
+    from tests.images import photo
+
+    image = tmp_path / "cat.jpg"
+    image.write_bytes(photo("chelsea"))
+    result = subprocess.run(
+        [sys.executable, str(app), str(image)],
+        env={**ENV, "CHAMELEONAPI": "1", "CHAMELEONAPI_TRAIN": "never"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'Cat'" in result.stdout
+
+
+def test_env_var_unset_leaves_sdk_alone():
+    result = run_python(
+        """
+        import sys
+        assert "chameleonapi" not in sys.modules
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_keyword_beats_env_beats_default():
+    code = """
+        import chameleonapi, json, sys
+        print(json.dumps([chameleonapi.enable(), chameleonapi.is_enabled("google")]))
+        chameleonapi.disable()
+        print(json.dumps(chameleonapi.enable(["google"])))
+    """
+    result = run_python(code, CHAMELEONAPI_GOOGLE_ENABLED="0")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.strip().splitlines()
+    assert '"google"' not in first  # the env switch removes it from the default set
+    assert second == '["google"]'  # an explicit keyword wins over the env switch
