@@ -76,3 +76,8 @@ def fetch_timeout() -> float:
 
 def fetch_max_bytes() -> int:
     return env_int("CHAMELEONAPI_FETCH_MAX_BYTES", 20 * 1024 * 1024) or 20 * 1024 * 1024
+
+
+def data_source() -> str:
+    """Data used to customize models: `builtin` or a path (image folder or CSV)."""
+    return os.environ.get("CHAMELEONAPI_DATA", "builtin").strip() or "builtin"

@@ -1,0 +1,99 @@
+"""First call from a call site: analyse the caller, then load or train its customized model.
+
+Called by the runtime's resolver once per call site. Returns an Engine, or None to serve the
+generic model; any failure is the resolver's to report (once) and to fall back from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from chameleonapi import config
+from chameleonapi.engine import Engine
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.runtime import CallSite
+    from chameleonapi.spec import DecisionSpec
+
+logger = logging.getLogger("chameleonapi")
+_said: set[str] = set()
+
+
+def _say_once(message: str, level: int = logging.WARNING) -> None:
+    if message not in _said:
+        _said.add(message)
+        logger.log(level, "chameleonapi: %s", message)
+
+
+@lru_cache(maxsize=64)
+def _specs_of(path: str, mtime: float) -> tuple:
+    from chameleonapi.analysis import analyze
+
+    return tuple(analyze(path))
+
+
+def spec_for_site(site: CallSite) -> DecisionSpec | None:
+    """The decision made from the labels of the call at `site`, if the analysis finds one."""
+    if site.file is None:
+        return None
+    path = os.path.realpath(site.file)
+    for spec in _specs_of(path, os.path.getmtime(path)):
+        if spec.call is not None and spec.call.line == site.line and os.path.realpath(spec.call.file) == path:
+            return spec
+    return None
+
+
+def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
+    """Load the customized model of `spec` from the store, or train and store it."""
+    from chameleonapi.training import customize
+
+    return customize(spec, data=data, progress=progress)
+
+
+class BackgroundEngine(Engine):
+    """Serves the generic model until the customized one, trained in a thread, is ready."""
+
+    def __init__(self, generic: Engine, spec: DecisionSpec, data: str) -> None:
+        super().__init__(generic.model, generic.max_batch)
+        self._swap_lock = threading.Lock()
+        self.ready = threading.Event()
+        self._thread = threading.Thread(target=self._train, args=(spec, data), daemon=True, name="chameleonapi-train")
+        self._thread.start()
+
+    def _train(self, spec: DecisionSpec, data: str) -> None:
+        try:
+            model = build_customized(spec, data, progress=False)
+        except Exception as exc:  # the application keeps the generic model
+            _say_once(f"customization failed ({exc}); serving the generic model")
+            return
+        with self._lock:
+            self.model = model
+        self.ready.set()
+        logger.info("chameleonapi: customized model ready (%s)", model.name)
+
+
+def customized_engine(site: CallSite, provider: str) -> Engine | None:
+    mode = config.train_mode()
+    if mode == "never":
+        return None
+    if site.file is None:
+        _say_once("the calling code has no source file (python -c, exec); serving the generic model")
+        return None
+    spec = spec_for_site(site)
+    if spec is None:
+        _say_once(f"no decision found for the call at {site.file}:{site.line}; serving the generic model", logging.INFO)
+        return None
+    if spec.partial or not spec.all_labels:
+        reasons = "; ".join(spec.reasons) or "labels not resolved"
+        _say_once(f"the decision at {site.file}:{site.line} is only partly known ({reasons}); serving the generic model")
+        return None
+    data = config.data_source()
+    if mode == "background":
+        from chameleonapi.runtime import resolver
+
+        return BackgroundEngine(resolver.generic(), spec, data)
+    return Engine(build_customized(spec, data, progress=True))
