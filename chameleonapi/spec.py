@@ -63,6 +63,8 @@ class DecisionSpec:
     conditions: list[SourceLocation] = field(default_factory=list)
     partial: bool = False
     reasons: list[str] = field(default_factory=list)
+    # Things worth a look that do not make the spec partial (e.g. "a" "b" joined into one label).
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -1,0 +1,49 @@
+"""Static analysis of an application's decision process (astroid; the app never runs).
+
+`analyze(path_or_source)` finds the cloud vision SDK calls, follows each response to the
+tests that decide, and returns one DecisionSpec per decision. It never raises on bad
+input: unreadable or unparsable files give no spec, and `analyze_report` says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chameleonapi.spec import DecisionSpec
+
+
+@dataclass
+class Report:
+    """Specs plus what could not be analyzed (one line each)."""
+
+    specs: list[DecisionSpec] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def analyze(path_or_source: str | Path) -> list[DecisionSpec]:
+    """Decision specs of a file, a package directory, or source text."""
+    return analyze_report(path_or_source).specs
+
+
+def analyze_report(path_or_source: str | Path) -> Report:
+    from chameleonapi.analysis.run import run
+
+    try:
+        return run(path_or_source)
+    except RecursionError:
+        return Report(errors=[f"{_label(path_or_source)}: code is nested too deeply to analyze"])
+    except Exception as exc:  # the analysis must never take the application down
+        return Report(
+            errors=[f"{_label(path_or_source)}: analysis failed: {type(exc).__name__}: {exc}".splitlines()[0]]
+        )
+
+
+def _label(path_or_source: object) -> str:
+    text = str(path_or_source)
+    return text if "\n" not in text and len(text) < 300 else "<string>"
+
+
+__all__ = ["Report", "analyze", "analyze_report"]

@@ -1,0 +1,200 @@
+"""Turn the rules found in one function into DecisionSpecs (one per SDK call they test).
+
+This is where the shape of the code becomes the decision's kind and order: a loop over the
+labels that stops at the first match decides in label order, if/elif over categories in
+category order, a loop that keeps the last match in "last" order, and independent tests
+that each add to a collection or set their own flag select several categories.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from chameleonapi.analysis.interp import Decision
+from chameleonapi.analysis.model import Rule, Site
+from chameleonapi.spec import Category, DecisionSpec, SourceLocation
+
+MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]
+
+
+def build_specs(decision: Decision) -> list[DecisionSpec]:
+    by_site: dict[Site, list[Rule]] = defaultdict(list)
+    for rule in decision.rules:
+        by_site[rule.cond.site].append(rule)
+    specs = []
+    for site, rules in by_site.items():
+        spec = build_one(decision, site, sorted(rules, key=lambda r: r.seq))
+        if spec is not None:
+            specs.append(spec)
+    return specs
+
+
+def _falsy(rule: Rule) -> bool:
+    o = rule.effect.outcome
+    return o.kind == "const" and (o.value is None or o.value is False or o.value == 0 or o.value == "")
+
+
+def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec | None:
+    reasons: list[str] = list(site.reasons)
+    warnings: list[str] = []
+    positive = [r for r in rules if not _falsy(r)]
+    negative = [r for r in rules if _falsy(r)]
+    if not positive:
+        return None
+    returns = [r for r in positive if r.effect.kind == "return"]
+    used = returns or positive
+    if negative and any(r.effect.terminates and r.seq < max(p.seq for p in used) for r in negative):
+        if any(r.effect.kind == "return" for r in negative) or not returns:
+            reasons.append("a matching label can decide 'other' before the categories are tested")
+
+    kinds = {r.effect.kind for r in used}
+    set_targets = {r.effect.target for r in used if r.effect.kind == "set"}
+    exclusive = _exclusive(used)
+    multi_select = "add" in kinds or len(set_targets) > 1 or ("call" in kinds and not exclusive)
+
+    # categories in the order the code tests them
+    cats: dict[str, list[str]] = {}
+    for rule in used:
+        for name, labels in _categories(rule, decision, reasons):
+            bucket = cats.setdefault(name, [])
+            for label in labels:
+                if label not in bucket:
+                    bucket.append(label)
+    if not cats:
+        return None
+
+    scopes = {r.cond.scope for r in used}
+    loops = {r.cond.loop for r in used}
+    per_label = scopes == {"label"} and len(loops) == 1
+    terminates = all(r.effect.terminates for r in used)
+    names = list(cats)
+    if multi_select:
+        order = "label" if per_label else "category"
+    elif per_label:
+        order = "label" if terminates else "last"
+    else:
+        order = "category"
+        if not terminates and not exclusive and kinds <= {"set"}:
+            names.reverse()  # independent ifs assigning one variable: the last test that holds wins
+    if "label" in scopes and "any" in scopes:
+        reasons.append("per-label tests and tests over all labels are mixed")
+    elif len(loops) > 1 and scopes == {"label"} and not multi_select:
+        order = "category"
+
+    if len(names) == 1:
+        kind = "true_false"
+    else:
+        kind = "multi_select" if multi_select else "multi_choice"
+
+    match = _unify([r.cond.match for r in used], reasons)
+    thresholds = {r.cond.threshold for r in used}
+    threshold = _pick_threshold(thresholds, reasons)
+    if site.threshold is not None:
+        threshold = site.threshold if threshold is None else max(threshold, site.threshold)
+    top_k = site.top_k
+    ks = {r.cond.top_k for r in used}
+    if len(ks) > 1:
+        reasons.append("categories see different numbers of labels; the smallest is used")
+    k_values = [k for k in ks if k is not None]
+    if k_values:
+        top_k = min(k_values) if top_k is None else min(top_k, *k_values)
+
+    conditions: list[SourceLocation] = []
+    for rule in used:
+        reasons.extend(r for r in rule.cond.reasons if r not in reasons)
+        warnings.extend(w for w in rule.cond.warnings if w not in warnings)
+        for line in rule.cond.lines:
+            loc = SourceLocation(rule.file, line)
+            if loc not in conditions:
+                conditions.append(loc)
+    categories = [Category(n, tuple(cats[n])) for n in names]
+    if any(not c.labels for c in categories):
+        reasons.append("some label lists could not be resolved")
+    reasons = list(dict.fromkeys(reasons))
+    return DecisionSpec(
+        kind=kind,
+        order=order,
+        categories=categories,
+        match=match,
+        threshold=threshold,
+        top_k=top_k,
+        provider=site.provider,
+        method=site.method,
+        call=SourceLocation(site.file, site.line),
+        conditions=conditions,
+        partial=bool(reasons),
+        reasons=reasons,
+        warnings=warnings,
+    )
+
+
+def _exclusive(rules: list[Rule]) -> bool:
+    """At most one branch runs: one if/elif chain, or every branch ends the search."""
+    if all(r.effect.terminates for r in rules):
+        return True
+    chains = {r.chain[0] if r.chain else None for r in rules}
+    unrolls = {r.unroll for r in rules}
+    return (
+        len(chains) == 1
+        and None not in chains
+        and len(unrolls) == 1
+        and all(r.cond.scope == "any" for r in rules)
+    )
+
+
+def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tuple[str, list[str]]]:
+    cond, effect = rule.cond, rule.effect
+    labels = list(cond.labels or ())
+    outcome = effect.outcome
+    if outcome.kind == "label":
+        if cond.labels is None:
+            reasons.append("the decision returns labels that could not be resolved")
+            return []
+        return [(label, [label]) for label in labels]
+    if outcome.kind == "map":
+        mapping: dict[str, Any] = {}
+        for k, v in outcome.value or ():
+            mapping.setdefault(k, v)
+        out: dict[str, list[str]] = {}
+        for label in labels:
+            value = mapping.get(label)
+            if value is None or value is False or value == "":
+                continue
+            out.setdefault(str(value), []).append(label)
+        return list(out.items())
+    if outcome.kind == "const":
+        value = outcome.value
+        if isinstance(value, str):
+            name = value
+        elif effect.kind == "set":
+            name = decision.flag_names.get(effect.target, effect.target)
+        elif effect.kind == "call":
+            name = effect.target
+        elif value is True or effect.kind == "return":
+            name = decision.name if value is True else str(value)
+        else:
+            name = str(value)
+        return [(name, labels)]
+    reasons.append(f"the outcome at line {effect.line} is not a constant ({outcome.value})")
+    name = effect.target or decision.name
+    if effect.kind == "set":
+        name = decision.flag_names.get(effect.target, effect.target)
+    return [(name, labels)]
+
+
+def _unify(matches: list[str], reasons: list[str]) -> str:
+    distinct = list(dict.fromkeys(matches))
+    if len(distinct) == 1:
+        return distinct[0]
+    chosen = max(distinct, key=MATCH_ORDER.index)
+    reasons.append(f"categories are matched differently ({', '.join(distinct)}); {chosen} is used")
+    return chosen
+
+
+def _pick_threshold(values: set[float | None], reasons: list[str]) -> float | None:
+    if len(values) <= 1:
+        return next(iter(values), None)
+    reasons.append("categories use different score thresholds; the lowest is used")
+    known = [v for v in values if v is not None]
+    return min(known) if known and None not in values else None

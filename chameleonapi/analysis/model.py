@@ -1,0 +1,124 @@
+"""The abstract values the analysis tracks from an SDK call to the conditions that decide.
+
+An `AV` says what an expression holds relative to one API call (the response, its label
+list, one label, a label's text or score, ...); a `Cond` is a test over labels that the
+application writes; a `Rule` pairs a test with what the application does when it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from astroid import nodes
+
+# AV kinds
+RESP = "resp"  # one image's response
+RESPS = "resps"  # a batch response / list of responses
+LABELS = "labels"  # the (score-ordered) label objects
+LABEL = "label"  # one label object
+TEXT = "text"  # one label's text
+TEXTS = "texts"  # the label texts (list or set)
+SCORE = "score"  # one label's score
+SCOREMAP = "scoremap"  # {text: score}
+BLOB = "blob"  # all label texts in one string (str(labels), " ".join(texts))
+MATCH = "match"  # the label text chosen by a search (next(...), filtered list)
+MAPPED = "mapped"  # a label's text mapped through a constant dict
+
+
+@dataclass(frozen=True)
+class Site:
+    """One SDK call in the application and what its request sets."""
+
+    provider: str
+    method: str
+    file: str
+    line: int
+    top_k: int | None = None
+    threshold: float | None = None
+    reasons: tuple[str, ...] = ()
+    node: Any = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def scale(self) -> float:
+        """Scores in the application's code are on this scale (AWS uses 0-100)."""
+        return 100.0 if self.provider == "aws" else 1.0
+
+
+@dataclass(frozen=True)
+class AV:
+    kind: str
+    site: Site
+    top_k: int | None = None
+    threshold: float | None = None
+    folded: bool = False  # text was lower()/upper()/casefold()-ed
+    cond: Cond | None = None  # MATCH: the test the chosen label passed
+    mapping: tuple[tuple[str, Any], ...] | None = None  # MAPPED: label -> value
+    loop: int | None = None  # LABEL/TEXT: the loop that binds it
+    many: bool = False  # MATCH: all matching labels (a filtered list), not the first
+
+    def narrowed(self, kind: str, **changes: Any) -> AV:
+        return replace(self, kind=kind, **changes)
+
+    def with_top_k(self, k: int | None) -> AV:
+        if k is None:
+            return self
+        return replace(self, top_k=k if self.top_k is None else min(k, self.top_k))
+
+    def with_threshold(self, t: float | None) -> AV:
+        if t is None:
+            return self
+        return replace(self, threshold=t if self.threshold is None else max(t, self.threshold))
+
+
+@dataclass(frozen=True)
+class Cond:
+    """A test the application writes over labels.
+
+    scope "label": about the label bound by loop `loop`; "any": some visible label passes;
+    "score": only a score threshold on the loop's label. `labels=None` means any label.
+    """
+
+    scope: str
+    site: Site
+    labels: tuple[str, ...] | None
+    match: str = "exact"
+    threshold: float | None = None
+    top_k: int | None = None
+    loop: int | None = None
+    negated: bool = False
+    lines: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    mapping: tuple[tuple[str, Any], ...] | None = None  # label -> value (MAPPED tests)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a branch yields: a constant, the matching label itself, or a mapped value."""
+
+    kind: str  # const | label | map | unknown
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str  # return | set | add | call
+    target: str
+    outcome: Outcome
+    terminates: bool
+    line: int
+
+
+@dataclass
+class Rule:
+    cond: Cond
+    effect: Effect
+    chain: tuple[int, int] | None  # (if/elif chain id, branch index)
+    seq: int
+    unroll: tuple[int, int] | None = None  # (unrolled loop id, iteration)
+    file: str = ""
+
+
+def loc(node: nodes.NodeNG) -> int:
+    return node.lineno or 0

@@ -1,0 +1,200 @@
+"""The application's modules, parsed once, with its own imports resolved inside it.
+
+Imports are resolved against the application's files only (never `sys.path`), so the
+analysis never reads, let alone runs, code outside the application.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import astroid
+from astroid import nodes
+
+SKIP_DIRS = {".git", ".venv", "venv", "env", "__pycache__", "node_modules", "site-packages", ".tox", "build"}
+
+
+class LoadError(Exception):
+    """The source could not be read or parsed; the message is one line."""
+
+
+@dataclass
+class Project:
+    """Modules of one application, keyed by dotted name."""
+
+    roots: list[Path] = field(default_factory=list)
+    modules: dict[str, nodes.Module] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # by file name
+    entry: list[str] = field(default_factory=list)  # modules whose call sites are analyzed
+    errors: list[str] = field(default_factory=list)
+    _missing: set[str] = field(default_factory=set)
+
+    # ------------------------------------------------------------------ loading
+    def add_source(self, source: str, modname: str, file: str) -> nodes.Module | None:
+        try:
+            module = astroid.parse(source, module_name=modname, path=file if file != "<string>" else None)
+        except astroid.AstroidSyntaxError as exc:
+            err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
+            where = f"{file}:{err.lineno}" if err and err.lineno else file
+            msg = err.msg if err else str(exc).splitlines()[0]
+            self.errors.append(f"{where}: syntax error: {msg}")
+            return None
+        except Exception as exc:  # astroid may fail on exotic input; report, never raise
+            self.errors.append(f"{file}: cannot parse: {type(exc).__name__}: {exc}".splitlines()[0])
+            return None
+        module.file = file
+        self.modules[modname] = module
+        self.sources[file] = source
+        return module
+
+    def load_file(self, path: Path, modname: str) -> nodes.Module | None:
+        try:
+            source = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
+            return None
+        return self.add_source(source, modname, str(path))
+
+    def module(self, modname: str) -> nodes.Module | None:
+        """The application's module `modname`, loaded on first use; None if not the app's."""
+        if modname in self.modules:
+            return self.modules[modname]
+        if modname in self._missing or not modname:
+            return None
+        rel = Path(*modname.split("."))
+        for root in self.roots:
+            for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+                if candidate.is_file():
+                    return self.load_file(candidate, modname)
+        self._missing.add(modname)
+        return None
+
+    # ------------------------------------------------------------------ helpers
+    def resolve_import(self, node: nodes.ImportFrom | nodes.Import, name: str) -> nodes.NodeNG | None:
+        """What an imported name refers to inside the app (a module or a top-level node)."""
+        here = node.root()
+        if isinstance(node, nodes.Import):
+            for full, alias in node.names:
+                if (alias or full.split(".")[0]) == name:
+                    return self.module(full if alias else full.split(".")[0])
+            return None
+        base = node.modname or ""
+        if node.level:
+            parts = here.name.split(".")
+            pkg = parts if here.package else parts[:-1]
+            pkg = pkg[: len(pkg) - (node.level - 1)] if node.level > 1 else pkg
+            base = ".".join([*pkg, base] if base else pkg)
+        for orig, alias in node.names:
+            if (alias or orig) != name:
+                continue
+            module = self.module(base)
+            if module is not None:
+                found = top_level(module, orig)
+                if found is not None:
+                    return found
+            return self.module(f"{base}.{orig}" if base else orig)
+        return None
+
+    def functions(self) -> list[nodes.FunctionDef]:
+        out: list[nodes.FunctionDef] = []
+        for name in list(self.modules):
+            out.extend(self.modules[name].nodes_of_class(nodes.FunctionDef))
+        return out
+
+    def location(self, node: nodes.NodeNG) -> tuple[str, int]:
+        return (node.root().file or "<string>", node.lineno or 0)
+
+    def segment(self, node: nodes.NodeNG) -> str:
+        source = self.sources.get(node.root().file or "<string>", "")
+        if not source or node.lineno is None or node.end_lineno is None:
+            return ""
+        lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][node.col_offset : node.end_col_offset]
+        lines[0] = lines[0][node.col_offset :]
+        lines[-1] = lines[-1][: node.end_col_offset]
+        return "\n".join(lines)
+
+    def source_line(self, file: str, line: int) -> str:
+        lines = self.sources.get(file, "").splitlines()
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+    def implicit_concat(self, node: nodes.Const) -> bool:
+        """Is this string written as adjacent literals ("a" "b"), which Python joins?"""
+        text = self.segment(node)
+        if not text:
+            return False
+        try:
+            toks = [
+                t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.STRING
+            ]
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            return False
+        return len(toks) > 1
+
+
+def top_level(module: nodes.Module, name: str) -> nodes.NodeNG | None:
+    """The last top-level binding of `name` in a module (function, class or assignment)."""
+    found = None
+    for stmt in module.body:
+        if isinstance(stmt, (nodes.FunctionDef, nodes.ClassDef)) and stmt.name == name:
+            found = stmt
+        elif isinstance(stmt, (nodes.Assign, nodes.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, nodes.Assign) else [stmt.target]
+            if any(isinstance(t, nodes.AssignName) and t.name == name for t in targets):
+                found = stmt
+        elif isinstance(stmt, (nodes.ImportFrom, nodes.Import)):
+            if any((alias or orig.split(".")[0]) == name for orig, alias in stmt.names):
+                found = stmt
+    return found
+
+
+def load(path_or_source: str | Path) -> Project:
+    """Parse a file, a package directory, or source text into a Project."""
+    project = Project()
+    if isinstance(path_or_source, Path) or (
+        isinstance(path_or_source, str)
+        and "\n" not in path_or_source
+        and len(path_or_source) < 4096
+        and Path(path_or_source).exists()
+    ):
+        path = Path(path_or_source).resolve()
+        if path.is_dir():
+            project.roots = [path]
+            if (path / "__init__.py").exists():
+                project.roots.append(path.parent)
+            for file in sorted(path.rglob("*.py")):
+                if SKIP_DIRS.intersection(file.relative_to(path).parts):
+                    continue
+                rel = file.relative_to(path).with_suffix("")
+                parts = list(rel.parts)
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                modname = ".".join(parts) or path.name
+                if project.load_file(file, modname) is not None:
+                    project.entry.append(modname)
+            return project
+        if not path.is_file():
+            project.errors.append(f"{path}: not a file or directory")
+            return project
+        root = path.parent
+        pkg_parts: list[str] = []
+        while (root / "__init__.py").exists() and root.parent != root:
+            pkg_parts.insert(0, root.name)
+            root = root.parent
+        project.roots = [path.parent, root] if root != path.parent else [root]
+        modname = ".".join([*pkg_parts, path.stem]) if path.stem != "__init__" else ".".join(pkg_parts)
+        if project.load_file(path, modname or path.stem) is not None:
+            project.entry.append(modname or path.stem)
+        return project
+    if isinstance(path_or_source, str):
+        if project.add_source(path_or_source, "__main__", "<string>") is not None:
+            project.entry.append("__main__")
+        return project
+    project.errors.append(f"expected a path or source text, got {type(path_or_source).__name__}")
+    return project

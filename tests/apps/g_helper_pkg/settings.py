@@ -1,0 +1,2 @@
+FRUIT = ["Apple", "Banana", "Orange"]
+VEG = ["Carrot", "Broccoli"]

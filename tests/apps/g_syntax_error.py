@@ -1,0 +1,3 @@
+from google.cloud import vision
+def broken(:
+    pass
