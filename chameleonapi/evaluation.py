@@ -1,0 +1,89 @@
+"""Incorrect-decision rates of generic, basic and chameleonapi models, side by side.
+
+The paper's Table 3 protocol: the three models are trained on the same data split with the
+same budget — `generic` knows nothing of the application (whole vocabulary, BCE), `basic`
+trains on application-relevant data with BCE, `chameleonapi` with the decision-aware loss —
+and are scored on the same held-out images with `spec.decide`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Callable
+
+from chameleonapi.spec import DecisionSpec
+
+MODELS = ("generic", "basic", "chameleonapi")
+
+
+@dataclass
+class DecisionResult:
+    """Rates of one decision over seeds."""
+
+    spec: DecisionSpec
+    rates: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in MODELS})
+    n_test: int = 0
+
+    def mean(self, model: str) -> float:
+        return statistics.fmean(self.rates[model])
+
+    def spread(self, model: str) -> float:
+        values = self.rates[model]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.spec.kind,
+            "order": self.spec.order,
+            "provider": self.spec.provider,
+            "call": {"file": self.spec.call.file, "line": self.spec.call.line} if self.spec.call else None,
+            "categories": [c.name for c in self.spec.categories],
+            "rates": {m: self.mean(m) for m in MODELS},
+            "spread": {m: self.spread(m) for m in MODELS},
+            "per_seed": self.rates,
+            "n_test": self.n_test,
+        }
+
+
+def complete_specs(app: str) -> tuple[list[DecisionSpec], list[str]]:
+    """Decisions of `app` that can be evaluated, and why the others cannot."""
+    from chameleonapi.analysis import analyze_report
+
+    report = analyze_report(app)
+    specs, skipped = [], list(report.errors)
+    for spec in report.specs:
+        if spec.partial or not spec.all_labels:
+            skipped.append(f"{spec.call}: {'; '.join(spec.reasons) or 'labels unresolved'}")
+        else:
+            specs.append(spec)
+    return specs, skipped
+
+
+def evaluate_spec(
+    spec: DecisionSpec,
+    data: str = "builtin",
+    *,
+    seeds: int = 1,
+    budget: str | dict = "default",
+    progress: bool = True,
+    on_model: Callable[[str, int], None] | None = None,
+) -> DecisionResult:
+    """Train (or load) the three models per seed and score them on the test split."""
+    from chameleonapi.data import load_dataset
+    from chameleonapi.training import customize, train_generic
+    from chameleonapi.training.trainer import DATA_SEED, evaluate
+
+    result = DecisionResult(spec)
+    result.n_test = len(load_dataset(data, "test", seed=DATA_SEED))
+    for seed in range(seeds):
+        builders = {
+            "generic": lambda: train_generic(data, progress=progress, seed=seed, budget=budget),
+            "basic": lambda: customize(spec, data, loss="basic", progress=progress, seed=seed, budget=budget),
+            "chameleonapi": lambda: customize(spec, data, loss="chameleon", progress=progress, seed=seed, budget=budget),
+        }
+        for name, build in builders.items():
+            if on_model:
+                on_model(name, seed)
+            result.rates[name].append(evaluate(build(), spec, data, split="test"))
+    return result
