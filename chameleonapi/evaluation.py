@@ -9,8 +9,8 @@ and are scored on the same held-out images with `spec.decide`.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from chameleonapi.spec import DecisionSpec
 
@@ -77,13 +77,13 @@ def evaluate_spec(
     result = DecisionResult(spec)
     result.n_test = len(load_dataset(data, "test", seed=DATA_SEED))
     for seed in range(seeds):
-        builders = {
-            "generic": lambda: train_generic(data, progress=progress, seed=seed, budget=budget),
-            "basic": lambda: customize(spec, data, loss="basic", progress=progress, seed=seed, budget=budget),
-            "chameleonapi": lambda: customize(spec, data, loss="chameleon", progress=progress, seed=seed, budget=budget),
-        }
-        for name, build in builders.items():
+        for name in MODELS:
             if on_model:
                 on_model(name, seed)
-            result.rates[name].append(evaluate(build(), spec, data, split="test"))
+            if name == "generic":
+                model = train_generic(data, progress=progress, seed=seed, budget=budget)
+            else:
+                loss = "basic" if name == "basic" else "chameleon"
+                model = customize(spec, data, loss=loss, progress=progress, seed=seed, budget=budget)
+            result.rates[name].append(evaluate(model, spec, data, split="test"))
     return result

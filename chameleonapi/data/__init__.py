@@ -1,0 +1,9 @@
+"""Datasets for customization: built-in animal scenes, image folders, Open Images CSVs.
+
+Every source gives images with their true label sets (canonical vocabulary labels plus
+ancestors), through the `ImageDataset` interface the trainer consumes.
+"""
+
+from chameleonapi.data.base import ImageDataset, load_dataset
+
+__all__ = ["ImageDataset", "load_dataset"]

@@ -1,0 +1,99 @@
+"""The dataset interface the trainer uses, and `load_dataset` to pick a source by name."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chameleonapi.data.transforms import INPUT_SIZE, to_pixels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL.Image import Image
+
+SPLITS = ("train", "val", "test")
+
+
+class ImageDataset:
+    """Images with their true label sets.
+
+    Subclasses implement `__len__`, `image(i)`, `labels(i)` (canonical label names, the
+    image's labels and their ancestors) and `fingerprint()` (identifies the content, so
+    features and models computed from it can be cached). `pixels` is the uint8 network
+    input; sources that render their own images may override it with a faster path.
+    """
+
+    name = "dataset"
+
+    def __len__(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def image(self, index: int) -> Image:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def labels(self, index: int) -> frozenset[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def label_sets(self) -> list[frozenset[str]]:
+        return [self.labels(i) for i in range(len(self))]
+
+    def label_names(self) -> list[str]:
+        """Every label that occurs, in first-seen order."""
+        seen: dict[str, None] = {}
+        for labels in self.label_sets():
+            for label in sorted(labels):
+                seen.setdefault(label, None)
+        return list(seen)
+
+    def pixels(self, indices: Sequence[int], size: int = INPUT_SIZE) -> np.ndarray:
+        """uint8 [n, size, size, 3] network input for the given images."""
+        return np.stack([to_pixels(self.image(i), size) for i in indices])
+
+
+def split_of(key: str, seed: int, val_fraction: float = 0.15, test_fraction: float = 0.0) -> str:
+    """Stable split of one item of user data, from a hash of its key and the seed."""
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    if u < test_fraction:
+        return "test"
+    if u < test_fraction + val_fraction:
+        return "val"
+    return "train"
+
+
+def file_digest(paths: Sequence[Path]) -> str:
+    """Cheap content identity of a file list: names, sizes and modification times."""
+    h = hashlib.sha256()
+    for path in paths:
+        stat = path.stat()
+        h.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = None) -> ImageDataset:
+    """`builtin` (animal scenes), an image folder, or an Open Images style CSV file.
+
+    `size` is the number of scenes for the built-in source (ignored for user data).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if source == "builtin":
+        from chameleonapi.data.builtin import BuiltinScenes, default_size
+
+        return BuiltinScenes(split, size or default_size(split), seed=seed)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        from chameleonapi.data.folder import ImageFolder
+
+        return ImageFolder(path, split, seed=seed)
+    if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
+        from chameleonapi.data.csv import CsvImages
+
+        return CsvImages(path, split, seed=seed)
+    raise ValueError(f"data source {source!r} is not 'builtin', an image folder or a .csv file")

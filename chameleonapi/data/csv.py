@@ -1,0 +1,104 @@
+"""An Open Images style CSV as training data.
+
+Accepted layouts (header names are matched case-insensitively):
+- one row per (image, label): `ImageID,LabelName[,Confidence]` as in Open Images'
+  human-verified labels; rows with Confidence 0 are verified negatives and are skipped;
+  `DisplayName` is preferred over `LabelName` when both exist (LabelName may be a MID);
+- one row per image with a label list column: `image,labels` where labels are separated
+  by `;` or `|`.
+The image column may hold a path (relative to the CSV's folder) or an Open Images id,
+looked up as `<id>.jpg|.png` beside the CSV or in its `images/` folder.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+from pathlib import Path
+
+from chameleonapi.data.base import ImageDataset, file_digest, split_of
+from chameleonapi.data.folder import IMAGE_SUFFIXES, true_labels
+
+IMAGE_COLUMNS = ("path", "image", "imageid", "image_id", "filename", "file")
+LIST_COLUMNS = ("labels", "label_names", "tags")
+NAME_COLUMNS = ("displayname", "display_name", "labelname", "label_name", "label", "name")
+
+
+def _column(header: list[str], choices: tuple[str, ...]) -> str | None:
+    lowered = {h.strip().lower(): h for h in header}
+    return next((lowered[c] for c in choices if c in lowered), None)
+
+
+def _split_list(text: str) -> list[str]:
+    for sep in (";", "|"):
+        if sep in text:
+            return [t.strip() for t in text.split(sep) if t.strip()]
+    return [text.strip()] if text.strip() else []
+
+
+class CsvImages(ImageDataset):
+    """Images and label names read from a CSV, one split by a stable hash of each image."""
+
+    name = "csv"
+
+    def __init__(self, path: Path | str, split: str = "train", *, seed: int = 0, val_fraction: float = 0.15) -> None:
+        self.path = Path(path)
+        self.split, self.seed = split, seed
+        delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
+        with open(self.path, newline="", encoding="utf-8") as fh:
+            reader = _csv.DictReader(fh, delimiter=delimiter)
+            header = reader.fieldnames or []
+            image_col = _column(header, IMAGE_COLUMNS)
+            list_col = _column(header, LIST_COLUMNS)
+            name_col = _column(header, NAME_COLUMNS)
+            conf_col = _column(header, ("confidence",))
+            if image_col is None or (list_col is None and name_col is None):
+                raise ValueError(
+                    f"{self.path}: need an image column ({'/'.join(IMAGE_COLUMNS)}) and a label "
+                    f"column ({'/'.join(LIST_COLUMNS + NAME_COLUMNS)}); found {header}"
+                )
+            grouped: dict[str, list[str]] = {}
+            for row in reader:
+                key = (row.get(image_col) or "").strip()
+                if not key:
+                    continue
+                names = grouped.setdefault(key, [])
+                if conf_col and (row.get(conf_col) or "1").strip() in ("0", "0.0"):
+                    continue
+                raw = row.get(list_col) if list_col else row.get(name_col)
+                names.extend(n for n in _split_list(raw or "") if n not in names)
+        self.paths, self._labels = [], []
+        for key, names in grouped.items():
+            if split_of(key, seed, val_fraction) != split:
+                continue
+            self.paths.append(self._find(key))
+            self._labels.append(true_labels(names))
+        if not self.paths and split == "train":
+            raise ValueError(f"{self.path}: no images in the train split")
+
+    def _find(self, key: str) -> Path:
+        base = self.path.parent
+        direct = base / key
+        if direct.is_file():
+            return direct
+        for folder in (base, base / "images"):
+            for suffix in IMAGE_SUFFIXES:
+                candidate = folder / f"{key}{suffix}"
+                if candidate.is_file():
+                    return candidate
+        raise FileNotFoundError(f"{self.path}: image {key!r} not found beside the CSV or in images/")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def image(self, index: int):
+        from PIL import Image
+
+        with Image.open(self.paths[index]) as img:
+            img.load()
+            return img.copy()
+
+    def labels(self, index: int) -> frozenset[str]:
+        return self._labels[index]
+
+    def fingerprint(self) -> str:
+        return f"csv-{file_digest([self.path, *self.paths])}-{self.split}-s{self.seed}"

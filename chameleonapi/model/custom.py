@@ -1,0 +1,148 @@
+"""A model customized to one application: the engine's LabelModel, saved as safetensors + card.
+
+The network is the full timm backbone whose last stage and new classifier were trained over
+the vocabulary labels; `predict` accepts any PIL image (size, mode) and applies the same
+preprocessing as training. `labels` are the names the application sees: vocabulary labels
+in the provider's style, then aliases for app strings only a synonym maps ("puppy"), whose
+score is that of the label they mean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chameleonapi.atomic import atomic_write_text, atomic_write_via
+from chameleonapi.model.registry import register_model
+
+WEIGHTS = "model.safetensors"
+CARD = "card.json"
+FORMAT = 1
+
+
+class CorruptModel(RuntimeError):
+    """A saved model is incomplete or does not match its card's checksum."""
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class CustomModel:
+    """Trained network + label naming; implements `name`, `labels`, `predict`."""
+
+    def __init__(
+        self,
+        network,
+        vocab_labels: Sequence[str],
+        output_names: Sequence[str] | None = None,
+        source: Sequence[int] | None = None,
+        *,
+        name: str = "custom",
+        input_size: int = 112,
+        card: dict[str, Any] | None = None,
+    ) -> None:
+        self.network = network.eval()
+        self.vocab_labels = list(vocab_labels)
+        self.labels = list(output_names) if output_names is not None else list(self.vocab_labels)
+        self.source = list(source) if source is not None else list(range(len(self.vocab_labels)))
+        if len(self.source) != len(self.labels):
+            raise ValueError("source must give one vocabulary column per output name")
+        self.name = name
+        self.input_size = input_size
+        self.card: dict[str, Any] = dict(card or {})
+
+    # ------------------------------------------------------------------ inference
+    def logits(self, batch):
+        """Raw vocabulary logits for a preprocessed float32 batch [N, 3, S, S]."""
+        import torch
+
+        with torch.inference_mode():
+            return self.network(torch.as_tensor(batch))
+
+    def predict_columns(self, images: Sequence) -> np.ndarray:
+        """Scores [N, len(vocab_labels)] (no aliases)."""
+        from chameleonapi.data.transforms import to_input
+
+        if not images:
+            return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
+        import torch
+
+        return torch.sigmoid(self.logits(to_input(images, self.input_size))).numpy()
+
+    def predict(self, images: Sequence) -> np.ndarray:
+        """Scores [N, len(labels)] in [0, 1] for any PIL images."""
+        return self.predict_columns(images)[:, self.source]
+
+    # ------------------------------------------------------------------ persistence
+    def describe(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "arch": self.card.get("arch", "tf_efficientnet_lite0"),
+            "input_size": self.input_size,
+            "vocab_labels": self.vocab_labels,
+            "output_names": self.labels,
+            "source": self.source,
+        }
+
+    def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
+        """Write `path/model.safetensors` and `path/card.json` (with the weights' sha256)."""
+        from safetensors.torch import save_file
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous().cpu() for k, v in self.network.state_dict().items()}
+        weights = folder / WEIGHTS
+        atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"format": str(FORMAT)}))
+        card = {**self.card, **(extra or {}), **self.describe(), "sha256": sha256_of(weights)}
+        self.card = card
+        atomic_write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True, default=str) + "\n")
+        return folder
+
+    @classmethod
+    def load(cls, path: Path | str, *, verify: bool = True) -> CustomModel:
+        """Read a saved model; CorruptModel if files are missing or the checksum differs."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from chameleonapi.model.backbone import create_backbone
+
+        folder = Path(path)
+        try:
+            card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+            weights = folder / WEIGHTS
+            if verify and sha256_of(weights) != card["sha256"]:
+                raise CorruptModel(f"{weights}: checksum does not match {CARD}")
+            state = load_file(str(weights))
+            network = create_backbone(pretrained=False, num_classes=len(card["vocab_labels"]))
+            network.load_state_dict(state, strict=True)
+        except CorruptModel:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+            raise CorruptModel(f"{folder}: unreadable model ({exc})") from exc
+        return cls(
+            network,
+            card["vocab_labels"],
+            card["output_names"],
+            card["source"],
+            name=card.get("name", "custom"),
+            input_size=int(card.get("input_size", 112)),
+            card=card,
+        )
+
+
+@register_model("custom")
+def create_custom(path: str | Path | None = None, **_: object) -> CustomModel:
+    if path is None:
+        raise ValueError("the custom model needs path=<saved model folder>")
+    return CustomModel.load(path)

@@ -1,0 +1,153 @@
+"""The decision loss (DESIGN.md section 5): gradients go where the decision needs them."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from chameleonapi.spec import Category, DecisionSpec  # noqa: E402
+from chameleonapi.training.losses import BCELoss, DecisionLoss, pairwise  # noqa: E402
+
+# eight outputs: columns 0-1 select category A, 2 selects B, 3 selects C, 4-7 select nothing
+NAMES = ["a1", "a2", "b", "c", "x1", "x2", "x3", "x4"]
+COLUMNS = [[0, 1], [2], [3]]
+SOURCE = list(range(len(NAMES)))
+
+
+def make_loss(kind: str, order: str = "label", top_k: int | None = 3, threshold: float | None = None) -> DecisionLoss:
+    return DecisionLoss(kind, order, COLUMNS, SOURCE, top_k=top_k, threshold=threshold)
+
+
+def spec_for(kind: str, order: str = "label", top_k: int | None = 3, threshold: float | None = None) -> DecisionSpec:
+    cats = [Category("A", ("a1", "a2")), Category("B", ("b",)), Category("C", ("c",))]
+    return DecisionSpec(kind, order, cats, top_k=top_k, threshold=threshold)
+
+
+def logits_from_probs(probs: list[float]) -> torch.Tensor:
+    p = torch.tensor([probs], dtype=torch.float64).clamp(1e-4, 1 - 1e-4)
+    return torch.log(p / (1 - p)).requires_grad_(True)
+
+
+def truth_row(*present: int) -> torch.Tensor:
+    t = torch.zeros(1, 3, dtype=torch.bool)
+    for i in present:
+        t[0, i] = True
+    return t
+
+
+def decide(spec: DecisionSpec, logits: torch.Tensor):
+    p = torch.sigmoid(logits.detach())[0].tolist()
+    return spec.decide(list(zip(NAMES, p)))
+
+
+CASES = [
+    ("true_false", "label"),
+    ("multi_choice", "label"),
+    ("multi_choice", "category"),
+    ("multi_choice", "last"),
+    ("multi_select", "label"),
+]
+
+
+@pytest.mark.parametrize("kind,order", CASES)
+def test_no_gradient_once_every_constraint_holds_by_the_margin(kind, order):
+    loss_fn = make_loss(kind, order)
+    # A clearly visible (rank 1), everything else far below the 4th score (the cut)
+    logits = logits_from_probs([0.95, 0.3, 0.05, 0.05, 0.6, 0.55, 0.5, 0.02])
+    loss = loss_fn(logits, None, truth_row(0))
+    loss.backward()
+    assert loss.item() == pytest.approx(0.0, abs=1e-9)
+    assert logits.grad.abs().max().item() < 1e-9
+
+
+@pytest.mark.parametrize("kind,order", CASES)
+def test_violated_gradient_raises_the_true_category(kind, order):
+    loss_fn = make_loss(kind, order)
+    # truth is B, but A is on top and B sits below the cut
+    logits = logits_from_probs([0.9, 0.2, 0.3, 0.1, 0.8, 0.7, 0.6, 0.1])
+    loss = loss_fn(logits, None, truth_row(1))
+    loss.backward()
+    assert loss.item() > 0
+    assert logits.grad[0, 2] < 0, "descending the loss must raise B's score"
+    if kind != "multi_select":
+        assert logits.grad[0, 0] > 0 or logits.grad[0, 4:7].max() > 0
+
+
+@pytest.mark.parametrize("kind,order", CASES)
+def test_descent_reaches_the_right_decision(kind, order):
+    spec = spec_for(kind, order)
+    loss_fn = make_loss(kind, order)
+    truth = truth_row(1, 2)
+    logits = logits_from_probs([0.9, 0.6, 0.2, 0.1, 0.8, 0.7, 0.6, 0.1])
+    opt = torch.optim.SGD([logits], lr=1.0)
+    for _ in range(300):
+        opt.zero_grad()
+        loss = loss_fn(logits, None, truth)
+        if loss.item() == 0:
+            break
+        loss.backward()
+        opt.step()
+    assert spec.is_correct(decide(spec, logits), frozenset({"B", "C"}))
+
+
+@pytest.mark.parametrize("kind,order", CASES)
+def test_other_pushes_every_category_under_the_cut(kind, order):
+    spec = spec_for(kind, order)
+    loss_fn = make_loss(kind, order)
+    logits = logits_from_probs([0.9, 0.8, 0.85, 0.7, 0.3, 0.2, 0.25, 0.1])
+    opt = torch.optim.SGD([logits], lr=1.0)
+    for _ in range(500):
+        opt.zero_grad()
+        loss = loss_fn(logits, None, truth_row())
+        if loss.item() == 0:
+            break
+        loss.backward()
+        opt.step()
+    p = torch.sigmoid(logits.detach())
+    S = loss_fn.category_scores(p)
+    assert (S < loss_fn.cut_for(p, S)).all(), "every category below the score it must beat to be shown"
+    assert spec.is_correct(decide(spec, logits), frozenset())
+
+
+def test_cut_follows_top_k_and_threshold():
+    p = torch.tensor([[0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]])
+    assert make_loss("multi_select", top_k=3).cut(p).item() == pytest.approx(0.6)
+    assert make_loss("multi_select", top_k=None, threshold=0.75).cut(p).item() == pytest.approx(0.75)
+    assert make_loss("multi_select", top_k=3, threshold=0.75).cut(p).item() == pytest.approx(0.75)
+    assert make_loss("multi_select", top_k=3, threshold=0.1).cut(p).item() == pytest.approx(0.6)
+    assert make_loss("multi_select", top_k=None, threshold=None).cut(p).item() == pytest.approx(0.5)
+    assert make_loss("multi_select", top_k=20).cut(p).item() == 0.0
+
+
+def test_category_score_is_max_over_its_outputs_and_aliases():
+    # output 8 is an alias of column 2 (B)
+    loss_fn = DecisionLoss("multi_select", "label", [[0, 1], [8], [3]], SOURCE + [2], top_k=3)
+    logits = logits_from_probs([0.2, 0.7, 0.4, 0.1, 0.5, 0.5, 0.5, 0.5])
+    S = loss_fn.category_scores(loss_fn.outputs(logits))
+    assert S[0].tolist() == pytest.approx([0.7, 0.4, 0.1])
+
+
+def test_pairwise_weights_violations_more():
+    a = torch.tensor([0.5, 0.5])
+    b = torch.tensor([0.45, 0.55])  # within the margin / violated
+    r = pairwise(a, b)
+    assert r[1] > 4 * r[0]
+    assert pairwise(torch.tensor([0.9]), torch.tensor([0.1])).item() == 0.0
+
+
+def test_bce_ignores_truth_and_gamma_is_bounded():
+    logits = torch.zeros(2, 3)
+    assert BCELoss()(logits, torch.ones(2, 3), None).item() == pytest.approx(0.6931, abs=1e-3)
+    with pytest.raises(ValueError):
+        DecisionLoss("true_false", "label", [[0]], [0], gamma=9.0)
+
+
+def test_a_label_just_below_the_top_k_still_gets_a_gradient():
+    # B's only label is exactly the 4th score (p_(K+1) for K=3): it must still be pushed up
+    loss_fn = make_loss("true_false")
+    logits = logits_from_probs([0.1, 0.1, 0.6, 0.05, 0.9, 0.8, 0.7, 0.05])
+    loss = loss_fn(logits, None, truth_row(1))
+    loss.backward()
+    assert logits.grad[0, 2] < 0
+    assert loss_fn.cut_for(torch.sigmoid(logits.detach()), torch.tensor([0.6])).item() == pytest.approx(0.7)
