@@ -81,3 +81,8 @@ def fetch_max_bytes() -> int:
 def data_source() -> str:
     """Data used to customize models: `builtin` or a path (image folder or CSV)."""
     return os.environ.get("CHAMELEONAPI_DATA", "builtin").strip() or "builtin"
+
+
+def budget() -> str:
+    """Training budget preset used by first-call customization (`default`, `small`, `tiny`)."""
+    return os.environ.get("CHAMELEONAPI_BUDGET", "default").strip() or "default"

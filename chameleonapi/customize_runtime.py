@@ -51,7 +51,7 @@ def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
     """Load the customized model of `spec` from the store, or train and store it."""
     from chameleonapi.training import customize
 
-    return customize(spec, data=data, progress=progress)
+    return customize(spec, data=data, progress=progress, budget=config.budget())
 
 
 class BackgroundEngine(Engine):

@@ -23,7 +23,14 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"decision at {spec.call}: {spec.kind} (order {spec.order}), {len(spec.categories)} categories")
         results.append(
-            evaluate_spec(spec, args.data, seeds=args.seeds, budget=args.budget, progress=not args.no_progress and not args.json)
+            evaluate_spec(
+                spec,
+                args.data,
+                seeds=args.seeds,
+                budget=args.budget,
+                progress=not args.no_progress and not args.json,
+                test_size=args.test_scenes,
+            )
         )
     if args.json:
         payload = {
@@ -57,6 +64,7 @@ def register(subparsers) -> None:
     parser.add_argument("--data", default="builtin", help="builtin (default), an image folder, or a CSV file")
     parser.add_argument("--seeds", type=int, default=1, help="training seeds to average over (default 1)")
     parser.add_argument("--budget", default="default", help="training budget preset (default)")
+    parser.add_argument("--test-scenes", type=int, help="held-out built-in scenes to score (default: the whole test split)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)

@@ -67,6 +67,7 @@ def evaluate_spec(
     seeds: int = 1,
     budget: str | dict = "default",
     progress: bool = True,
+    test_size: int | None = None,
     on_model: Callable[[str, int], None] | None = None,
 ) -> DecisionResult:
     """Train (or load) the three models per seed and score them on the test split."""
@@ -75,7 +76,7 @@ def evaluate_spec(
     from chameleonapi.training.trainer import DATA_SEED, evaluate
 
     result = DecisionResult(spec)
-    result.n_test = len(load_dataset(data, "test", seed=DATA_SEED))
+    result.n_test = len(load_dataset(data, "test", seed=DATA_SEED, size=test_size))
     for seed in range(seeds):
         for name in MODELS:
             if on_model:
@@ -85,5 +86,5 @@ def evaluate_spec(
             else:
                 loss = "basic" if name == "basic" else "chameleon"
                 model = customize(spec, data, loss=loss, progress=progress, seed=seed, budget=budget)
-            result.rates[name].append(evaluate(model, spec, data, split="test"))
+            result.rates[name].append(evaluate(model, spec, data, split="test", size=test_size))
     return result
