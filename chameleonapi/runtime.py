@@ -18,7 +18,7 @@ logger = logging.getLogger("chameleonapi")
 
 # Frames from these packages are the SDK's or ours, never the application's.
 _LIBRARY_PREFIXES = (
-    "chameleonapi.providers", "chameleonapi.runtime", "chameleonapi.engine", "wrapt",
+    "chameleonapi.providers", "chameleonapi.runtime", "chameleonapi.engine", "chameleonapi.detection", "wrapt",
     "google.cloud", "google.api_core", "google.auth", "grpc", "proto", "azure.", "msrest",
     "asyncio", "concurrent.futures", "threading", "functools", "contextlib",
 )
@@ -136,6 +136,24 @@ def serve_labels(
     results = [r if m is None else r[:m] for r, m in zip(ranked, limits)]
     if _listeners:
         record = ServedCall(provider, method, site, engine.name, results, [None] * len(results), len(images))
+        for listener in list(_listeners):
+            listener(record)
+    return results
+
+
+def serve_objects(images: Sequence, *, provider: str, method: str, max_results: int | None = None) -> list[list]:
+    """Detected objects for `images` (`chameleonapi.detection.model.Detection`, score-ordered)
+    from the detector that serves the calling application."""
+    from chameleonapi.detection.service import object_resolver
+
+    site = find_call_site()
+    engine = object_resolver.engine_for(site, provider)
+    results = engine.detect(list(images))
+    if max_results:
+        results = [r[:max_results] for r in results]
+    if _listeners:
+        labels = [[(d.name, d.score) for d in dets] for dets in results]
+        record = ServedCall(provider, method, site, engine.name, labels, [None] * len(results), len(images))
         for listener in list(_listeners):
             listener(record)
     return results

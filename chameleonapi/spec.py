@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 KINDS = ("true_false", "multi_choice", "multi_select")
 ORDERS = ("label", "category", "last")
 MATCHES = ("exact", "casefold", "substring", "substring_casefold")
+TARGETS = ("labels", "objects")
+COUNT_OPS = (">", ">=", "<", "<=", "==", "!=")
 
 LabelScores = Sequence[tuple[str, float]]
 Decision = "str | None | frozenset[str]"
@@ -65,6 +67,13 @@ class DecisionSpec:
     reasons: list[str] = field(default_factory=list)
     # Things worth a look that do not make the spec partial (e.g. "a" "b" joined into one label).
     warnings: list[str] = field(default_factory=list)
+    # Object decisions: `target="objects"` counts the reported objects (each entry of the
+    # output is one object) that select a category; with `count_op`/`count` the decision is
+    # "count OP count" (e.g. more than 3 sheep), without them the count itself is used and
+    # `decide` reports presence. Label decisions leave these at their defaults.
+    target: str = "labels"
+    count_op: str | None = None
+    count: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -73,6 +82,10 @@ class DecisionSpec:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
         if self.match not in MATCHES:
             raise ValueError(f"match must be one of {MATCHES}, got {self.match!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        if self.count_op is not None and (self.count_op not in COUNT_OPS or self.count is None):
+            raise ValueError(f"count_op must be one of {COUNT_OPS} with a count, got {self.count_op!r}")
         self.categories = [c if isinstance(c, Category) else Category(**c) for c in self.categories]
         if isinstance(self.call, dict):
             self.call = SourceLocation(**self.call)
@@ -116,6 +129,10 @@ class DecisionSpec:
         Returns a category name (or `None` for "other") for true-false and multi-choice,
         and a frozenset of category names for multi-select.
         """
+        if self.target == "objects" and self.count_op is not None:
+            n = self.count_objects(label_scores)
+            hit = _compare(n, self.count_op, int(self.count or 0))
+            return self.categories[0].name if hit and self.categories else None
         labels = [label for label, _ in self.visible(label_scores)]
         if self.kind == "multi_select":
             return frozenset(name for label in labels for name in self.categories_of(label))
@@ -130,6 +147,10 @@ class DecisionSpec:
                 if self.order == "label":
                     return chosen
         return chosen
+
+    def count_objects(self, label_scores: LabelScores) -> int:
+        """How many reported objects (visible entries) select one of the categories."""
+        return sum(1 for label, _ in self.visible(label_scores) if self.categories_of(label))
 
     def decide_from_truth(self, true_labels: Iterable[str]) -> frozenset[str]:
         """Ground-truth categories: every category one of the image's true labels selects."""
@@ -148,6 +169,9 @@ class DecisionSpec:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["categories"] = [{"name": c.name, "labels": list(c.labels)} for c in self.categories]
+        if self.target == "labels" and self.count_op is None and self.count is None:
+            for key in ("target", "count_op", "count"):
+                del data[key]  # label decisions serialize exactly as before these fields existed
         return data
 
     def to_json(self) -> str:
@@ -164,7 +188,7 @@ class DecisionSpec:
 
     def semantic_dict(self) -> dict:
         """The fields that change what is decided (not where it was found)."""
-        return {
+        data = {
             "kind": self.kind,
             "order": self.order,
             "categories": [{"name": c.name, "labels": list(c.labels)} for c in self.categories],
@@ -172,6 +196,9 @@ class DecisionSpec:
             "threshold": self.threshold,
             "top_k": self.top_k,
         }
+        if self.target != "labels" or self.count_op is not None:
+            data.update(target=self.target, count_op=self.count_op, count=self.count)
+        return data
 
     def stable_hash(self) -> str:
         """Hash of the decision semantics: equal decisions share customized models."""
@@ -185,3 +212,9 @@ class DecisionSpec:
             for label in c.labels:
                 seen.setdefault(label, None)
         return list(seen)
+
+
+def _compare(n: int, op: str, count: int) -> bool:
+    return {
+        ">": n > count, ">=": n >= count, "<": n < count, "<=": n <= count, "==": n == count, "!=": n != count,
+    }[op]

@@ -172,7 +172,7 @@ def test_two_processes_train_once_and_serve_the_same_model(tmp_path):
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=600) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err
     served = [out.split("SERVED", 1)[1].strip() for out, _ in outputs]
     assert served[0] == served[1] and served[0].startswith("chameleon-")

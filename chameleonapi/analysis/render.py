@@ -44,6 +44,9 @@ def render_text(report: Report) -> str:
         threshold = "none" if spec.threshold is None else f"{spec.threshold:g}"
         top_k = "all" if spec.top_k is None else str(spec.top_k)
         parts.append(f"  threshold: {threshold}   top-k: {top_k}")
+        if spec.target == "objects":
+            test = f"{spec.count_op} {spec.count}" if spec.count_op else "(the count itself)"
+            parts.append(f"  counts objects: {test}")
         parts.append("  categories:")
         for cat in spec.categories:
             labels = ", ".join(repr(label) for label in cat.labels) or "(unresolved)"

@@ -40,6 +40,9 @@ def run(path_or_source: str | Path) -> Report:
             seen.add(ident)
             specs.append(spec)
     specs = _drop_subsumed(specs)
+    from chameleonapi.analysis.objects import merge, object_specs
+
+    specs = merge(specs, object_specs(project, sites))
     specs.sort(
         key=lambda s: (
             s.call.file if s.call else "",

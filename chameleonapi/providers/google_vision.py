@@ -19,8 +19,9 @@ logger = logging.getLogger("chameleonapi")
 
 VERSIONS = ("vision_v1", "vision_v1p1beta1", "vision_v1p2beta1", "vision_v1p3beta1", "vision_v1p4beta1")
 DEFAULT_MAX_RESULTS = 10
-LOCAL_FEATURES = {"LABEL_DETECTION"}
+LOCAL_FEATURES = {"LABEL_DETECTION", "OBJECT_LOCALIZATION"}
 INVALID_ARGUMENT = 3
+FAILED_PRECONDITION = 9
 UNIMPLEMENTED = 12
 
 
@@ -101,6 +102,7 @@ def serve_batch(version: str, request, passthrough_call=None):
     types = _types(version)
     responses: list[Any] = [None] * len(request.requests)
     to_label: list[tuple[int, Any, int]] = []
+    to_locate: list[tuple[int, Any, int]] = []
     forwarded: list[int] = []
     errors: list[str] = []
     for index, image_request in enumerate(request.requests):
@@ -118,7 +120,7 @@ def serve_batch(version: str, request, passthrough_call=None):
                 f"{', '.join(sorted(LOCAL_FEATURES))}); set CHAMELEONAPI_PASSTHROUGH=1 to send it to "
                 "the Cloud Vision service.",
             )
-        wanted = [m for name, m in features if name in LOCAL_FEATURES]
+        wanted = {name: m for name, m in reversed(features) if name in LOCAL_FEATURES}
         if not wanted:
             continue
         try:
@@ -127,7 +129,10 @@ def serve_batch(version: str, request, passthrough_call=None):
             response.error = _error(INVALID_ARGUMENT, str(exc))
             errors.append(str(exc))
             continue
-        to_label.append((index, image, wanted[0] or DEFAULT_MAX_RESULTS))
+        if "LABEL_DETECTION" in wanted:
+            to_label.append((index, image, wanted["LABEL_DETECTION"] or DEFAULT_MAX_RESULTS))
+        if "OBJECT_LOCALIZATION" in wanted:
+            to_locate.append((index, image, wanted["OBJECT_LOCALIZATION"]))
     if to_label:
         ranked = runtime.serve_labels(
             [image for _, image, _ in to_label],
@@ -139,12 +144,49 @@ def serve_batch(version: str, request, passthrough_call=None):
             responses[index].label_annotations = [
                 types.EntityAnnotation(description=label, score=score, topicality=score) for label, score in labels
             ]
+    if to_locate:
+        _locate(types, responses, to_locate)
     runtime.record_errors("google", "batch_annotate_images", errors)
     if forwarded:
         remote = passthrough_call([request.requests[i] for i in forwarded])
         for index, response in zip(forwarded, remote.responses):
             responses[index] = response
     return types.BatchAnnotateImagesResponse(responses=responses)
+
+
+def _locate(types, responses: list, to_locate: list[tuple[int, Any, int]]) -> None:
+    """Fill `localized_object_annotations` (boxes as normalized vertices, clockwise from top left)."""
+    from chameleonapi import runtime
+    from chameleonapi.detection.service import DetectorUnavailable
+
+    try:
+        found = runtime.serve_objects(
+            [image for _, image, _ in to_locate], provider="google", method="batch_annotate_images"
+        )
+    except DetectorUnavailable as exc:
+        for index, _, _ in to_locate:
+            response = responses[index]
+            note = f"OBJECT_LOCALIZATION: {exc}"
+            if response.error.message:
+                response.error.message = f"{response.error.message} {note}"
+            else:
+                response.error = _error(FAILED_PRECONDITION, note)
+        return
+    for (index, _, limit), detections in zip(to_locate, found):
+        annotations = []
+        for det in detections[: limit or DEFAULT_MAX_RESULTS]:
+            x0, y0, x1, y1 = det.box
+            corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            annotations.append(
+                types.LocalizedObjectAnnotation(
+                    name=det.name,
+                    score=det.score,
+                    bounding_poly=types.BoundingPoly(
+                        normalized_vertices=[types.NormalizedVertex(x=x, y=y) for x, y in corners]
+                    ),
+                )
+            )
+        responses[index].localized_object_annotations = annotations
 
 
 def _sync_wrapper(version: str):
@@ -192,7 +234,7 @@ def _async_wrapper(version: str):
 
 
 class GoogleVisionInstrumentor(Instrumentor):
-    """Serves Google Cloud Vision label detection from the local model."""
+    """Serves Google Cloud Vision label detection and object localization from local models."""
 
     name = "google"
     distribution = "google-cloud-vision"
