@@ -6,6 +6,8 @@ decision found at that site, or the generic model); later calls reuse that choic
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import sys
 import threading
@@ -46,8 +48,24 @@ class ServedCall:
     n_images: int = 0
 
 
+_pinned_site: contextvars.ContextVar[CallSite | None] = contextvars.ContextVar("chameleonapi_call_site", default=None)
+
+
+@contextlib.contextmanager
+def pinned_call_site(site: CallSite):
+    """Serve work done off the caller's stack (async clients' worker threads) as `site`."""
+    token = _pinned_site.set(site)
+    try:
+        yield site
+    finally:
+        _pinned_site.reset(token)
+
+
 def find_call_site(frame=None) -> CallSite:
     """Walk out of SDK, wrapt and chameleonapi frames to the application's frame."""
+    pinned = _pinned_site.get()
+    if pinned is not None:
+        return pinned
     frame = frame or sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")

@@ -153,3 +153,20 @@ def test_disable_restores_the_original_functions():
     chameleonapi.disable()
     for name, original in before.items():
         assert vars(cls)[name] is original
+
+
+def test_async_calls_are_attributed_to_the_application(google):
+    served = []
+    runtime.add_listener(served.append)
+
+    async def app_function():
+        client = vision.ImageAnnotatorAsyncClient()
+        request = {"image": {"content": photo("chelsea")}, "features": [{"type_": "LABEL_DETECTION"}]}
+        return await client.batch_annotate_images(requests=[request])
+
+    try:
+        asyncio.run(app_function())
+    finally:
+        runtime.remove_listener(served.append)
+    assert served[-1].call_site.file == __file__
+    assert served[-1].call_site.function == "app_function"

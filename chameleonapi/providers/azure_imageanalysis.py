@@ -115,7 +115,11 @@ def _async_wrapper(method: str):
             # Read the image here: a stream belongs to the caller's thread.
             if method == "analyze" and hasattr(arguments.get("image_data"), "read"):
                 arguments["image_data"] = shared.read_stream(arguments["image_data"])
-            return await asyncio.to_thread(serve, method, arguments, url)
+            from chameleonapi import runtime
+
+            # The worker thread has no application frames: pin the caller's site for it.
+            with runtime.pinned_call_site(runtime.find_call_site()):
+                return await asyncio.to_thread(serve, method, arguments, url)
 
         return run()
 

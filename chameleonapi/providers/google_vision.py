@@ -218,7 +218,11 @@ def _async_wrapper(version: str):
                     responses=[_types(version).AnnotateImageResponse() for _ in requests]
                 )
 
-            local = await asyncio.to_thread(serve_batch, version, request, passthrough)
+            from chameleonapi import runtime
+
+            # The worker thread has no application frames: pin the caller's site for it.
+            with runtime.pinned_call_site(runtime.find_call_site()):
+                local = await asyncio.to_thread(serve_batch, version, request, passthrough)
             if forwarded_requests:
                 remote = await wrapped(requests=forwarded_requests)
                 remote_iter = iter(remote.responses)
