@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", type=Path, default=HERE / "apps")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--budget", default="default")
+    parser.add_argument("--budget", default="small", help="training budget preset for every model (default small)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "decisions.json")
     parser.add_argument("--png", type=Path, default=HERE / "results" / "decisions.png")

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import timm
+from wordnet import ancestors, pretty, read_nouns
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "chameleonapi" / "model" / "data" / "imagenet_labels.json"
@@ -26,33 +27,6 @@ DROP = {
 }
 
 
-def read_nouns(path: Path) -> dict[str, tuple[list[str], list[str]]]:
-    """offset -> (lemmas, hypernym offsets)."""
-    synsets = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("  "):
-                continue
-            fields = line.split(" | ")[0].split()
-            offset, n_words = fields[0], int(fields[3], 16)
-            lemmas = [fields[4 + 2 * i] for i in range(n_words)]
-            rest = fields[4 + 2 * n_words :]
-            n_ptrs = int(rest[0])
-            hypers = []
-            for i in range(n_ptrs):
-                symbol, target, pos = rest[1 + 4 * i : 4 + 4 * i]
-                if symbol in ("@", "@i") and pos == "n":
-                    hypers.append(target)
-            synsets[offset] = (lemmas, hypers)
-    return synsets
-
-
-def pretty(lemma: str) -> str:
-    text = lemma.replace("_", " ")
-    text = text.split("(")[0].strip()
-    return text[:1].upper() + text[1:]
-
-
 def leaf_label(lemmas: list[str]) -> str:
     """Prefer the qualified form a labeling API would print: 'tabby' -> 'Tabby cat'."""
     first = lemmas[0]
@@ -60,18 +34,6 @@ def leaf_label(lemmas: list[str]) -> str:
         if other.lower().startswith(first.lower() + "_"):
             return pretty(other)
     return pretty(first)
-
-
-def ancestors(offset: str, synsets: dict) -> list[str]:
-    seen: list[str] = []
-    stack = list(synsets[offset][1])
-    while stack:
-        current = stack.pop(0)
-        if current in seen:
-            continue
-        seen.append(current)
-        stack.extend(synsets[current][1])
-    return seen
 
 
 def main(wordnet_dir: str) -> None:

@@ -156,14 +156,14 @@ def test_urls_the_local_side_will_not_fetch(azure, tmp_path, no_sockets):
 @pytest.mark.parametrize(
     "call, named",
     [
-        (lambda c, s: c.detect_objects_in_stream(s), "detect_objects_in_stream"),
-        (lambda c, s: c.analyze_image_in_stream(s, visual_features=["Tags", VisualFeatureTypes.objects]), "Objects"),
+        (lambda c, s: c.analyze_image_in_stream(s, visual_features=["Tags", VisualFeatureTypes.adult]), "Adult"),
+        (lambda c, s: c.analyze_image_in_stream(s, visual_features=[VisualFeatureTypes.objects, "Color"]), "Color"),
         (lambda c, s: c.analyze_image_in_stream(s, visual_features=[VisualFeatureTypes.description]), "Description"),
         (lambda c, s: c.analyze_image_in_stream(s, visual_features=["Faces"]), "Faces"),
         (lambda c, s: c.analyze_image_in_stream(s, visual_features=["Tags"], details=["Landmarks"]), "Landmarks"),
         (lambda c, s: c.tag_image_in_stream(s, language="es"), "'es'"),
     ],
-    ids=["detect_objects", "objects", "description", "faces", "details", "language"],
+    ids=["adult", "objects_and_color", "description", "faces", "details", "language"],
 )
 def test_what_is_not_served_locally_names_itself(azure, no_sockets, call, named):
     with pytest.raises(ComputerVisionErrorResponseException) as excinfo:
@@ -173,10 +173,10 @@ def test_what_is_not_served_locally_names_itself(azure, no_sockets, call, named)
     assert named in message and "CHAMELEONAPI_PASSTHROUGH" in message
 
 
-def test_detect_objects_url_is_refused_too(azure, no_sockets):
+def test_unserved_url_call_is_refused_before_fetching(azure, no_sockets):
     with pytest.raises(ComputerVisionErrorResponseException) as excinfo:
-        client().detect_objects("https://example.com/cat.jpg")
-    assert error_of(excinfo)[2] == "NotSupportedFeature"
+        client().analyze_image("https://example.com/cat.jpg", visual_features=["Faces"])
+    assert error_of(excinfo)[2] == "NotSupportedVisualFeature"
 
 
 def test_passthrough_sends_what_is_not_served_to_the_real_sdk(azure, monkeypatch):
@@ -187,7 +187,7 @@ def test_passthrough_sends_what_is_not_served_to_the_real_sdk(azure, monkeypatch
     real.config.retry_policy.retries = 0
     # the original method runs and tries the (unreachable) endpoint
     with pytest.raises(ClientRequestError):
-        real.detect_objects_in_stream(io.BytesIO(photo("chelsea")))
+        real.analyze_image_in_stream(io.BytesIO(photo("chelsea")), visual_features=["Faces"])
     # what is served locally still is
     assert "cat" in names(real.tag_image_in_stream(io.BytesIO(photo("chelsea"))).tags)
 

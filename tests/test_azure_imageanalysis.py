@@ -109,7 +109,7 @@ def test_urls_the_local_side_will_not_fetch(azure, no_sockets):
     assert "CHAMELEONAPI_ALLOW_NETWORK" in exc.error.message
 
 
-@pytest.mark.parametrize("feature", [VisualFeatures.CAPTION, VisualFeatures.OBJECTS, VisualFeatures.READ])
+@pytest.mark.parametrize("feature", [VisualFeatures.CAPTION, VisualFeatures.PEOPLE, VisualFeatures.READ])
 def test_features_not_served_locally_name_themselves(azure, no_sockets, feature):
     with pytest.raises(HttpResponseError) as excinfo:
         client().analyze(photo("chelsea"), [VisualFeatures.TAGS, feature])

@@ -20,7 +20,7 @@ from chameleonapi.providers.base import Patch
 MODULE = "azure.cognitiveservices.vision.computervision.operations._computer_vision_client_operations"
 MIXIN = "ComputerVisionClientOperationsMixin"
 MODEL_VERSION = "2021-05-01"  # the v3.2 service's "latest"
-SERVED_FEATURES = {"tags", "categories"}
+SERVED_FEATURES = {"tags", "categories", "objects"}
 CATEGORY_CUT = 0.5  # a category is reported when its labels are this likely
 
 # Azure's 86-category taxonomy, filled from the labels the generic model really produces
@@ -81,8 +81,6 @@ def _arguments(name: str, wrapped, args: tuple, kwargs: dict) -> dict[str, Any]:
 
 def _refusal(method: str, arguments: dict[str, Any]) -> ServiceError | None:
     """Why the local model cannot answer this call, or None when it can."""
-    if method.startswith("detect_objects"):
-        return shared.not_served(f"Object detection ({method})", "NotSupportedFeature")
     if method.startswith("analyze_image"):
         requested = arguments.get("visual_features") or ["Categories"]  # the service's default
         names = [_feature_name(f) for f in requested]
@@ -117,22 +115,30 @@ def _categories(tags: list[tuple[str, float]]) -> list[dict]:
 
 def _body(method: str, arguments: dict[str, Any], image: shared.LocalImage, req_id: str) -> tuple[str, dict]:
     """(msrest model name, REST JSON body) of the answer."""
-    tags = shared.rank_tags([image], method)[0]
+    from chameleonapi.detection.azure_json import computer_vision_objects
+
     version = arguments.get("model_version") or "latest"
     body: dict[str, Any] = {
         "requestId": req_id,
         "metadata": {"width": image.width, "height": image.height, "format": image.format},
         "modelVersion": MODEL_VERSION if version == "latest" else version,
     }
-    tag_json = [{"name": name, "confidence": score} for name, score in tags]
-    if method.startswith("tag_image"):
-        body["tags"] = tag_json
-        return "TagResult", body
+    if method.startswith("detect_objects"):
+        body["objects"] = computer_vision_objects(image, method)
+        return "DetectResult", body
     names = {_feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
-    if "tags" in names:
-        body["tags"] = tag_json
-    if "categories" in names:
-        body["categories"] = _categories(tags)
+    if method.startswith("tag_image") or names & {"tags", "categories"}:
+        tags = shared.rank_tags([image], method)[0]
+        tag_json = [{"name": name, "confidence": score} for name, score in tags]
+        if method.startswith("tag_image"):
+            body["tags"] = tag_json
+            return "TagResult", body
+        if "tags" in names:
+            body["tags"] = tag_json
+        if "categories" in names:
+            body["categories"] = _categories(tags)
+    if "objects" in names:
+        body["objects"] = computer_vision_objects(image, method)
     return "ImageAnalysis", body
 
 

@@ -19,7 +19,7 @@ SYNC_MODULE = "azure.ai.vision.imageanalysis._patch"
 ASYNC_MODULE = "azure.ai.vision.imageanalysis.aio._patch"
 API_VERSION = "2023-10-01"
 MODEL_VERSION = "2023-10-01"  # what the service reports for "latest"
-SERVED_FEATURES = {"tags"}
+SERVED_FEATURES = {"tags", "objects"}
 
 
 def _feature_name(feature: Any) -> str:
@@ -66,18 +66,26 @@ def serve(method: str, arguments: dict[str, Any], url: str):
         else:
             data = shared.read_stream(arguments.get("image_data", b""))
         image = shared.load_image(data)
-        tags = shared.rank_tags([image], method)[0]
+        wanted = {_feature_name(f).lower() for f in arguments.get("visual_features")}
+        tags = shared.rank_tags([image], method)[0] if "tags" in wanted else None
+        objects = None
+        if "objects" in wanted:
+            from chameleonapi.detection.azure_json import image_analysis_objects
+
+            objects = image_analysis_objects(image, method)
     except ServiceError as error:
         shared.record_error(method, error)
         raise _http_error(error, url, req_id) from None
     model_version = arguments.get("model_version") or "latest"
-    return ImageAnalysisResult(
-        {
-            "modelVersion": MODEL_VERSION if model_version == "latest" else model_version,
-            "metadata": {"width": image.width, "height": image.height},
-            "tagsResult": {"values": [{"name": name, "confidence": score} for name, score in tags]},
-        }
-    )
+    body: dict[str, Any] = {
+        "modelVersion": MODEL_VERSION if model_version == "latest" else model_version,
+        "metadata": {"width": image.width, "height": image.height},
+    }
+    if tags is not None:
+        body["tagsResult"] = {"values": [{"name": name, "confidence": score} for name, score in tags]}
+    if objects is not None:
+        body["objectsResult"] = objects
+    return ImageAnalysisResult(body)
 
 
 def _http_error(error: ServiceError, url: str, req_id: str):

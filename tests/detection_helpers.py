@@ -1,0 +1,13 @@
+"""Shared set-up for the detection tests: a tiny generic detector, built once per session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["CHAMELEONAPI_DETECTOR_BUDGET"] = "tiny"
+
+
+def tiny_generic():
+    from chameleonapi.detection.service import generic_head
+
+    return generic_head(build=True)
