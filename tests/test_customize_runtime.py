@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from importlib import resources
 
 import pytest
 from google.cloud import vision
@@ -16,20 +17,7 @@ from google.cloud import vision
 import chameleonapi
 from chameleonapi import runtime, store
 
-PET_DOOR = '''
-from google.cloud import vision
-
-PETS = ["Cat", "Dog"]
-client = vision.ImageAnnotatorClient()
-
-
-def should_open(image_bytes):
-    response = client.label_detection(image=vision.Image(content=image_bytes))
-    for label in response.label_annotations:
-        if label.description in PETS:
-            return True
-    return False
-'''
+PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
 
 RUNTIME_LOADED = '''
 import json

@@ -56,6 +56,26 @@ class ImageDataset:
         return np.stack([to_pixels(self.image(i), size) for i in indices])
 
 
+class FileImages(ImageDataset):
+    """User images on disk: `paths` and their true label sets `_labels`, loaded lazily."""
+
+    paths: list[Path]
+    _labels: list[frozenset[str]]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def image(self, index: int) -> Image:
+        from PIL import Image
+
+        with Image.open(self.paths[index]) as img:
+            img.load()
+            return img.copy()
+
+    def labels(self, index: int) -> frozenset[str]:
+        return self._labels[index]
+
+
 def split_of(key: str, seed: int, val_fraction: float = 0.15, test_fraction: float = 0.0) -> str:
     """Stable split of one item of user data, from a hash of its key and the seed."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv as _csv
 from pathlib import Path
 
-from chameleonapi.data.base import ImageDataset, file_digest, split_of
+from chameleonapi.data.base import FileImages, file_digest, split_of
 from chameleonapi.data.folder import IMAGE_SUFFIXES, true_labels
 
 IMAGE_COLUMNS = ("path", "image", "imageid", "image_id", "filename", "file")
@@ -35,7 +35,7 @@ def _split_list(text: str) -> list[str]:
     return [text.strip()] if text.strip() else []
 
 
-class CsvImages(ImageDataset):
+class CsvImages(FileImages):
     """Images and label names read from a CSV, one split by a stable hash of each image."""
 
     name = "csv"
@@ -86,19 +86,6 @@ class CsvImages(ImageDataset):
                 if candidate.is_file():
                     return candidate
         raise FileNotFoundError(f"{self.path}: image {key!r} not found beside the CSV or in images/")
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def image(self, index: int):
-        from PIL import Image
-
-        with Image.open(self.paths[index]) as img:
-            img.load()
-            return img.copy()
-
-    def labels(self, index: int) -> frozenset[str]:
-        return self._labels[index]
 
     def fingerprint(self) -> str:
         return f"csv-{file_digest([self.path, *self.paths])}-{self.split}-s{self.seed}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chameleonapi.data.base import ImageDataset, file_digest, split_of
+from chameleonapi.data.base import FileImages, file_digest, split_of
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -26,7 +26,7 @@ def true_labels(names: list[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-class ImageFolder(ImageDataset):
+class ImageFolder(FileImages):
     """Images under `root/<label>/`, one split chosen by a stable hash of each path."""
 
     name = "folder"
@@ -45,19 +45,6 @@ class ImageFolder(ImageDataset):
             raise ValueError(f"no images found under {self.root}/<label>/")
         self.paths = [p for p, _ in items]
         self._labels = [true_labels([label]) for _, label in items]
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def image(self, index: int):
-        from PIL import Image
-
-        with Image.open(self.paths[index]) as img:
-            img.load()
-            return img.copy()
-
-    def labels(self, index: int) -> frozenset[str]:
-        return self._labels[index]
 
     def fingerprint(self) -> str:
         return f"folder-{file_digest(self.paths)}-{self.split}-s{self.seed}"
