@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, field
 KINDS = ("true_false", "multi_choice", "multi_select")
 ORDERS = ("label", "category", "last")
 MATCHES = ("exact", "casefold", "substring", "substring_casefold")
+# Services that report every label above a confidence floor (no top-k): Azure's tagging
+# leaves out its low-confidence guesses, so an application never sees scores below this.
+PROVIDER_MIN_SCORE = {"azure_cv": 0.1, "azure_ia": 0.1}
 TARGETS = ("labels", "objects")
 COUNT_OPS = (">", ">=", "<", "<=", "==", "!=")
 
@@ -119,9 +122,18 @@ class DecisionSpec:
         ranked = sorted(label_scores, key=lambda ls: -ls[1])
         if self.top_k is not None:
             ranked = ranked[: self.top_k]
-        if self.threshold is not None:
-            ranked = [ls for ls in ranked if ls[1] >= self.threshold]
+        threshold = self.effective_threshold
+        if threshold is not None:
+            ranked = [ls for ls in ranked if ls[1] >= threshold]
         return ranked
+
+    @property
+    def effective_threshold(self) -> float | None:
+        """The application's own threshold, raised to its provider's tag reporting floor."""
+        floor = PROVIDER_MIN_SCORE.get(self.provider)
+        if floor is None or self.method.startswith("detect_objects") or self.target == "objects":
+            return self.threshold
+        return floor if self.threshold is None else max(self.threshold, floor)
 
     def decide(self, label_scores: LabelScores) -> str | None | frozenset[str]:
         """What the application decides for this API output.

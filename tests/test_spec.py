@@ -95,3 +95,17 @@ def test_decision_is_a_category_of_a_visible_label(ls, order) -> None:
         assert not any(s.categories_of(label) for label, _ in visible)
     else:
         assert any(decision in s.categories_of(label) for label, _ in visible)
+
+
+def test_azure_tag_floor_hides_low_confidence_tags():
+    from chameleonapi.spec import PROVIDER_MIN_SCORE, Category, DecisionSpec
+
+    floor = PROVIDER_MIN_SCORE["azure_ia"]
+    azure = DecisionSpec("multi_select", "label", [Category("#cat", ("cat",))], provider="azure_ia")
+    google = DecisionSpec("multi_select", "label", [Category("#cat", ("cat",))], provider="google")
+    faint = [("cat", floor / 2), ("dog", 0.9)]
+    assert azure.decide(faint) == frozenset()
+    assert google.decide(faint) == frozenset({"#cat"})
+    assert azure.decide([("cat", floor)]) == frozenset({"#cat"})
+    strict = DecisionSpec("multi_select", "label", [Category("#cat", ("cat",))], provider="azure_cv", threshold=0.6)
+    assert strict.effective_threshold == 0.6

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chameleonapi.images import ImageInputError, decode, read_uri
+from chameleonapi.spec import PROVIDER_MIN_SCORE
 from chameleonapi.providers.base import Instrumentor, Patch, _version_tuple
 
 logger = logging.getLogger("chameleonapi")
@@ -28,7 +29,7 @@ logger = logging.getLogger("chameleonapi")
 PROVIDER = "azure"
 # Azure has no max_results: it reports every tag it is reasonably sure of. Tags below this
 # confidence are left out, as the service leaves out its low-confidence guesses.
-MIN_CONFIDENCE = 0.1
+MIN_CONFIDENCE = PROVIDER_MIN_SCORE["azure_cv"]
 LOCAL_LANGUAGES = {"en"}  # the local model's labels are English
 
 COMPUTER_VISION = "azure-cognitiveservices-vision-computervision"

@@ -96,7 +96,7 @@ class DecisionLoss(nn.Module):
     @classmethod
     def from_spec(cls, spec: DecisionSpec, resolution: Resolution, **kwargs: float) -> DecisionLoss:
         return cls(spec.kind, spec.order, resolution.columns, resolution.source,
-                   top_k=spec.top_k, threshold=spec.threshold, **kwargs)
+                   top_k=spec.top_k, threshold=spec.effective_threshold, **kwargs)
 
     # ------------------------------------------------------------------ pieces
     def outputs(self, logits: torch.Tensor) -> torch.Tensor:

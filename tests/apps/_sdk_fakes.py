@@ -31,6 +31,14 @@ def ranked():
     return sorted(CURRENT["labels"], key=lambda ls: -ls[1])
 
 
+def above_floor(provider: str):
+    """Tags the service reports: Azure leaves out those under its confidence floor."""
+    from chameleonapi.spec import PROVIDER_MIN_SCORE
+
+    floor = PROVIDER_MIN_SCORE.get(provider, 0.0)
+    return [(t, s) for t, s in ranked() if s >= floor]
+
+
 @contextlib.contextmanager
 def google():
     from google.auth.credentials import AnonymousCredentials
@@ -71,7 +79,7 @@ def azure_cv():
     )
 
     def tags():
-        return [ImageTag(name=t, confidence=s) for t, s in ranked()]
+        return [ImageTag(name=t, confidence=s) for t, s in above_floor("azure_cv")]
 
     def tag_image(self, *args, **kwargs):
         return TagResult(tags=tags())
@@ -105,7 +113,7 @@ def azure_ia():
     from azure.ai.vision.imageanalysis.models import ImageAnalysisResult
 
     def analyze(self, *args, **kwargs):
-        values = [{"name": t, "confidence": s} for t, s in ranked()]
+        values = [{"name": t, "confidence": s} for t, s in above_floor("azure_ia")]
         return ImageAnalysisResult(
             {"modelVersion": "2023-10-01", "metadata": {"width": 1, "height": 1}, "tagsResult": {"values": values}}
         )
