@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chameleonapi.images import ImageInputError, decode, read_uri
-from chameleonapi.spec import PROVIDER_MIN_SCORE
 from chameleonapi.providers.base import Instrumentor, Patch, _version_tuple
+from chameleonapi.spec import PROVIDER_MIN_SCORE
 
 logger = logging.getLogger("chameleonapi")
 
