@@ -74,7 +74,7 @@ def run_customization_demo(args: argparse.Namespace) -> int:
             runtime.resolver.reset()
             start = time.perf_counter()
             pet_door.should_open(scenes[0][0])  # first call: analyse, then train or load
-            print(f"   customized model ready in {time.perf_counter() - start:.1f} s (first call of the app)")
+            print(f"   customized model ready in {time.perf_counter() - start:.1f} s (first call of the app: trained, or loaded from the cache)")
             custom_rate = _rate(pet_door.should_open, spec, scenes)
     finally:
         if previous is None:
