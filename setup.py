@@ -10,17 +10,28 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 PTH = "chameleonapi-bootstrap.pth"
+# One line, run by `site` at start-up; it imports nothing more unless CHAMELEONAPI is set.
+PTH_LINE = (
+    'import os; os.environ.get("CHAMELEONAPI", "").strip().lower() not in ("", "0", "false", "no", "off") '
+    'and __import__("chameleonapi.bootstrap")\n'
+)
+
+
+def _write_pth(folder: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, PTH), "w", encoding="utf-8") as fh:
+        fh.write(PTH_LINE)
 
 
 class BuildPyWithPth(build_py):
     def run(self) -> None:
         super().run()
-        self.copy_file(PTH, os.path.join(self.build_lib, PTH), preserve_mode=False)
+        _write_pth(self.build_lib)
         if getattr(self, "editable_mode", False):
             # Editable wheels ship only what lands in the install folder, not build_lib.
             install_lib = self.distribution.get_command_obj("install").install_lib
             if install_lib:
-                self.copy_file(PTH, os.path.join(install_lib, PTH), preserve_mode=False)
+                _write_pth(install_lib)
 
     def get_outputs(self, include_bytecode: bool = True) -> list:
         return [*super().get_outputs(include_bytecode), os.path.join(self.build_lib, PTH)]
