@@ -86,3 +86,8 @@ def data_source() -> str:
 def budget() -> str:
     """Training budget preset used by first-call customization (`default`, `small`, `tiny`)."""
     return os.environ.get("CHAMELEONAPI_BUDGET", "default").strip() or "default"
+
+
+def progress() -> bool:
+    """Show progress bars for long work started by a first call (training, features)."""
+    return env_flag("CHAMELEONAPI_PROGRESS", True)

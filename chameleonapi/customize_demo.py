@@ -61,8 +61,9 @@ def run_customization_demo(args: argparse.Namespace) -> int:
     generic = train_generic(progress=progress, seed=args.seed)
     print(f"   generic model of the built-in domain ready in {time.perf_counter() - start:.1f} s")
 
-    previous = os.environ.get("CHAMELEONAPI_TRAIN")
+    previous = {name: os.environ.get(name) for name in ("CHAMELEONAPI_TRAIN", "CHAMELEONAPI_PROGRESS")}
     os.environ["CHAMELEONAPI_TRAIN"] = "auto"
+    os.environ["CHAMELEONAPI_PROGRESS"] = "1" if progress else "0"
     try:
         with chameleonapi.enabled(["google"]):
             pet_door = importlib.import_module("chameleonapi.examples.pet_door")
@@ -77,10 +78,11 @@ def run_customization_demo(args: argparse.Namespace) -> int:
             print(f"   customized model ready in {time.perf_counter() - start:.1f} s (first call of the app: trained, or loaded from the cache)")
             custom_rate = _rate(pet_door.should_open, spec, scenes)
     finally:
-        if previous is None:
-            os.environ.pop("CHAMELEONAPI_TRAIN", None)
-        else:
-            os.environ["CHAMELEONAPI_TRAIN"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     print()
     print("   incorrect-decision rate of the pet door on held-out scenes")
     print(f"     generic model      {generic_rate:6.3f}")

@@ -96,4 +96,4 @@ def customized_engine(site: CallSite, provider: str) -> Engine | None:
         from chameleonapi.runtime import resolver
 
         return BackgroundEngine(resolver.generic(), spec, data)
-    return Engine(build_customized(spec, data, progress=True))
+    return Engine(build_customized(spec, data, progress=config.progress()))

@@ -191,7 +191,8 @@ def train(
     history: list[dict] = []
     best_rate, best_state, since_best = float("inf"), None, 0
     params = feat.head_parameters(model)
-    total_steps = sum(epochs * max(1, n // plan.batch_size) for _, _, _, epochs in stages)
+    per_epoch = sum(1 for start in range(0, n - 1, plan.batch_size) if min(plan.batch_size, n - start) >= 2)
+    total_steps = sum(epochs * per_epoch for _, _, _, epochs in stages)
     bar = tqdm(total=total_steps, desc=f"customize ({loss})", unit="step", disable=not progress, leave=False)
     stopped = False
     for stage, (kind, loss_fn, lr, epochs) in enumerate(stages, start=1):
