@@ -13,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.atomic import atomic_write_dir
 
 logger = logging.getLogger("chameleonapi")
 CARD = "card.json"
@@ -75,18 +74,8 @@ def put(key_parts: dict[str, Any], model) -> Path:
     from chameleonapi import __version__
 
     key = key_of(key_parts)
-    final = entry_path(key)
-    models_dir().mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=models_dir()))
-    try:
-        model.save(tmp, extra={"key": key, "key_parts": key_parts, "library_version": __version__})
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    extra = {"key": key, "key_parts": key_parts, "library_version": __version__}
+    return atomic_write_dir(entry_path(key), lambda tmp: model.save(tmp, extra=extra))
 
 
 def get_or_create(key_parts: dict[str, Any], build_fn: Callable[[], Any]):

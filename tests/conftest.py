@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+
+import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_GCE_CHECK", "true")
@@ -12,3 +15,24 @@ os.environ.setdefault("CHAMELEONAPI_TRAIN", "never")
 # One cache per test session (weights converted once, trained models shared by tests);
 # CI gets a fresh one, developers may point CHAMELEONAPI_HOME at a warm cache.
 os.environ.setdefault("CHAMELEONAPI_HOME", tempfile.mkdtemp(prefix="chameleonapi-test-home-"))
+
+
+@pytest.fixture
+def azure():
+    """Serve both Azure SDKs locally for one test."""
+    import chameleonapi
+
+    chameleonapi.enable(["azure"])
+    yield
+    chameleonapi.disable()
+
+
+@pytest.fixture
+def no_sockets(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+
+    def refuse(self, address):
+        raise AssertionError(f"network connection attempted to {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)

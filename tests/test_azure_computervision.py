@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 
 import pytest
 from azure.cognitiveservices.vision.computervision import ComputerVisionClient
@@ -32,22 +31,6 @@ METHODS = (
 )
 
 
-@pytest.fixture
-def azure():
-    chameleonapi.enable(["azure"])
-    yield
-    chameleonapi.disable()
-
-
-@pytest.fixture
-def no_sockets(monkeypatch):
-    """Any attempt to open a connection fails the test."""
-
-    def refuse(self, address):
-        raise AssertionError(f"network connection attempted to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
 def client(endpoint: str = OFFLINE_ENDPOINT) -> ComputerVisionClient:

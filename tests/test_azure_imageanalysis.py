@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from azure.ai.vision.imageanalysis import ImageAnalysisClient
@@ -19,22 +18,6 @@ OFFLINE_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing answers the
 TAGS = [VisualFeatures.TAGS]
 
 
-@pytest.fixture
-def azure():
-    chameleonapi.enable(["azure"])
-    yield
-    chameleonapi.disable()
-
-
-@pytest.fixture
-def no_sockets(monkeypatch):
-    """Any attempt to open a connection fails the test."""
-
-    def refuse(self, address):
-        raise AssertionError(f"network connection attempted to {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
 def client() -> ImageAnalysisClient:

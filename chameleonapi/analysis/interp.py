@@ -500,16 +500,7 @@ class Walker:
         if base.kind == m.RESPS and isinstance(key, int):
             return base.narrowed(m.RESP)
         if base.kind == m.SCOREMAP and isinstance(key, str):
-            cond = Cond(
-                "any",
-                base.site,
-                (key,),
-                "casefold" if base.folded else "exact",
-                top_k=base.top_k,
-                threshold=base.threshold,
-                lines=(m.loc(node),),
-            )
-            return AV(m.SCORE, base.site, cond=cond)
+            return _score_lookup(base, key, node)
         return None
 
     def _mapped(self, map_node: nodes.NodeNG, text: Value) -> Value:
@@ -592,16 +583,7 @@ class Walker:
             if base.kind == m.SCOREMAP and name == "get" and node.args:
                 key = self.const(node.args[0])
                 if isinstance(key, str):
-                    cond = Cond(
-                        "any",
-                        base.site,
-                        (key,),
-                        "casefold" if base.folded else "exact",
-                        top_k=base.top_k,
-                        threshold=base.threshold,
-                        lines=(m.loc(node),),
-                    )
-                    return AV(m.SCORE, base.site, cond=cond)
+                    return _score_lookup(base, key, node)
             if base.kind in (m.TEXTS, m.MATCH) and name in ("intersection", "__and__") and node.args:
                 return self._set_test(base, node.args[0], node)
             if base.kind in (m.LABELS, m.TEXTS) and name in ("copy",):
@@ -1237,3 +1219,17 @@ def _and(a: Cond, b: Cond) -> Cond:
 
 
 __all__ = ["Analyzer", "Decision", "class_attribute"]
+
+
+def _score_lookup(base: AV, key: str, node: nodes.NodeNG) -> AV:
+    """`scores[key]` / `scores.get(key)` on a label -> score map: the score of one label."""
+    cond = Cond(
+        "any",
+        base.site,
+        (key,),
+        "casefold" if base.folded else "exact",
+        top_k=base.top_k,
+        threshold=base.threshold,
+        lines=(m.loc(node),),
+    )
+    return AV(m.SCORE, base.site, cond=cond)

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
+from chameleonapi.atomic import atomic_write_dir
 from chameleonapi.detection.scenes import NAMES, SCENE_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,18 +97,12 @@ def _load_head(path: Path):
 def _save_head(path: Path, head, card: dict) -> None:
     from safetensors.torch import save_file
 
-    detectors_dir().mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=detectors_dir()))
-    try:
+    def write(tmp: Path) -> None:
         state = {k: v.detach().contiguous() for k, v in head.state_dict().items()}
         save_file(state, str(tmp / "head.safetensors"))
         (tmp / "card.json").write_text(json.dumps(card, sort_keys=True, indent=1), encoding="utf-8")
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    atomic_write_dir(path, write)
 
 
 def get_or_train(parts: dict[str, Any], build: Callable[[], Any]):
