@@ -1,14 +1,269 @@
-"""Settings read from the environment, with one rule everywhere: keyword > env > default."""
+"""Settings: one path for every entry point, validated in one place.
+
+Each setting is read, in order of precedence, from
+1. a keyword or command-line flag (`override(...)`, or the function's `value=` argument),
+2. the environment (`CHAMELEONAPI_<NAME>`),
+3. `[tool.chameleonapi]` in the application's `pyproject.toml` (found from the
+   application's main file upward, or from the working directory),
+4. the default.
+A bad value raises `SettingsError` naming the setting and where it came from. The getters
+(`data_source()`, `budget()`, ...) keep their names; all of them read through `get()`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_network", "budget",
+    "data_source", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
+    "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
+    "resolve", "set_project", "source_of", "torch_threads", "train_mode",
+]
 
 _FALSE = {"", "0", "false", "no", "off"}
+_TRUE = {"1", "true", "yes", "on"}
 TRAIN_MODES = ("auto", "never", "background")
+BUDGETS = ("default", "small", "tiny")  # the presets of chameleonapi.training.trainer.BUDGETS
 
 
+class SettingsError(ValueError):
+    """A setting has a value chameleonapi cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its key in pyproject.toml, its environment variable, default and parser."""
+
+    key: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str = ""
+
+    @property
+    def env(self) -> str:
+        return f"CHAMELEONAPI_{self.key.upper()}"
+
+
+# ------------------------------------------------------------------ parsers (raise ValueError)
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("must be true or false (1/0, yes/no, on/off)")
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _data(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("must be 'builtin', an image folder or a .csv file")
+    if text == "builtin":
+        return text
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise ValueError(f"{text} does not exist (expected 'builtin', an image folder or a .csv file)")
+    if path.is_file() and path.suffix.lower() not in (".csv", ".tsv"):
+        raise ValueError(f"{text} is a file but not a .csv/.tsv file (expected an image folder or a CSV)")
+    return str(path)
+
+
+def _threads(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError("must be a whole number (1 or more; 0 keeps torch's own default)") from None
+    if number < 0:
+        raise ValueError("must be 0 or more (0 keeps torch's own default)")
+    return number or None
+
+
+def _positive_float(value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError("must be a number of seconds") from None
+    if number <= 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _positive_int(value: Any) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+    if number <= 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _home(value: Any) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("must be a folder path")
+    return Path(text).expanduser()
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        return None
+    return _bool(value)
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("data", "builtin", _data, "data for customization: builtin, an image folder or a CSV"),
+        Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
+        Setting("train", "auto", _choice(TRAIN_MODES), "what a first call does: auto, never, background"),
+        Setting("threads", "1", _threads, "intra-op threads per process for the local model (0: torch's default)"),
+        Setting("home", None, _home, "cache folder for weights, features and models"),
+        Setting("progress", None, _optional_bool, "progress bars (default: only on a terminal)"),
+        Setting("allow_network", False, _bool, "may image URLs be fetched over http(s)"),
+        Setting("passthrough", False, _bool, "send requests the local model cannot serve to the cloud"),
+        Setting("fetch_timeout", "10", _positive_float, "seconds to wait for an image URL"),
+        Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "largest image fetched from a URL"),
+    )
+}
+
+# ------------------------------------------------------------------ sources
+_lock = threading.RLock()
+_overrides: list[dict[str, Any]] = []
+_project_anchor: Path | None = None
+_toml_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
+
+
+@contextlib.contextmanager
+def override(**values: Any) -> Iterator[None]:
+    """Keyword/flag values for the duration of the block (None values are ignored)."""
+    given = {k: v for k, v in values.items() if v is not None}
+    unknown = [k for k in given if k not in SETTINGS]
+    if unknown:
+        raise SettingsError(f"unknown setting(s) {unknown}; known: {', '.join(SETTINGS)}")
+    with _lock:
+        _overrides.append(given)
+    try:
+        yield
+    finally:
+        with _lock:
+            _overrides.remove(given)
+
+
+def set_project(path: str | os.PathLike | None) -> Path | None:
+    """Look for `pyproject.toml` from `path` upward (None: the running program's main file).
+
+    Returns the previous anchor, so a caller can put it back.
+    """
+    global _project_anchor
+    previous = _project_anchor
+    _project_anchor = Path(path).resolve() if path is not None else None
+    return previous
+
+
+def _anchor() -> Path:
+    if _project_anchor is not None:
+        return _project_anchor
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main and os.path.exists(main):
+        return Path(main).resolve()
+    return Path.cwd()
+
+
+def project_file() -> Path | None:
+    """The nearest `pyproject.toml` with a `[tool.chameleonapi]` table, if any."""
+    start = _anchor()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file() and _read_toml(path):
+            return path
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    cached = _toml_cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as fh:
+            table = tomllib.load(fh).get("tool", {}).get("chameleonapi", {})
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"{path}: cannot read [tool.chameleonapi]: {exc}") from None
+    table = {str(k).replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
+    _toml_cache[path] = (mtime, table)
+    return table
+
+
+def _raw(key: str) -> tuple[Any, str]:
+    """(value, where it came from) for one setting, before parsing."""
+    with _lock:
+        for layer in reversed(_overrides):
+            if key in layer:
+                return layer[key], f"--{key.replace('_', '-')}"
+    setting = SETTINGS[key]
+    if setting.env in os.environ:
+        return os.environ[setting.env], setting.env
+    path = project_file()
+    if path is not None:
+        table = _read_toml(path)
+        if key in table:
+            return table[key], f"{key} in {path} [tool.chameleonapi]"
+    return setting.default, "default"
+
+
+def source_of(key: str) -> str:
+    """Where the value of `key` comes from: a flag, a variable, pyproject.toml or the default."""
+    return _raw(key)[1]
+
+
+def get(key: str, value: Any = None) -> Any:
+    """The parsed value of setting `key`; `value` (a keyword) wins when not None."""
+    setting = SETTINGS[key]
+    raw, where = (value, "keyword") if value is not None else _raw(key)
+    if raw is None:
+        return None
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{where}={raw!r}: {setting.key} {exc}") from None
+
+
+def resolve(**values: Any) -> dict[str, Any]:
+    """Every setting parsed at once (the CLI calls this first, so bad values stop it early)."""
+    with override(**values):
+        return {key: get(key) for key in SETTINGS}
+
+
+# ------------------------------------------------------------------ the getters others call
 def env_flag(name: str, default: bool = False) -> bool:
     """Read a boolean environment variable ("1/true/yes/on" vs "0/false/no/off")."""
     value = os.environ.get(name)
@@ -24,11 +279,11 @@ def env_int(name: str, default: int | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+        raise SettingsError(f"{name}={value!r}: must be a whole number") from None
 
 
 def master_switch() -> bool:
-    """`CHAMELEONAPI=1` turns interception on at interpreter start."""
+    """`CHAMELEONAPI=1` turns interception on at interpreter start (environment only)."""
     return env_flag("CHAMELEONAPI")
 
 
@@ -37,57 +292,62 @@ def provider_enabled(provider: str, default: bool = True) -> bool:
     return env_flag(f"CHAMELEONAPI_{provider.upper()}_ENABLED", default)
 
 
-def home() -> Path:
+def home(value: str | os.PathLike | None = None) -> Path:
     """Cache folder for converted weights, features and customized models."""
-    explicit = os.environ.get("CHAMELEONAPI_HOME")
-    if explicit:
-        return Path(explicit).expanduser()
+    explicit = get("home", value)
+    if explicit is not None:
+        return explicit
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("chameleonapi"))
 
 
-def train_mode() -> str:
+def train_mode(value: str | None = None) -> str:
     """What the first call of an application does: auto (train now), never, background."""
-    mode = os.environ.get("CHAMELEONAPI_TRAIN", "auto").strip().lower() or "auto"
-    if mode not in TRAIN_MODES:
-        raise ValueError(f"CHAMELEONAPI_TRAIN must be one of {TRAIN_MODES}, got {mode!r}")
-    return mode
+    return get("train", value)
 
 
-def allow_network() -> bool:
+def allow_network(value: bool | None = None) -> bool:
     """May the local service fetch http(s) image URLs? Off by default."""
-    return env_flag("CHAMELEONAPI_ALLOW_NETWORK")
+    return get("allow_network", value)
 
 
-def passthrough() -> bool:
+def passthrough(value: bool | None = None) -> bool:
     """Send requests the local model cannot serve to the real cloud service."""
-    return env_flag("CHAMELEONAPI_PASSTHROUGH")
+    return get("passthrough", value)
 
 
-def torch_threads() -> int | None:
-    """Intra-op threads for the local model (None keeps torch's default)."""
-    return env_int("CHAMELEONAPI_THREADS", None)
+def torch_threads(value: int | None = None) -> int | None:
+    """Intra-op threads for the local model: 1 unless configured (None keeps torch's default).
+
+    One thread per process keeps several serving processes on one machine from
+    oversubscribing its cores (see benchmarks/threads.py).
+    """
+    return get("threads", value)
 
 
-def fetch_timeout() -> float:
-    return float(os.environ.get("CHAMELEONAPI_FETCH_TIMEOUT", "10"))
+def fetch_timeout(value: float | None = None) -> float:
+    return get("fetch_timeout", value)
 
 
-def fetch_max_bytes() -> int:
-    return env_int("CHAMELEONAPI_FETCH_MAX_BYTES", 20 * 1024 * 1024) or 20 * 1024 * 1024
+def fetch_max_bytes(value: int | None = None) -> int:
+    return get("fetch_max_bytes", value)
 
 
-def data_source() -> str:
+def data_source(value: str | None = None) -> str:
     """Data used to customize models: `builtin` or a path (image folder or CSV)."""
-    return os.environ.get("CHAMELEONAPI_DATA", "builtin").strip() or "builtin"
+    return get("data", value)
 
 
-def budget() -> str:
-    """Training budget preset used by first-call customization (`default`, `small`, `tiny`)."""
-    return os.environ.get("CHAMELEONAPI_BUDGET", "default").strip() or "default"
+def budget(value: str | None = None) -> str:
+    """Training budget preset used by customization (`default`, `small`, `tiny`)."""
+    return get("budget", value)
 
 
-def progress() -> bool:
-    """Show progress bars for long work started by a first call (training, features)."""
-    return env_flag("CHAMELEONAPI_PROGRESS", True)
+def progress(value: bool | None = None) -> bool:
+    """Show progress bars? Set explicitly, or only when stderr is a terminal (never in pipes/CI)."""
+    chosen = get("progress", value)
+    if chosen is not None:
+        return chosen
+    stream = sys.stderr
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())

@@ -26,7 +26,7 @@ _said: set[str] = set()
 def _say_once(message: str, level: int = logging.WARNING) -> None:
     if message not in _said:
         _said.add(message)
-        logger.log(level, "chameleonapi: %s", message)
+        logger.log(level, "%s", message)
 
 
 @lru_cache(maxsize=64)
@@ -40,11 +40,34 @@ def spec_for_site(site: CallSite) -> DecisionSpec | None:
     """The decision made from the labels of the call at `site`, if the analysis finds one."""
     if site.file is None:
         return None
+    if not os.path.exists(site.file):
+        return _spec_from_linecache(site)
     path = os.path.realpath(site.file)
     for spec in _specs_of(path, os.path.getmtime(path)):
         if spec.call is not None and spec.call.line == site.line and os.path.realpath(spec.call.file) == path:
             return spec
     return None
+
+
+def _spec_from_linecache(site: CallSite) -> DecisionSpec | None:
+    """Code that is not on disk (a Jupyter/IPython cell): analyse the source Python keeps for it."""
+    import linecache
+
+    source = "".join(linecache.getlines(site.file))
+    if not source.strip():
+        _say_once(f"the calling code ({site.file}) has no source to analyse; serving the generic model")
+        return None
+    for spec in _specs_of_source(source):
+        if spec.call is not None and spec.call.line == site.line:
+            return spec
+    return None
+
+
+@lru_cache(maxsize=64)
+def _specs_of_source(source: str) -> tuple:
+    from chameleonapi.analysis import analyze
+
+    return tuple(analyze(source))
 
 
 def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
@@ -73,7 +96,7 @@ class BackgroundEngine(Engine):
         with self._lock:
             self.model = model
         self.ready.set()
-        logger.info("chameleonapi: customized model ready (%s)", model.name)
+        logger.info("customized model ready (%s)", model.name)
 
 
 def customized_engine(site: CallSite, provider: str) -> Engine | None:

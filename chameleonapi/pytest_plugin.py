@@ -3,6 +3,11 @@
 Inert until asked, in the manner of pytest-recording: `pytest --chameleonapi` (or
 `chameleonapi = true` in the ini file) serves every test; the `chameleonapi` marker serves
 one test; the `chameleonapi` fixture serves one test and shows what was served.
+
+Tests are served without training: a first call answers from the generic model at once.
+A test opts in to customization (analysis + training, minutes) with
+`@pytest.mark.chameleonapi(train=True)`, or a whole run with `chameleonapi_train = true`
+in the ini file.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import chameleonapi
+from chameleonapi import config as settings
 from chameleonapi import runtime
 
 
@@ -25,6 +31,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="serve cloud vision SDK calls (Google, Azure) from chameleonapi's local model, offline",
     )
     parser.addini("chameleonapi", type="bool", default=False, help="same as --chameleonapi")
+    parser.addini(
+        "chameleonapi_train", type="bool", default=False,
+        help="let a test's first call customize (analyse and train) its model; off: serve the generic model",
+    )
 
 
 def _session_wanted(config: pytest.Config) -> bool:
@@ -33,17 +43,36 @@ def _session_wanted(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "chameleonapi(providers=None): serve this test's vision SDK calls from the local model"
+        "markers",
+        "chameleonapi(providers=None, train=False): serve this test's vision SDK calls from the local "
+        "model (train=True: customize it to the application first)",
     )
+    config._chameleonapi_train = bool(config.getini("chameleonapi_train"))  # type: ignore[attr-defined]
     if _session_wanted(config):
         _offline_env()
+        config._chameleonapi_session = _training(config._chameleonapi_train)  # type: ignore[attr-defined]
+        config._chameleonapi_session.__enter__()
         chameleonapi.enable()
-        config._chameleonapi_session = True  # type: ignore[attr-defined]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if getattr(config, "_chameleonapi_session", False):
+    session = getattr(config, "_chameleonapi_session", None)
+    if session is not None:
         chameleonapi.disable()
+        session.__exit__(None, None, None)
+
+
+_last_mode: list[str] = []
+
+
+def _training(train: bool):
+    """Settings for served calls: train mode `never` (answer from the generic model at once)
+    unless `train`. Call sites served under the other mode are forgotten, so they choose anew."""
+    mode = "auto" if train else "never"
+    if _last_mode and _last_mode[-1] != mode:
+        runtime.resolver.reset()
+    _last_mode[:] = [mode]
+    return settings.override(train=mode)
 
 
 def _offline_env() -> None:
@@ -66,23 +95,38 @@ class Served:
 
     @property
     def labels(self) -> list[list[tuple[str, float]]]:
-        """Score-ordered labels per served image, in call order."""
-        return [labels for call in self.calls for labels in call.labels]
+        """Score-ordered labels per served image, in call order, exactly as the SDK returned them
+        (Google: "Cat"; Azure: "cat", and only the tags above Azure's confidence floor)."""
+        return [_as_sdk_returned(call.provider, labels) for call in self.calls for labels in call.labels]
 
     @property
     def errors(self) -> list[str]:
         return [error for call in self.calls for error in call.errors if error]
 
 
-def _serve(request: pytest.FixtureRequest, providers=None):
+def _as_sdk_returned(provider: str, labels: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    from chameleonapi.spec import PROVIDER_MIN_SCORE
+    from chameleonapi.vocab import provider_style
+
+    floor = PROVIDER_MIN_SCORE["azure_cv"] if provider.startswith("azure") else None
+    return [(provider_style(name, provider), score) for name, score in labels
+            if floor is None or score >= floor]
+
+
+def _serve(request: pytest.FixtureRequest, marker: pytest.Mark | None):
     _offline_env()
     recorder = Served()
     runtime.add_listener(recorder)
-    context = chameleonapi.enabled(providers)
+    kwargs = marker.kwargs if marker is not None else {}
+    train = kwargs.get("train", getattr(request.config, "_chameleonapi_train", False))
+    training = _training(bool(train))
+    training.__enter__()
+    context = chameleonapi.enabled(kwargs.get("providers"))
     context.__enter__()
 
     def finish() -> None:
         context.__exit__(None, None, None)
+        training.__exit__(None, None, None)
         runtime.remove_listener(recorder)
 
     request.addfinalizer(finish)
@@ -92,9 +136,7 @@ def _serve(request: pytest.FixtureRequest, providers=None):
 @pytest.fixture
 def chameleonapi_served(request: pytest.FixtureRequest) -> Served:
     """Alias of the `chameleonapi` fixture for code that shadows the module name."""
-    marker = request.node.get_closest_marker("chameleonapi")
-    providers = marker.kwargs.get("providers") if marker else None
-    return _serve(request, providers)
+    return _serve(request, request.node.get_closest_marker("chameleonapi"))
 
 
 @pytest.fixture(name="chameleonapi")
@@ -109,5 +151,5 @@ def _chameleonapi_marker(request: pytest.FixtureRequest):
     if marker is None or "chameleonapi" in request.fixturenames or "chameleonapi_served" in request.fixturenames:
         yield
         return
-    _serve(request, marker.kwargs.get("providers"))
+    _serve(request, marker)
     yield

@@ -72,10 +72,19 @@ def find_call_site(frame=None) -> CallSite:
         if not (module.startswith(_LIBRARY_PREFIXES) or module == "chameleonapi.images"):
             code = frame.f_code
             filename = code.co_filename
-            real = None if filename.startswith("<") else filename
+            real = filename if _has_source(filename) else None
             return CallSite(real, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return CallSite(None, 0, "<unknown>")
+
+
+def _has_source(filename: str) -> bool:
+    """A file on disk, or code whose source Python keeps in `linecache` (an IPython cell)."""
+    if not filename.startswith("<"):
+        return True
+    import linecache
+
+    return bool(linecache.cache.get(filename))
 
 
 class Resolver:
@@ -130,7 +139,7 @@ _warned: set[str] = set()
 def _warn_once(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
-        logger.warning("chameleonapi: %s", message)
+        logger.warning("%s", message)
 
 
 def add_listener(listener: Callable[[ServedCall], None]) -> None:

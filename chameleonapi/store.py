@@ -59,7 +59,7 @@ def _load(path: Path):
     try:
         return CustomModel.load(path)
     except CorruptModel as exc:
-        logger.warning("chameleonapi: discarding corrupt model %s (%s)", path.name, exc)
+        logger.warning("discarding corrupt model %s (%s)", path.name, exc)
         shutil.rmtree(path, ignore_errors=True)
         return None
 

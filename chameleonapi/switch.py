@@ -8,8 +8,10 @@ import threading
 from collections.abc import Iterable, Iterator
 
 from chameleonapi import config
+from chameleonapi.logs import install_fallback
 
 logger = logging.getLogger("chameleonapi")
+install_fallback()
 _lock = threading.RLock()
 _active: list[str] = []
 

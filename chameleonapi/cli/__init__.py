@@ -1,4 +1,8 @@
-"""The `chameleonapi` command: demo, analyze, train, eval, cache."""
+"""The `chameleonapi` command: demo, analyze, train, eval, cache, run.
+
+Mistakes a user can fix (a bad setting, a missing path, unusable data, a missing extra)
+end as one line on stderr and exit code 2; only real bugs show a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ import logging
 import sys
 from importlib import import_module
 
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
 # Subcommand modules, each exposing `register(subparsers)`; imported only when present.
 COMMAND_MODULES = (
-    "chameleonapi.demo",
+    "chameleonapi.cli.demo",
     "chameleonapi.analysis.cli",
-    "chameleonapi.train_cli",
-    "chameleonapi.eval_cli",
-    "chameleonapi.store_cli",
+    "chameleonapi.cli.train",
+    "chameleonapi.cli.eval",
+    "chameleonapi.cli.cache",
+    "chameleonapi.cli.run",
 )
 
 
@@ -38,6 +45,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """A user-facing sentence for an expected error."""
+    from chameleonapi.errors import DataError, MissingExtra, SettingsError
+
+    if isinstance(exc, (SettingsError, DataError, MissingExtra)):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename} does not exist"
+    if isinstance(exc, PermissionError) and exc.filename:
+        return f"{exc.filename}: permission denied"
+    if type(exc).__name__ == "UnidentifiedImageError":  # PIL: not an image, or a corrupt one
+        return f"{exc} (not an image, or a corrupt one: remove or replace it)"
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _expected(exc: BaseException) -> bool:
+    from chameleonapi.errors import DataError, MissingExtra, SettingsError
+
+    return isinstance(exc, (SettingsError, DataError, MissingExtra, OSError))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -51,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _expected(exc):
+            raise
+        print(f"chameleonapi {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

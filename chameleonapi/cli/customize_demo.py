@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import time
+
+__all__ = ["TEST_SCENES", "run_customization_demo"]
 
 TEST_SCENES = 600
 
@@ -23,9 +24,12 @@ def _png(image) -> bytes:
     return buffer.getvalue()
 
 
-def _rate(decide_fn, spec, scenes) -> float:
+def _rate(decide_fn, spec, scenes, label: str, progress: bool) -> float:
+    from tqdm import tqdm
+
     wrong = 0
-    for image_bytes, true_labels in scenes:
+    for image_bytes, true_labels in tqdm(scenes, desc=label, unit="scene", leave=False,
+                                         disable=None if progress else True):
         opened = decide_fn(image_bytes)
         decision = spec.categories[0].name if opened else None
         if not spec.is_correct(decision, spec.decide_from_truth(true_labels)):
@@ -33,11 +37,12 @@ def _rate(decide_fn, spec, scenes) -> float:
     return wrong / len(scenes)
 
 
-def run_customization_demo(args: argparse.Namespace) -> int:
+def run_customization_demo(args: argparse.Namespace) -> dict:
+    """Part 2; returns the rates (and prints them unless `args.json`)."""
     import importlib
 
     import chameleonapi
-    from chameleonapi import runtime
+    from chameleonapi import config, runtime
     from chameleonapi.analysis import analyze_report
     from chameleonapi.analysis.render import render_text
     from chameleonapi.data import load_dataset
@@ -45,48 +50,46 @@ def run_customization_demo(args: argparse.Namespace) -> int:
     from chameleonapi.training import train_generic
     from chameleonapi.training.trainer import DATA_SEED
 
-    progress = not args.no_progress
-    print("== 2. Customizing a model to an application's decisions ==")
+    quiet = bool(getattr(args, "json", False))
+    say = (lambda *a: None) if quiet else print
+    progress = config.progress()
+    budget = config.budget()
+    say("== 2. Customizing a model to an application's decisions ==")
     app_path = importlib.util.find_spec("chameleonapi.examples.pet_door").origin
     report = analyze_report(app_path)
-    print(render_text(report))
+    say(render_text(report))
     spec = report.specs[0]
 
-    size = getattr(args, "test_scenes", TEST_SCENES)
+    size = getattr(args, "test_scenes", None) or TEST_SCENES
     test = load_dataset("builtin", "test", seed=DATA_SEED, size=size)
     scenes = [(_png(test.image(i)), test.labels(i)) for i in range(len(test))]
-    print(f"   held-out built-in scenes: {len(scenes)} (2x2 mosaics of animal-mnist silhouettes)")
+    say(f"   held-out built-in scenes: {len(scenes)} (2x2 mosaics of animal-mnist silhouettes)")
 
     start = time.perf_counter()
-    generic = train_generic(progress=progress, seed=args.seed)
-    print(f"   generic model of the built-in domain ready in {time.perf_counter() - start:.1f} s")
+    generic = train_generic(progress=progress, seed=args.seed, budget=budget)
+    generic_s = time.perf_counter() - start
+    say(f"   generic model of the built-in domain ready in {generic_s:.1f} s")
 
-    previous = {name: os.environ.get(name) for name in ("CHAMELEONAPI_TRAIN", "CHAMELEONAPI_PROGRESS")}
-    os.environ["CHAMELEONAPI_TRAIN"] = "auto"
-    os.environ["CHAMELEONAPI_PROGRESS"] = "1" if progress else "0"
-    try:
-        with chameleonapi.enabled(["google"]):
-            pet_door = importlib.import_module("chameleonapi.examples.pet_door")
-            runtime.resolver.override = Engine(generic)
-            try:
-                generic_rate = _rate(pet_door.should_open, spec, scenes)
-            finally:
-                runtime.resolver.override = None
-            runtime.resolver.reset()
-            start = time.perf_counter()
-            pet_door.should_open(scenes[0][0])  # first call: analyse, then train or load
-            print(f"   customized model ready in {time.perf_counter() - start:.1f} s (first call of the app: trained, or loaded from the cache)")
-            custom_rate = _rate(pet_door.should_open, spec, scenes)
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    print()
-    print("   incorrect-decision rate of the pet door on held-out scenes")
-    print(f"     generic model      {generic_rate:6.3f}")
-    print(f"     chameleonapi       {custom_rate:6.3f}")
-    if generic_rate > 0:
-        print(f"     change             {100 * (custom_rate - generic_rate) / generic_rate:+.0f}%")
-    return 0
+    # The pet door's first call customizes its model on the built-in data, whatever is configured.
+    with config.override(data="builtin", train="auto", progress=progress), chameleonapi.enabled(["google"]):
+        pet_door = importlib.import_module("chameleonapi.examples.pet_door")
+        runtime.resolver.override = Engine(generic)
+        try:
+            generic_rate = _rate(pet_door.should_open, spec, scenes, "pet door, generic model", progress)
+        finally:
+            runtime.resolver.override = None
+        runtime.resolver.reset()
+        start = time.perf_counter()
+        pet_door.should_open(scenes[0][0])  # first call: analyse, then train or load
+        custom_s = time.perf_counter() - start
+        say(f"   customized model ready in {custom_s:.1f} s (first call of the app: trained, or loaded from the cache)")
+        custom_rate = _rate(pet_door.should_open, spec, scenes, "pet door, customized model", progress)
+    say()
+    say("   incorrect-decision rate of the pet door on held-out scenes")
+    say(f"     generic model      {generic_rate:6.3f}")
+    say(f"     chameleonapi       {custom_rate:6.3f}")
+    change = 100 * (custom_rate - generic_rate) / generic_rate if generic_rate > 0 else None
+    if change is not None:
+        say(f"     change             {change:+.0f}%")
+    return {"app": app_path, "test_scenes": len(scenes), "generic": generic_rate, "chameleonapi": custom_rate,
+            "change_percent": change, "generic_ready_s": round(generic_s, 1), "custom_ready_s": round(custom_s, 1)}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from importlib import resources
 from pathlib import Path
+
+from chameleonapi.cli.common import add_settings_flags, uses_settings
+
+__all__ = ["bundled_photos", "register", "run", "run_label_demo"]
 
 
 def bundled_photos() -> list[Path]:
@@ -13,32 +18,43 @@ def bundled_photos() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".jpg"))
 
 
-def run_label_demo(max_results: int = 10) -> None:
+def run_label_demo(max_results: int = 10, *, quiet: bool = False) -> list[dict]:
     """Part 1: an ordinary Google Cloud Vision app labels the bundled photos."""
     import chameleonapi
     from chameleonapi.examples import label_photos
 
-    print("== 1. An unchanged Google Cloud Vision application, served locally ==")
-    print(f"   app: {label_photos.__file__}")
+    say = (lambda *a: None) if quiet else print
+    say("== 1. An unchanged Google Cloud Vision application, served locally ==")
+    say(f"   app: {label_photos.__file__}")
+    rows = []
     with chameleonapi.enabled(["google"]):
         for path in bundled_photos():
             start = time.perf_counter()
             labels = label_photos.describe(str(path), max_results=max_results)
             elapsed = time.perf_counter() - start
+            rows.append({"photo": path.name, "ms": round(elapsed * 1000, 1),
+                         "labels": [[name, round(score, 4)] for name, score in labels]})
             shown = ", ".join(f"{name} {score:.2f}" for name, score in labels)
-            print(f"   {path.name:<12} ({elapsed * 1000:5.0f} ms)  {shown}")
+            say(f"   {path.name:<12} ({elapsed * 1000:5.0f} ms)  {shown}")
+    return rows
 
 
+@uses_settings("demo")
 def run(args: argparse.Namespace) -> int:
-    run_label_demo(args.max_results)
-    if args.labels_only:
-        return 0
-    try:
-        from chameleonapi.customize_demo import run_customization_demo
-    except ImportError:
-        return 0
-    print()
-    return run_customization_demo(args)
+    from chameleonapi.errors import require
+
+    require("torch", "timm", "astroid")
+    photos = run_label_demo(args.max_results, quiet=args.json)
+    result: dict = {"photos": photos}
+    if not args.labels_only:
+        from chameleonapi.cli.customize_demo import run_customization_demo
+
+        if not args.json:
+            print()
+        result["customization"] = run_customization_demo(args)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    return 0
 
 
 def register(subparsers) -> None:
@@ -52,5 +68,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-results", type=int, default=10, help="labels per photo (default 10)")
     parser.add_argument("--labels-only", action="store_true", help="only the labeling part")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.set_defaults(func=run)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_settings_flags(parser, data=False)
+    # The demo's second part compares models on the built-in scenes, so it always uses them.
+    parser.set_defaults(func=run, data="builtin")

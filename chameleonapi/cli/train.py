@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
+from chameleonapi import config
+from chameleonapi.cli.common import add_settings_flags, uses_settings
+from chameleonapi.cli.table import short_path
 
+__all__ = ["register", "run", "summary"]
+
+
+def summary(spec, model, seconds: float) -> dict:
+    """What one customization produced, for people (`--json` prints it as is)."""
+    card = model.card or {}
+    metrics = card.get("metrics") or {}
+    return {
+        "call": str(spec.call) if spec.call else None,
+        "kind": spec.kind,
+        "order": spec.order,
+        "categories": [c.name for c in spec.categories],
+        "model": model.name,
+        "labels": len(model.labels),
+        "val_incorrect": metrics.get("val_incorrect"),
+        "train_examples": metrics.get("train_examples"),
+        "val_examples": metrics.get("val_examples"),
+        "training_s": metrics.get("seconds"),
+        "ready_s": round(seconds, 2),
+    }
+
+
+def _print(row: dict) -> None:
+    rate = row["val_incorrect"]
+    print(f"  model {row['model']} ready in {row['ready_s']:.1f} s ({row['labels']} labels)")
+    if rate is not None:
+        print(f"  validation: incorrect-decision rate {rate:.3f} on {row['val_examples']} held-out images "
+              f"(trained on {row['train_examples']} images in {row['training_s']} s)")
+
+
+@uses_settings("train")
 def run(args: argparse.Namespace) -> int:
     from chameleonapi.analysis import analyze_report
+    from chameleonapi.cli.datacheck import check_data
+    from chameleonapi.cli.eval import require_path
+    from chameleonapi.errors import require
+
+    require_path(args.app)
+    require("torch", "timm", "astroid")
     from chameleonapi.training import customize
 
     report = analyze_report(args.app)
@@ -19,20 +60,26 @@ def run(args: argparse.Namespace) -> int:
     complete = [s for s in report.specs if not s.partial and s.all_labels]
     for spec in report.specs:
         if spec not in complete:
-            print(f"skipping the decision at {spec.call}: {'; '.join(spec.reasons) or 'labels unresolved'}")
+            print(f"skipping the decision at {spec.call}: {'; '.join(spec.reasons) or 'labels unresolved'}",
+                  file=sys.stderr)
     if not complete:
         print("chameleonapi train: no decision with known labels was found", file=sys.stderr)
         return 1
+    data, budget = config.data_source(), config.budget()
+    check_data(data, ("train", "val"), complete)
+    rows = []
     for spec in complete:
-        print(f"decision at {spec.call}: {spec.kind}, order={spec.order}, {len(spec.categories)} categories")
+        if not args.json:
+            print(f"decision at {short_path(spec.call.file)}:{spec.call.line}: {spec.kind} (order {spec.order}), "
+                  f"categories {', '.join(c.name for c in spec.categories)}")
         start = time.perf_counter()
-        model = customize(spec, data=args.data, progress=not args.no_progress, seed=args.seed, budget=args.budget)
-        card = model.card
-        metrics = card.get("metrics") or card.get("validation") or {}
-        print(f"  ready in {time.perf_counter() - start:.1f} s; {len(model.labels)} labels")
-        if metrics:
-            shown = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
-            print(f"  validation: {shown}")
+        model = customize(spec, data=data, progress=config.progress(), seed=args.seed, budget=budget)
+        row = summary(spec, model, time.perf_counter() - start)
+        rows.append(row)
+        if not args.json:
+            _print(row)
+    if args.json:
+        print(json.dumps({"app": args.app, "data": data, "budget": budget, "decisions": rows}, indent=1))
     return 0
 
 
@@ -43,8 +90,7 @@ def register(subparsers) -> None:
         description="Analyse APP and train (or load from the cache) a model customized to each decision found.",
     )
     parser.add_argument("app", help="application file or package directory")
-    parser.add_argument("--data", default="builtin", help="builtin (default), an image folder, or a CSV file")
-    parser.add_argument("--budget", default="default", help="training budget preset (default)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_settings_flags(parser)
     parser.set_defaults(func=run)

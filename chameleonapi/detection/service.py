@@ -47,7 +47,7 @@ class DetectorUnavailable(RuntimeError):
 def _say_once(message: str, level: int = logging.WARNING) -> None:
     if message not in _said:
         _said.add(message)
-        logger.log(level, "chameleonapi: %s", message)
+        logger.log(level, "%s", message)
 
 
 def budget_name() -> str:
@@ -88,7 +88,7 @@ def _load_head(path: Path):
         head = Head()
         head.load_state_dict(state, strict=True)
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
-        logger.warning("chameleonapi: discarding unreadable detector %s (%s)", path.name, exc)
+        logger.warning("discarding unreadable detector %s (%s)", path.name, exc)
         shutil.rmtree(path, ignore_errors=True)
         return None
     return head.eval(), card
@@ -337,7 +337,7 @@ class ObjectResolver:
                 return
             with engine._lock:
                 engine.model = DetectorModel(name, head)
-            logger.info("chameleonapi: customized detector ready (%s)", name)
+            logger.info("customized detector ready (%s)", name)
 
         threading.Thread(target=work, daemon=True, name="chameleonapi-detector-train").start()
         return engine

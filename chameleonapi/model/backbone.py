@@ -73,13 +73,23 @@ def imagenet_state_dict() -> dict:
 
 
 def configure_threads() -> None:
-    """Apply CHAMELEONAPI_THREADS once (torch defaults are poor on a busy 2-core box)."""
+    """One intra-op thread unless CHAMELEONAPI_THREADS says otherwise (0: torch's own default).
+
+    Several serving processes (web workers, a second app) on one machine each start as many
+    threads as there are cores; they then fight over the cores and one call takes tens of
+    times longer (benchmarks/threads.py). numpy's BLAS pool is limited the same way.
+    """
     threads = config.torch_threads()
     if threads:
         import torch
 
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # optional: only limits numpy's BLAS
+            return
+        threadpool_limits(limits=threads, user_api="blas")
 
 
 def create_backbone(pretrained: bool = True, num_classes: int | None = None):

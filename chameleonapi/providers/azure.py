@@ -208,7 +208,7 @@ class AzureInstrumentor(Instrumentor):
         for distribution in SUPPORTED:
             if not supported(distribution):
                 logger.warning(
-                    "chameleonapi: %s %s is outside the supported range %s..%s; not patched",
+                    "%s %s is outside the supported range %s..%s; not patched",
                     distribution, installed(distribution), *SUPPORTED[distribution],
                 )
                 continue

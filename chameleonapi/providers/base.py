@@ -71,7 +71,7 @@ class Instrumentor:
                 return
             if not self.is_supported_version():
                 logger.warning(
-                    "chameleonapi: %s %s is outside the supported range %s..%s; not patched",
+                    "%s %s is outside the supported range %s..%s; not patched",
                     self.distribution, self.installed_version(), *self.supported,
                 )
                 return

@@ -193,7 +193,7 @@ def train(
     params = feat.head_parameters(model)
     per_epoch = sum(1 for start in range(0, n - 1, plan.batch_size) if min(plan.batch_size, n - start) >= 2)
     total_steps = sum(epochs * per_epoch for _, _, _, epochs in stages)
-    bar = tqdm(total=total_steps, desc=f"customize ({loss})", unit="step", disable=not progress, leave=False)
+    bar = tqdm(total=total_steps, desc=f"customize ({loss})", unit="step", disable=None if progress else True, leave=False)
     stopped = False
     for stage, (kind, loss_fn, lr, epochs) in enumerate(stages, start=1):
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
@@ -245,6 +245,7 @@ def train(
         "loss": loss,
         "spec": spec.semantic_dict() if spec is not None and loss != "generic" else None,
         "provider": provider,
+        "call": spec.to_dict().get("call") if spec is not None and loss != "generic" else None,
         "data": {"source": data, "train": train_set.fingerprint(), "val": val_set.fingerprint()},
         "training": {**plan.to_dict(), "seed": seed, "trunk_blocks": feat.TRUNK_BLOCKS, "input_size": INPUT_SIZE},
         "metrics": metrics,

@@ -1,0 +1,75 @@
+"""Check user data before minutes of training: every split non-empty, every category present.
+
+Problems become `DataError` with a message that says what to add, instead of a crash deep in
+training (an empty split used to end in `torch.cat(): expected a non-empty list`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from chameleonapi.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.spec import DecisionSpec
+
+__all__ = ["MIN_PER_CATEGORY", "check_data"]
+
+MIN_PER_CATEGORY = 2  # training images that must show each of the application's categories
+
+
+def _load(source: str, split: str):
+    from chameleonapi.data import load_dataset
+    from chameleonapi.training.trainer import DATA_SEED
+
+    try:
+        return load_dataset(source, split, seed=DATA_SEED)
+    except DataError:
+        raise
+    except (ValueError, FileNotFoundError) as exc:
+        raise DataError(f"data {source}: {exc}") from None
+
+
+def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec] = ()) -> None:
+    """Raise DataError unless user data `source` gives every split and enough per category."""
+    if source == "builtin":
+        return
+    datasets = {split: _load(source, split) for split in splits}
+    total = sum(len(d) for d in datasets.values())
+    for split, dataset in datasets.items():
+        if len(dataset) == 0:
+            raise DataError(
+                f"data {source}: the {split} split is empty ({total} image(s) in the "
+                f"{'/'.join(splits)} splits); images are split about 70/15/15 by a stable hash "
+                "of their names, so give each category at least ten images"
+            )
+    train = datasets.get("train")
+    if train is None:
+        return
+    for spec in specs:
+        counts = _category_counts(spec, train)
+        thin = {name: n for name, n in counts.items() if n < MIN_PER_CATEGORY}
+        if thin:
+            shown = ", ".join(f"{name!r} ({n})" for name, n in thin.items())
+            raise DataError(
+                f"data {source}: too little data per category for the decision at {spec.call}: "
+                f"{shown} training image(s); add at least {MIN_PER_CATEGORY} images of each"
+            )
+
+
+def _category_counts(spec: DecisionSpec, dataset) -> dict[str, int]:
+    """Training images whose true labels make the application decide each category."""
+    from chameleonapi.training.evaluate import truth_categories
+    from chameleonapi.training.trainer import vocabulary_for
+
+    vocab = vocabulary_for([dataset])
+    resolution = vocab.resolve(spec)
+    columns = [{vocab.index(label) for label in labels if label in vocab} for labels in dataset.label_sets()]
+    truth = truth_categories(spec, resolution.output_names, resolution.source, columns)
+    counts = {name: 0 for name in spec.category_names}
+    for cats in truth:
+        for name in cats:
+            if name in counts:
+                counts[name] += 1
+    return counts
