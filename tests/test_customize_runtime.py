@@ -153,6 +153,7 @@ def test_two_processes_train_once_and_serve_the_same_model(tmp_path):
         "CHAMELEONAPI_TRAIN": "auto",
         "CHAMELEONAPI_BUDGET": "tiny",
         "CHAMELEONAPI_THREADS": "1",
+        "CHAMELEONAPI_PROGRESS": "1",  # bars on even in a pipe: they show which process trained
     }
     procs = [
         subprocess.Popen([sys.executable, str(driver), str(app), str(image)], env=env, cwd=tmp_path,

@@ -126,8 +126,9 @@ def test_image_folder_labels_and_splits(tmp_path):
     _write_images(tmp_path / "Car", 12, 100)
     train = ImageFolder(tmp_path, "train")
     val = ImageFolder(tmp_path, "val")
-    assert len(train) + len(val) == 24 and len(val) > 0
-    assert not set(train.paths) & set(val.paths)
+    test = ImageFolder(tmp_path, "test")
+    assert len(train) + len(val) + len(test) == 24 and len(val) > 0 and len(test) > 0
+    assert not set(train.paths) & set(val.paths) and not set(test.paths) & (set(train.paths) | set(val.paths))
     by_folder = {p.parent.name: train.labels(i) for i, p in enumerate(train.paths)}
     assert {"Cat", "Feline", "Mammal"} <= by_folder["kitten"]
     assert by_folder["Car"] == frozenset({"Car"})
@@ -143,15 +144,20 @@ def test_open_images_csv_row_per_label_and_label_lists(tmp_path):
         "ImageID,Source,LabelName,Confidence\n"
         "id0,human,Dog,1\nid0,human,Sheep,0\nid1,human,Cattle,1\nid1,human,Horse,1\nid2,human,Bicycle,1\n"
     )
-    data = CsvImages(tmp_path / "labels.csv", "train", val_fraction=0.0)
-    labels = {p.stem: data.labels(i) for i, p in enumerate(data.paths)}
+    labels = {}
+    for split in ("train", "val", "test"):
+        data = CsvImages(tmp_path / "labels.csv", split)
+        labels.update({p.stem: data.labels(i) for i, p in enumerate(data.paths)})
     assert "Dog" in labels["id0"] and "Sheep" not in labels["id0"], "Confidence 0 is a verified negative"
     assert {"Cattle", "Bovid", "Horse", "Equine"} <= labels["id1"]
     assert labels["id2"] == frozenset({"Bicycle"})
 
     (tmp_path / "list.csv").write_text("path,labels\nimages/id0.png,cat;bird\nimages/id1.png,zebra\n")
-    listed = CsvImages(tmp_path / "list.csv", "train", val_fraction=0.0)
-    assert {"Cat", "Bird"} <= listed.labels(0) and "Zebra" in listed.labels(1)
+    listed = {}
+    for split in ("train", "val", "test"):
+        data = CsvImages(tmp_path / "list.csv", split)
+        listed.update({p.stem: data.labels(i) for i, p in enumerate(data.paths)})
+    assert {"Cat", "Bird"} <= listed["id0"] and "Zebra" in listed["id1"]
     assert load_dataset(str(tmp_path / "list.csv"), "train").name == "csv"
 
 

@@ -29,7 +29,7 @@ def _rate(decide_fn, spec, scenes, label: str, progress: bool) -> float:
 
     wrong = 0
     for image_bytes, true_labels in tqdm(scenes, desc=label, unit="scene", leave=False,
-                                         disable=None if progress else True):
+                                         disable=not progress):
         opened = decide_fn(image_bytes)
         decision = spec.categories[0].name if opened else None
         if not spec.is_correct(decision, spec.decide_from_truth(true_labels)):

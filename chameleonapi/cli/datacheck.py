@@ -36,6 +36,8 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
     if source == "builtin":
         return
     datasets = {split: _load(source, split) for split in splits}
+    for dataset in datasets.values():
+        _check_images(source, getattr(dataset, "paths", ()))
     total = sum(len(d) for d in datasets.values())
     for split, dataset in datasets.items():
         if len(dataset) == 0:
@@ -56,6 +58,19 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
                 f"data {source}: too little data per category for the decision at {spec.call}: "
                 f"{shown} training image(s); add at least {MIN_PER_CATEGORY} images of each"
             )
+
+
+def _check_images(source: str, paths: Sequence) -> None:
+    """Every image file opens (its header is read; pixels are decoded later, in training)."""
+    from PIL import Image, UnidentifiedImageError
+
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.size  # noqa: B018 - reading the header is the check
+        except (UnidentifiedImageError, OSError) as exc:
+            raise DataError(f"data {source}: cannot read image {path} ({type(exc).__name__}); "
+                            "remove or replace it") from None
 
 
 def _category_counts(spec: DecisionSpec, dataset) -> dict[str, int]:

@@ -68,7 +68,7 @@ def compute(dataset: ImageDataset, backbone=None, *, batch_size: int = 64, progr
     chunks = []
     starts = range(0, len(dataset), batch_size)
     with torch.inference_mode():
-        for start in tqdm(starts, desc=f"features {dataset.name}", unit="batch", disable=None if progress else True, leave=False):
+        for start in tqdm(starts, desc=f"features {dataset.name}", unit="batch", disable=not progress, leave=False):
             indices = range(start, min(start + batch_size, len(dataset)))
             batch = torch.from_numpy(normalize(dataset.pixels(list(indices), INPUT_SIZE)))
             chunks.append(trunk(batch).to(torch.float16))

@@ -193,7 +193,7 @@ def train(
     params = feat.head_parameters(model)
     per_epoch = sum(1 for start in range(0, n - 1, plan.batch_size) if min(plan.batch_size, n - start) >= 2)
     total_steps = sum(epochs * per_epoch for _, _, _, epochs in stages)
-    bar = tqdm(total=total_steps, desc=f"customize ({loss})", unit="step", disable=None if progress else True, leave=False)
+    bar = tqdm(total=total_steps, desc=f"customize ({loss})", unit="step", disable=not progress, leave=False)
     stopped = False
     for stage, (kind, loss_fn, lr, epochs) in enumerate(stages, start=1):
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
