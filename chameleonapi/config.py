@@ -151,7 +151,7 @@ SETTINGS: dict[str, Setting] = {
 _lock = threading.RLock()
 _overrides: list[dict[str, Any]] = []
 _project_anchor: Path | None = None
-_toml_cache: dict[Path, tuple[float, dict[str, Any]]] = {}
+_toml_cache: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 
 
 @contextlib.contextmanager
@@ -203,7 +203,8 @@ def project_file() -> Path | None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        mtime = path.stat().st_mtime
+        stat = path.stat()
+        mtime = (stat.st_mtime_ns, stat.st_size)
     except OSError:
         return {}
     cached = _toml_cache.get(path)

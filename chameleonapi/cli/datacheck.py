@@ -35,17 +35,20 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
     """Raise DataError unless user data `source` gives every split and enough per category."""
     if source == "builtin":
         return
-    datasets = {split: _load(source, split) for split in splits}
+    datasets = {}
+    for split in splits:
+        try:
+            datasets[split] = _load(source, split)
+        except DataError:
+            if split == "train" and _image_count(source):  # images exist, none hashed into train
+                raise DataError(_empty_split(source, split, _image_count(source), splits)) from None
+            raise
     for dataset in datasets.values():
         _check_images(source, getattr(dataset, "paths", ()))
     total = sum(len(d) for d in datasets.values())
     for split, dataset in datasets.items():
         if len(dataset) == 0:
-            raise DataError(
-                f"data {source}: the {split} split is empty ({total} image(s) in the "
-                f"{'/'.join(splits)} splits); images are split about 70/15/15 by a stable hash "
-                "of their names, so give each category at least ten images"
-            )
+            raise DataError(_empty_split(source, split, total, splits))
     train = datasets.get("train")
     if train is None:
         return
@@ -58,6 +61,23 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
                 f"data {source}: too little data per category for the decision at {spec.call}: "
                 f"{shown} training image(s); add at least {MIN_PER_CATEGORY} images of each"
             )
+
+
+def _empty_split(source: str, split: str, total: int, splits: Sequence[str]) -> str:
+    return (f"data {source}: the {split} split is empty ({total} image(s) in all); images are split "
+            f"{'/'.join(splits)} about 70/15/15 by a stable hash of their names, so give each "
+            "category at least ten images")
+
+
+def _image_count(source: str) -> int:
+    from pathlib import Path
+
+    from chameleonapi.data.folder import IMAGE_SUFFIXES
+
+    root = Path(source)
+    if not root.is_dir():
+        return 0
+    return sum(1 for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def _check_images(source: str, paths: Sequence) -> None:
