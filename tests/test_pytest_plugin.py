@@ -69,3 +69,54 @@ def test_session_flag():
     )
     result = pytester.runpytest_subprocess("--chameleonapi", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+DECIDING_TEST = APP_TEST + """
+import logging
+import pytest
+
+def is_pet():
+    return any(label in ("Cat", "Dog") for label in labels())
+
+def test_served_without_training(chameleonapi, caplog):
+    with caplog.at_level(logging.WARNING, logger="chameleonapi"):
+        is_pet()
+    assert chameleonapi.calls[0].model == "generic"
+    assert not [r for r in caplog.records if "customization" in r.message]
+
+@pytest.mark.chameleonapi(train=True)
+def test_opted_in_training(chameleonapi, caplog):
+    with caplog.at_level(logging.WARNING, logger="chameleonapi"):
+        is_pet()
+    # the configured data does not exist, so the attempted customization falls back, and says so
+    assert [r for r in caplog.records if "customization failed" in r.message]
+"""
+
+
+def test_tests_are_served_without_training_unless_they_opt_in(pytester, monkeypatch, tmp_path):
+    monkeypatch.delenv("CHAMELEONAPI_TRAIN", raising=False)
+    monkeypatch.setenv("CHAMELEONAPI_DATA", str(tmp_path / "no-such-photos"))
+    cat = _write_cat(pytester)
+    pytester.makepyfile(test_app=DECIDING_TEST.format(cat=cat))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_fixture_reports_labels_as_the_sdk_returned_them(pytester):
+    cat = _write_cat(pytester)
+    pytester.makepyfile(
+        test_azure=f"""
+from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+from msrest.authentication import CognitiveServicesCredentials
+
+def test_tags(chameleonapi):
+    client = ComputerVisionClient("https://x.cognitiveservices.azure.com/", CognitiveServicesCredentials("k"))
+    with open({cat!r}, "rb") as fh:
+        result = client.tag_image_in_stream(fh)
+    returned = [(t.name, t.confidence) for t in result.tags]
+    assert [name for name, _ in chameleonapi.labels[0]] == [name for name, _ in returned]
+    assert any(name == "cat" for name, _ in returned)
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

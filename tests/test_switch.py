@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -135,3 +136,108 @@ def test_keyword_beats_env_beats_default():
     first, second = result.stdout.strip().splitlines()
     assert '"google"' not in first  # the env switch removes it from the default set
     assert second == '["google"]'  # an explicit keyword wins over the env switch
+
+
+def test_env_toggle_only_registers_an_import_hook():
+    """With CHAMELEONAPI=1 a program that imports no vision SDK loads no provider, wrapt or switch."""
+    result = run_python(
+        """
+        import json, sys
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith(("chameleonapi", "wrapt")))))
+        """,
+        CHAMELEONAPI="1",
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert "chameleonapi.bootstrap" in loaded  # the hook is there ...
+    assert not {m for m in loaded if m.startswith("chameleonapi.providers")}  # ... and nothing more
+    assert not loaded & {"wrapt", "chameleonapi.switch", "chameleonapi.config"}
+
+
+def test_env_toggle_patches_when_the_sdk_is_imported():
+    result = run_python(
+        """
+        import sys
+        from google.cloud import vision
+        import chameleonapi
+        from chameleonapi.providers import get_instrumentor
+        assert chameleonapi.is_enabled("google")
+        module = "google.cloud.vision_v1.services.image_annotator.client"
+        assert get_instrumentor("google").is_patched(module, "ImageAnnotatorClient.batch_annotate_images")
+        """,
+        CHAMELEONAPI="1",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_patched_module_lies_below_a_watched_sdk_package():
+    from chameleonapi.bootstrap import SDK_PACKAGES
+    from chameleonapi.providers import PROVIDERS, get_instrumentor
+
+    for name in PROVIDERS:
+        for patch in get_instrumentor(name).patch_list():
+            assert patch.module.startswith(tuple(p + "." for p in SDK_PACKAGES)), patch.module
+
+
+def test_run_launcher_serves_an_unchanged_program(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from google.cloud import vision
+            client = vision.ImageAnnotatorClient()
+            response = client.label_detection(image=vision.Image(content=open(sys.argv[1], "rb").read()))
+            print([label.description for label in response.label_annotations])
+            """
+        )
+    )
+    from tests.images import photo
+
+    image = tmp_path / "cat.jpg"
+    image.write_bytes(photo("chelsea"))
+    result = subprocess.run(
+        [sys.executable, "-m", "chameleonapi", "run", "--train", "never", sys.executable, str(app), str(image)],
+        env=ENV, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'Cat'" in result.stdout
+
+
+def test_serving_uses_one_thread_unless_configured():
+    """Several serving processes on one machine must not each start one thread per core."""
+    env = {k: v for k, v in ENV.items() if k != "CHAMELEONAPI_THREADS"}
+    code = textwrap.dedent(
+        """
+        import io, torch
+        from PIL import Image
+        from google.cloud import vision
+        import chameleonapi
+        chameleonapi.enable(["google"])
+        buffer = io.BytesIO(); Image.new("RGB", (64, 64), "white").save(buffer, "PNG")
+        vision.ImageAnnotatorClient().label_detection(image=vision.Image(content=buffer.getvalue()))
+        print(torch.get_num_threads())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], env={**env, "CHAMELEONAPI_TRAIN": "never"},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "1"
+
+
+def test_log_lines_carry_one_prefix():
+    """Warnings read `chameleonapi: ...` once, with or without the application's logging set up."""
+    code = """
+        import logging, sys
+        import chameleonapi
+        chameleonapi.enable(["google"])
+        from chameleonapi.runtime import _warn_once
+        if sys.argv[-1] == "configured":
+            logging.basicConfig(format="%(name)s: %(message)s")
+        _warn_once("something to say")
+    """
+    for mode in ("bare", "configured"):
+        result = subprocess.run([sys.executable, "-c", textwrap.dedent(code), mode], env=ENV,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip() == "chameleonapi: something to say", (mode, result.stderr)
