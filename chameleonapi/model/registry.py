@@ -36,6 +36,9 @@ def list_models() -> list[str]:
 
 def create_model(name: str, **kwargs: object):
     """Build a label model by name (`generic`, `custom`, ...)."""
+    from chameleonapi.errors import require
+
+    require("torch", "timm")  # a clear error naming the extra to install, not "unknown model"
     if name not in _factories:
         _load_registrations()
     try:

@@ -51,6 +51,9 @@ def customize(
     `basic` (same data and budget, BCE only) for comparisons.
     """
     from chameleonapi import store
+    from chameleonapi.errors import require
+
+    require("torch", "timm")
     from chameleonapi.training.trainer import train
 
     parts = key_parts(spec, data, loss=loss, budget=budget, seed=seed)
