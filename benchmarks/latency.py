@@ -33,7 +33,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def photos() -> list[bytes]:
-    from chameleonapi.demo import bundled_photos
+    from chameleonapi.cli.demo import bundled_photos
 
     return [p.read_bytes() for p in bundled_photos()]
 

@@ -2,8 +2,9 @@
 
 Each setting runs in its own process (torch's thread pool is per process): the default
 (`CHAMELEONAPI_THREADS` unset: one intra-op thread) and torch's own default (one thread
-per core, `CHAMELEONAPI_THREADS=0`). Each measures the median call time idle, then with
-`--load` busy processes spinning, and reports loaded / idle. Prints a table and writes JSON.
+per core, `CHAMELEONAPI_THREADS=0`). Calls alternate between idle and loaded (`--load`
+busy processes spinning), so both halves see the same background; the table reports the
+median of each and loaded / idle. Prints a table and writes JSON.
 
     python benchmarks/threads.py [--calls 15] [--load 1] [--json benchmarks/results/threads.json]
 """
@@ -14,7 +15,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -29,16 +29,15 @@ from importlib import resources
 from google.cloud import vision
 import chameleonapi
 
-def spin():
-    x = 0
+def spin(busy):
     while True:
-        x += 1
+        busy.wait()  # idle until asked to load the machine
+        x = 0
+        for _ in range(200_000):
+            x += 1
 
-def median_ms(call, n):
-    times = []
-    for _ in range(n):
-        start = time.perf_counter(); call(); times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def timed(call):
+    start = time.perf_counter(); call(); return (time.perf_counter() - start) * 1000
 
 if __name__ == "__main__":
     calls, load = int(sys.argv[1]), int(sys.argv[2])
@@ -48,16 +47,21 @@ if __name__ == "__main__":
     call = lambda: client.label_detection(image=vision.Image(content=photo))
     for _ in range(3):
         call()  # warm-up: model load, first allocations
-    idle = median_ms(call, calls)
-    busy = [multiprocessing.Process(target=spin, daemon=True) for _ in range(load)]
-    for p in busy:
+    busy = multiprocessing.Event()
+    spinners = [multiprocessing.Process(target=spin, args=(busy,), daemon=True) for _ in range(load)]
+    for p in spinners:
         p.start()
-    time.sleep(0.5)
+    idle_times, loaded_times = [], []
     try:
-        loaded = median_ms(call, calls)
+        for _ in range(calls):  # interleaved, so both see the same background load
+            busy.clear(); time.sleep(0.1)
+            idle_times.append(timed(call))
+            busy.set(); time.sleep(0.1)
+            loaded_times.append(timed(call))
     finally:
-        for p in busy:
+        for p in spinners:
             p.terminate()
+    idle, loaded = statistics.median(idle_times), statistics.median(loaded_times)
     print(json.dumps({"threads": torch.get_num_threads(), "idle_ms": idle, "loaded_ms": loaded}))
 """
 
@@ -83,15 +87,17 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     started = time.perf_counter()
+    background = os.getloadavg()[0]
     rows = {name: run_setting(threads, args.calls, args.load) for name, threads in SETTINGS.items()}
     print(f"one label_detection call, median of {args.calls}; {args.load} busy process(es); "
-          f"{multiprocessing.cpu_count()} core(s)")
+          f"{multiprocessing.cpu_count()} core(s); load average {background:.1f} before the run")
     print(f"{'setting':<34} {'threads':>7} {'idle ms':>9} {'loaded ms':>10} {'loaded/idle':>12}")
     for name, row in rows.items():
         print(f"{name:<34} {row['threads']:>7} {row['idle_ms']:>9.1f} {row['loaded_ms']:>10.1f} {row['ratio']:>12.2f}")
     if args.json:
         payload = {"benchmark": "threads", "calls": args.calls, "load_processes": args.load,
-                   "cores": multiprocessing.cpu_count(), "settings": rows,
+                   "cores": multiprocessing.cpu_count(), "load_average_before": round(background, 2),
+                   "settings": rows,
                    "default_ratio": rows["chameleonapi default (1 thread)"]["ratio"],
                    "wall_s": round(time.perf_counter() - started, 1)}
         args.json.parent.mkdir(parents=True, exist_ok=True)
