@@ -185,7 +185,8 @@ def _anchor() -> Path:
     if _project_anchor is not None:
         return _project_anchor
     main = getattr(sys.modules.get("__main__"), "__file__", None)
-    if main and os.path.exists(main):
+    # The program's own file; not a tool's (pytest, a console script) inside the environment.
+    if main and os.path.exists(main) and not os.path.abspath(main).startswith(sys.prefix + os.sep):
         return Path(main).resolve()
     return Path.cwd()
 

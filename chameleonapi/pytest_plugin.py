@@ -47,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "chameleonapi(providers=None, train=False): serve this test's vision SDK calls from the local "
         "model (train=True: customize it to the application first)",
     )
+    settings.set_project(config.rootpath)  # the tested application's pyproject.toml
     config._chameleonapi_train = bool(config.getini("chameleonapi_train"))  # type: ignore[attr-defined]
     if _session_wanted(config):
         _offline_env()
