@@ -152,6 +152,7 @@ _lock = threading.RLock()
 _overrides: list[dict[str, Any]] = []
 _project_anchor: Path | None = None
 _toml_cache: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+_project_files: dict[tuple, Path | None] = {}
 
 
 @contextlib.contextmanager
@@ -176,6 +177,7 @@ def set_project(path: str | os.PathLike | None) -> Path | None:
     Returns the previous anchor, so a caller can put it back.
     """
     global _project_anchor
+    _project_files.clear()
     previous = _project_anchor
     _project_anchor = Path(path).resolve() if path is not None else None
     return previous
@@ -192,14 +194,23 @@ def _anchor() -> Path:
 
 
 def project_file() -> Path | None:
-    """The nearest `pyproject.toml` with a `[tool.chameleonapi]` table, if any."""
+    """The nearest `pyproject.toml` with a `[tool.chameleonapi]` table, if any.
+
+    Looked up once per anchor (settings are read on every request); `set_project()` looks again.
+    """
+    key = (_project_anchor, getattr(sys.modules.get("__main__"), "__file__", None), os.getcwd())
+    if key in _project_files:
+        return _project_files[key]
     start = _anchor()
     folder = start if start.is_dir() else start.parent
+    found = None
     for candidate in (folder, *folder.parents):
         path = candidate / "pyproject.toml"
         if path.is_file() and _read_toml(path):
-            return path
-    return None
+            found = path
+            break
+    _project_files[key] = found
+    return found
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ def project(tmp_path, monkeypatch):
 
 def write_pyproject(folder, body: str) -> None:
     (folder / "pyproject.toml").write_text(f"[project]\nname = 'app'\n\n[tool.chameleonapi]\n{body}\n")
+    config.set_project(folder / "pkg" / "app.py")  # look for pyproject.toml again
 
 
 def test_precedence_flag_env_pyproject_default(project, monkeypatch):
