@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if command and command[0] == "--":
         command = command[1:]
     if not command:
-        raise config.SettingsError("run: give the command to start, e.g. chameleonapi run python app.py")
+        raise config.SettingsError("give the command to start, e.g. chameleonapi run python app.py")
     env = child_environment(args)
     with config.override(**{k: getattr(args, a) for a, k in _SETTING_FLAGS.items() if getattr(args, a, None) is not None}):
         config.resolve()  # a bad setting stops here, before the program starts
