@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from importlib import import_module
 
@@ -76,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from chameleonapi import config
+
+    config.set_project(os.getcwd())  # commands given an application look from its file instead
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

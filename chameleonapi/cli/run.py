@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     env = child_environment(args)
     with config.override(**{k: getattr(args, a) for a, k in _SETTING_FLAGS.items() if getattr(args, a, None) is not None}):
         config.resolve()  # a bad setting stops here, before the program starts
+        from chameleonapi.cli.common import describe_settings
+
+        print(f"chameleonapi run: {describe_settings(('data', 'budget', 'train', 'device', 'cache'))}",
+              file=sys.stderr)
     executable = shutil.which(command[0], path=env.get("PATH"))
     if executable is None:
         raise FileNotFoundError(2, "No such file or directory", command[0])
