@@ -93,19 +93,7 @@ def test_opted_in_training(chameleonapi, caplog):
 """
 
 
-def test_tests_are_served_without_training_unless_they_opt_in(pytester, monkeypatch, tmp_path):
-    monkeypatch.delenv("CHAMELEONAPI_TRAIN", raising=False)
-    monkeypatch.setenv("CHAMELEONAPI_DATA", str(tmp_path / "no-such-photos"))
-    cat = _write_cat(pytester)
-    pytester.makepyfile(test_app=DECIDING_TEST.format(cat=cat))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
-
-
-def test_fixture_reports_labels_as_the_sdk_returned_them(pytester):
-    cat = _write_cat(pytester)
-    pytester.makepyfile(
-        test_azure=f"""
+AZURE_TEST = """
 from azure.cognitiveservices.vision.computervision import ComputerVisionClient
 from msrest.authentication import CognitiveServicesCredentials
 
@@ -117,6 +105,12 @@ def test_tags(chameleonapi):
     assert [name for name, _ in chameleonapi.labels[0]] == [name for name, _ in returned]
     assert any(name == "cat" for name, _ in returned)
 """
-    )
+
+
+def test_no_training_unless_opted_in_and_labels_as_the_sdk_returned_them(pytester, monkeypatch, tmp_path):
+    monkeypatch.delenv("CHAMELEONAPI_TRAIN", raising=False)
+    monkeypatch.setenv("CHAMELEONAPI_DATA", str(tmp_path / "no-such-photos"))
+    cat = _write_cat(pytester)
+    pytester.makepyfile(test_app=DECIDING_TEST.format(cat=cat), test_azure=AZURE_TEST.format(cat=cat))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=3)
