@@ -7,6 +7,7 @@ timm and astroid load only on the first intercepted call.
 """
 
 from chameleonapi._version import __version__
+from chameleonapi.errors import SettingsError
 from chameleonapi.switch import disable, enable, enabled, is_enabled
 
-__all__ = ["__version__", "disable", "enable", "enabled", "is_enabled"]
+__all__ = ["SettingsError", "__version__", "disable", "enable", "enabled", "is_enabled"]

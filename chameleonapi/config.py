@@ -66,8 +66,22 @@ def passthrough() -> bool:
 
 
 def torch_threads() -> int | None:
-    """Intra-op threads for the local model (None keeps torch's default)."""
-    return env_int("CHAMELEONAPI_THREADS", None)
+    """Intra-op threads for the local model (None keeps torch's default).
+
+    A value that is not a positive whole number raises `SettingsError` naming the setting.
+    """
+    from chameleonapi.errors import SettingsError
+
+    raw = os.environ.get("CHAMELEONAPI_THREADS", "").strip()
+    if not raw:
+        return None
+    try:
+        threads = int(raw)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise SettingsError(f"CHAMELEONAPI_THREADS must be a positive whole number of threads, got {raw!r}")
+    return threads
 
 
 def fetch_timeout() -> float:
