@@ -11,3 +11,6 @@ class SettingsError(ValueError):
     A mistake in the settings is reported as such; it is never taken for a damaged cache
     entry, so no stored model is moved or rebuilt because of it.
     """
+
+
+SettingsError.__module__ = "chameleonapi"  # shown as `chameleonapi.SettingsError`, where users import it

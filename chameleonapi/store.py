@@ -102,7 +102,7 @@ def check_entry(path: Path, required: Iterable[str]) -> str | None:
         return "not a folder"
     try:
         text = (path / SUMS).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError):
         return f"no {SUMS}"
     except UnicodeDecodeError:
         return f"{SUMS} is not text"

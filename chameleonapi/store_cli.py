@@ -1,4 +1,8 @@
-"""`chameleonapi cache list|clear`: inspect or empty the customized-model store."""
+"""`chameleonapi cache list|clear`: inspect or empty the customized-model store.
+
+Damaged entries and moved-aside copies are listed with their status and reason, never a
+traceback.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +31,11 @@ def run(args: argparse.Namespace) -> int:
     if not entries:
         print(f"no models in {store.models_dir()}")
         return 0
-    print(f"{'key':<24}  {'status':<7}  {'loss':<9}  {'val_incorrect':>13}  {'MB':>5}  name")
+    print(f"{'key':<24}  {'status':<11}  {'loss':<9}  {'val_incorrect':>13}  {'MB':>5}  name")
     for e in entries:
         rate = e.get("val_incorrect")
         rate_text = f"{rate:.3f}" if isinstance(rate, (int, float)) else "-"
-        print(f"{e['key']:<24}  {e['status']:<7}  {str(e.get('loss') or '-'):<9}  {rate_text:>13}  "
-              f"{e['bytes'] / 1e6:>5.1f}  {e.get('name') or ''}")
+        detail = e.get("name") or (f"({e['reason']})" if e.get("reason") else "")
+        print(f"{e['key']:<24}  {e['status']:<11}  {str(e.get('loss') or '-'):<9}  {rate_text:>13}  "
+              f"{e['bytes'] / 1e6:>5.1f}  {detail}")
     return 0
