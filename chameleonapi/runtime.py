@@ -103,7 +103,8 @@ def find_call_site(frame=None) -> CallSite:
 
 # ------------------------------------------------------------------ executors
 _executor_lock = threading.Lock()
-_executor_original: list[Callable] = []
+_executor_original: list[Callable] = []  # the submit we wrap (kept: a call may be inside ours)
+_executor_active = threading.Event()
 
 
 def _run_submitted(site: CallSite, fn: Callable, /, *args, **kwargs):
@@ -117,11 +118,11 @@ def _run_submitted(site: CallSite, fn: Callable, /, *args, **kwargs):
 
 def _submit(self, fn, /, *args, **kwargs):
     """`ThreadPoolExecutor.submit` that remembers the submitting application frame."""
-    original = _executor_original[0] if _executor_original else _thread_executor().__dict__["submit"]
-    site = _pinned_site.get() or _app_frame_site(sys._getframe(1)) or getattr(_submitted, "site", None)
-    if site is not None:
-        fn = functools.partial(_run_submitted, site, fn)
-    return original(self, fn, *args, **kwargs)
+    if _executor_active.is_set():
+        site = _pinned_site.get() or _app_frame_site(sys._getframe(1)) or getattr(_submitted, "site", None)
+        if site is not None:
+            fn = functools.partial(_run_submitted, site, fn)
+    return _executor_original[0](self, fn, *args, **kwargs)
 
 
 def _thread_executor():
@@ -133,17 +134,24 @@ def _thread_executor():
 def hook_executors() -> None:
     """While enabled, executor threads know which application frame submitted their work."""
     with _executor_lock:
+        cls = _thread_executor()
         if not _executor_original:
-            cls = _thread_executor()
             _executor_original.append(cls.__dict__["submit"])
+        if cls.__dict__.get("submit") is _executor_original[0]:
             cls.submit = _submit
+        _executor_active.set()
 
 
 def unhook_executors() -> None:
-    """Put `ThreadPoolExecutor.submit` back (the very same function)."""
+    """Put `ThreadPoolExecutor.submit` back (the very same function).
+
+    If another tool has wrapped it since, ours stays inside that wrapper as a pass-through.
+    """
     with _executor_lock:
-        if _executor_original:
-            _thread_executor().submit = _executor_original.pop()
+        _executor_active.clear()
+        cls = _thread_executor()
+        if _executor_original and cls.__dict__.get("submit") is _submit:
+            cls.submit = _executor_original[0]
 
 
 class _Pending:

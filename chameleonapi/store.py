@@ -43,7 +43,9 @@ WEIGHTS = "model.safetensors"
 SUMS = "SHA256SUMS"
 ASIDE = ".corrupt-"
 LOCK_TIMEOUT_S = 3600
-_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST}
+_UNWRITABLE = {
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST,
+}
 _warned_homes: set[str] = set()
 _warn_lock = threading.Lock()
 
@@ -85,7 +87,9 @@ def sha256_file(path: Path) -> str:
 def write_sums(folder: Path) -> None:
     """Write `folder/SHA256SUMS` over every regular file in it (`sha256sum -c` reads it)."""
     folder = Path(folder)
-    names = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != SUMS and not p.name.startswith("."))
+    names = sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.name != SUMS and not p.name.startswith(".")
+    )
     text = "".join(f"{sha256_file(folder / name)}  {name}\n" for name in names)
     atomic_write_text(folder / SUMS, text)
 

@@ -44,7 +44,8 @@ def small_jpeg() -> bytes:
 
 
 def tiny_model(tag: str) -> CustomModel:
-    return CustomModel(backbone.create_backbone(pretrained=False, num_classes=3), ["Cat", "Dog", "Animal"], name=tag)
+    network = backbone.create_backbone(pretrained=False, num_classes=3)
+    return CustomModel(network, ["Cat", "Dog", "Animal"], name=tag)
 
 
 def asides(path: Path) -> list[Path]:
@@ -175,7 +176,7 @@ FAULTS = ["truncated-weights", "garbage-card", "edited-card", "wrong-shape-tenso
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_store_fault_is_moved_aside_and_rebuilt_while_the_app_answers(home, fault, served, tmp_path, monkeypatch):
+def test_store_fault_is_moved_aside_and_rebuilt_while_the_app_answers(home, fault, served, monkeypatch):
     """A customized model's entry breaks between two runs: the next run moves it aside,
     rebuilds it once, serves it, and drops the aside copy only after the rebuild."""
     parts = {"fault": fault}
@@ -484,7 +485,8 @@ def test_executor_calls_are_attributed_to_the_submitting_frame(served, caplog):
             list(pool.map(client.label_detection, [image]))
         asyncio.run(coroutine_site())
     functions = [call.call_site.function for call in served]
-    assert functions == ["test_executor_calls_are_attributed_to_the_submitting_frame"] * 2 + ["coroutine_site"] * 2
+    here = "test_executor_calls_are_attributed_to_the_submitting_frame"
+    assert functions == [here] * 2 + ["coroutine_site"] * 2
     assert all(call.call_site.file == __file__ for call in served)
     assert not [r for r in caplog.records if "no source file" in r.getMessage()]
 
@@ -509,14 +511,20 @@ def test_enable_disable_toggled_while_threads_call():
         credentials=AnonymousCredentials(), client_options={"api_endpoint": "127.0.0.1:9"}
     )
     with chameleonapi.enabled(["google"]):
-        reference = labels_of(client.label_detection(image=vision.Image(content=image), retry=None, timeout=2))
+        reference = labels_of(client.label_detection(image=vision.Image(content=image), retry=None))
     stop = threading.Event()
     local, refused, other = [], [], []
+    pool = ThreadPoolExecutor(2)
 
-    def caller():
+    request = {"image": vision.Image(content=image), "retry": None, "timeout": 2}
+
+    def caller(through_pool: bool):
         while not stop.is_set():
             try:
-                response = client.label_detection(image=vision.Image(content=image), retry=None, timeout=2)
+                if through_pool:
+                    response = pool.submit(client.label_detection, **request).result()
+                else:
+                    response = client.label_detection(**request)
             except google_exceptions.ServiceUnavailable:
                 refused.append(1)
             except Exception as exc:  # pragma: no cover - reported below
@@ -524,18 +532,19 @@ def test_enable_disable_toggled_while_threads_call():
             else:
                 local.append(labels_of(response))
 
-    threads = [threading.Thread(target=caller) for _ in range(4)]
+    threads = [threading.Thread(target=caller, args=(i % 2 == 0,)) for i in range(4)]
     for t in threads:
         t.start()
     try:
         for i in range(150):
             chameleonapi.enable(["google"])
-            time.sleep(0.002 * (i % 3))
+            time.sleep(0.03 if i % 5 == 0 else 0.002 * (i % 3))
             chameleonapi.disable()
     finally:
         stop.set()
         for t in threads:
             t.join(60)
+        pool.shutdown()
     assert not other, other[:3]
     assert local and all(answer == reference for answer in local)
     assert {name: vars(cls)[name] for name in originals} == originals

@@ -4,8 +4,9 @@ Detector heads are stored under `home()/detectors/<key>/` (`head.safetensors` + 
 keyed by the hash of everything that made them (kind, listed classes, threshold, budget,
 version), with a `SHA256SUMS` over the head and the card. Entries are written to a temporary
 folder and renamed into place under a file lock, so concurrent processes train once and never
-read half an entry; a corrupt entry is moved aside (`<key>.corrupt-<time>`) and rebuilt. The generic detector is the product's built-in model: it is built on first use
-whatever `CHAMELEONAPI_TRAIN` says (that setting governs customization only).
+read half an entry; a corrupt entry is moved aside (`<key>.corrupt-<time>`) and rebuilt.
+The generic detector is the product's built-in model: it is built on first use whatever
+`CHAMELEONAPI_TRAIN` says (that setting governs customization only).
 """
 
 from __future__ import annotations
