@@ -468,6 +468,33 @@ def test_site_engines_resolve_each_site_once_and_sites_independently():
     assert sorted(calls) == ["fast", "slow"]
 
 
+def test_object_resolver_does_not_block_other_sites_while_one_trains(monkeypatch):
+    from chameleonapi.detection.service import ObjectResolver
+
+    monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
+    resolver = ObjectResolver()
+    gate, entered = threading.Event(), threading.Event()
+    trained = runtime.CallSite("app.py", 1, "trains")
+    served = runtime.CallSite("app.py", 2, "served")
+
+    def customized(site, provider):
+        if site == trained:
+            entered.set()
+            gate.wait(30)
+            return "customized-detector"
+        return None
+
+    monkeypatch.setattr(resolver, "_customized", customized)
+    monkeypatch.setattr(resolver, "generic", lambda: "generic-detector")
+    with ThreadPoolExecutor(2) as pool:
+        first = [pool.submit(resolver.engine_for, trained, "google") for _ in range(2)]
+        assert entered.wait(30)
+        assert resolver.engine_for(served, "google") == "generic-detector"
+        assert not any(f.done() for f in first)
+        gate.set()
+        assert [f.result(timeout=30) for f in first] == ["customized-detector"] * 2
+
+
 # ------------------------------------------------------------------ executors
 def test_executor_calls_are_attributed_to_the_submitting_frame(served, caplog):
     client = vision.ImageAnnotatorClient()
