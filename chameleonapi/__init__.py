@@ -12,13 +12,18 @@ from chameleonapi._version import __version__
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing would double the start-up cost
 if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.config import SettingsError
     from chameleonapi.switch import disable, enable, enabled, is_enabled
 
-__all__ = ["__version__", "disable", "enable", "enabled", "is_enabled"]
+__all__ = ["SettingsError", "__version__", "disable", "enable", "enabled", "is_enabled"]
 _SWITCH = {"disable", "enable", "enabled", "is_enabled"}
 
 
 def __getattr__(name: str):
+    if name == "SettingsError":
+        from chameleonapi.config import SettingsError
+
+        return SettingsError
     if name in _SWITCH:
         from chameleonapi import switch
 

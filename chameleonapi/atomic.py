@@ -40,17 +40,42 @@ def atomic_write_text(target: Path, text: str) -> None:
 def atomic_write_dir(target: Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp_dir)` then rename the folder to `target` (replacing an old one).
 
-    Readers see either no entry, the old one, or the complete new one.
+    Readers see either no entry, the old one, or the complete new one. Whatever stood at
+    `target` (a folder, a stray file, a symbolic link) is renamed out of the way first and
+    removed only once the new folder is in place; a link is removed, never followed.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old: Path | None = None
     try:
         write(tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        if os.path.lexists(target):
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.rmdir(old)
+            os.replace(target, old)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if old is not None and not os.path.lexists(target):
+                os.replace(old, target)  # put the previous entry back
+                old = None
+            raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            remove_path(old)
     return target
+
+
+def remove_path(path: Path) -> None:
+    """Remove a folder tree, a file or a symbolic link (the link, not what it points to)."""
+    path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)

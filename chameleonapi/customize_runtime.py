@@ -21,16 +21,30 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("chameleonapi")
 _said: set[str] = set()
+_said_lock = threading.Lock()
 
 
 def _say_once(message: str, level: int = logging.WARNING) -> None:
-    if message not in _said:
+    with _said_lock:
+        if message in _said:
+            return
         _said.add(message)
-        logger.log(level, "%s", message)
+    logger.log(level, "%s", message)
+
+
+_analysis_locks: dict[str, threading.Lock] = {}
+
+
+def _specs_of(path: str, mtime: float) -> tuple:
+    """The decision specs of one module version (analysed once even when sites race)."""
+    with _said_lock:
+        lock = _analysis_locks.setdefault(path, threading.Lock())
+    with lock:
+        return _analyse(path, mtime)
 
 
 @lru_cache(maxsize=64)
-def _specs_of(path: str, mtime: float) -> tuple:
+def _analyse(path: str, mtime: float) -> tuple:
     from chameleonapi.analysis import analyze
 
     return tuple(analyze(path))
@@ -78,33 +92,46 @@ def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
 
 
 class BackgroundEngine(Engine):
-    """Serves the generic model until the customized one, trained in a thread, is ready."""
+    """Serves the generic model at once; a thread analyses the call site and, when it finds
+    a decision, trains the customized model and swaps it in."""
 
-    def __init__(self, generic: Engine, spec: DecisionSpec, data: str) -> None:
+    def __init__(self, generic: Engine, site: CallSite, provider: str) -> None:
         super().__init__(generic.model, generic.max_batch)
-        self._swap_lock = threading.Lock()
         self.ready = threading.Event()
-        self._thread = threading.Thread(target=self._train, args=(spec, data), daemon=True, name="chameleonapi-train")
+        self.finished = threading.Event()
+        self._thread = threading.Thread(
+            target=self._work, args=(site, provider), daemon=True, name="chameleonapi-customize"
+        )
         self._thread.start()
 
-    def _train(self, spec: DecisionSpec, data: str) -> None:
+    def _work(self, site: CallSite, provider: str) -> None:
+        from chameleonapi.runtime import report_failure
+
         try:
-            model = build_customized(spec, data, progress=False)
+            spec = plan(site)
+            if spec is None:
+                return
+            model = build_customized(spec, config.data_source(), progress=False)
+            with self._lock:
+                self.model = model
+            self.ready.set()
+            logger.info("customized model ready (%s)", model.name)
         except Exception as exc:  # the application keeps the generic model
-            _say_once(f"customization failed ({exc}); serving the generic model")
-            return
-        with self._lock:
-            self.model = model
-        self.ready.set()
-        logger.info("customized model ready (%s)", model.name)
+            report_failure(exc)
+        finally:
+            self.finished.set()
 
 
-def customized_engine(site: CallSite, provider: str) -> Engine | None:
-    mode = config.train_mode()
-    if mode == "never":
-        return None
+def plan(site: CallSite) -> DecisionSpec | None:
+    """The decision to customize for at `site`, or None (and why, said once)."""
+    from chameleonapi.runtime import NO_FRAME
+
     if site.file is None:
-        _say_once("the calling code has no source file (python -c, exec); serving the generic model")
+        if site.function == NO_FRAME:
+            _say_once("no application frame was found for a call (work started by a library thread?); "
+                      "serving the generic model")
+        else:
+            _say_once("the calling code has no source file (python -c, exec); serving the generic model")
         return None
     spec = spec_for_site(site)
     if spec is None:
@@ -114,9 +141,24 @@ def customized_engine(site: CallSite, provider: str) -> Engine | None:
         reasons = "; ".join(spec.reasons) or "labels not resolved"
         _say_once(f"the decision at {site.file}:{site.line} is only partly known ({reasons}); serving the generic model")
         return None
-    data = config.data_source()
+    return spec
+
+
+def customized_engine(site: CallSite, provider: str) -> Engine | None:
+    """The engine for the first call from `site`: None serves the generic model.
+
+    `background` answers at once with the generic model and does the analysis and the
+    training in a thread; `auto` does both now (the resolver holds no lock other call
+    sites need meanwhile).
+    """
+    mode = config.train_mode()
+    if mode == "never":
+        return None
     if mode == "background":
         from chameleonapi.runtime import resolver
 
-        return BackgroundEngine(resolver.generic(), spec, data)
-    return Engine(build_customized(spec, data, progress=config.progress()))
+        return BackgroundEngine(resolver.generic(), site, provider)
+    spec = plan(site)
+    if spec is None:
+        return None
+    return Engine(build_customized(spec, config.data_source(), progress=config.progress()))

@@ -29,28 +29,48 @@ def _resolve(providers: Iterable[str] | None) -> list[str]:
     return [name for name in available() if config.provider_enabled(name)]
 
 
+def check_settings() -> None:
+    """Raise `SettingsError` naming the first unusable runtime setting (nothing is patched)."""
+    from chameleonapi.errors import SettingsError
+
+    try:
+        config.torch_threads()
+        config.train_mode()
+    except SettingsError:
+        raise
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 def enable(providers: Iterable[str] | str | None = None) -> list[str]:
     """Serve the listed SDKs (default: all, less those switched off by env) locally.
 
-    Idempotent and thread-safe; returns the providers now active.
+    Idempotent and thread-safe; returns the providers now active. An unusable setting
+    raises `SettingsError` before anything is patched.
     """
+    from chameleonapi import runtime
     from chameleonapi.providers import get_instrumentor
 
+    check_settings()
     with _lock:
         for name in _resolve(providers):
             if name not in _active:
                 get_instrumentor(name).instrument()
                 _active.append(name)
+        if _active:
+            runtime.hook_executors()
         return list(_active)
 
 
 def disable() -> None:
     """Restore every patched SDK function; idempotent."""
+    from chameleonapi import runtime
     from chameleonapi.providers import get_instrumentor
 
     with _lock:
         while _active:
             get_instrumentor(_active.pop()).uninstrument()
+        runtime.unhook_executors()
 
 
 def is_enabled(provider: str | None = None) -> bool:
@@ -73,3 +93,7 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
             for name in [n for n in _active if n not in before]:
                 get_instrumentor(name).uninstrument()
                 _active.remove(name)
+            if not _active:
+                from chameleonapi import runtime
+
+                runtime.unhook_executors()

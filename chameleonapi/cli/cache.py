@@ -49,8 +49,11 @@ def _with_call_sites(entries: list[dict]) -> list[dict]:
             card = json.loads((Path(entry["path"]) / "card.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError):
             continue
+        if not isinstance(card, dict):
+            continue
+        data = card.get("data")
         entry["call"] = card.get("call")
-        entry["data"] = (card.get("data") or {}).get("source")
+        entry["data"] = data.get("source") if isinstance(data, dict) else None
     return entries
 
 
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         rate = e.get("val_incorrect")
         rows.append([e["key"], e["status"], _serves(e), e.get("data") or "-", e.get("loss") or "-",
                      f"{rate:.3f}" if isinstance(rate, (int, float)) else "-", f"{e['bytes'] / 1e6:.1f}",
-                     e.get("name") or ""])
+                     e.get("name") or (f"({e['reason']})" if e.get("reason") else "")])
     sys.stdout.write(render_table(["key", "status", "serves", "data", "loss", "val_incorrect", "MB", "name"],
                                   rows, right=(5, 6)))
     return 0

@@ -96,23 +96,52 @@ def load_tiles() -> tuple[np.ndarray, np.ndarray]:
     return _load_tiles(str(npz_path()))
 
 
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached arrays; None when absent. A damaged file is moved aside (rebuilt by the caller)."""
+    import zipfile
+
+    from chameleonapi import store
+
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            images, labels = archive["images"], archive["labels"]
+        if images.ndim != 3 or images.dtype != np.uint8 or labels.shape != images.shape[:1]:
+            raise ValueError(f"arrays of shapes {images.shape} / {labels.shape}")
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
+        store.move_aside(path, f"unreadable ({exc})")
+        return None
+    return images, labels
+
+
 @lru_cache(maxsize=2)
 def _load_tiles(npz: str) -> tuple[np.ndarray, np.ndarray]:
+    from chameleonapi import store
+
     path = Path(npz)
-    if not path.exists():
+    got = _read_npz(path)
+    if got is None:
         folder = package_dir()
         images = parse_numpy_pickle(gzip.decompress((folder / DATA_FILE).read_bytes()))
         labels = parse_numpy_pickle(gzip.decompress((folder / LABEL_FILE).read_bytes()))
         if images.shape[0] != labels.shape[0] or images.ndim != 3:
             raise ValueError(f"unexpected animal-mnist shapes {images.shape} / {labels.shape}")
+        images, labels = images.astype(np.uint8), labels.astype(np.int64)
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, images=images.astype(np.uint8), labels=labels.astype(np.int64))
+                np.savez_compressed(fh, images=images, labels=labels)
 
-        atomic_write_via(path, write)
-    with np.load(path, allow_pickle=False) as archive:
-        images, labels = archive["images"], archive["labels"]
+        try:
+            atomic_write_via(path, write)
+            store.drop_aside(path)
+        except OSError as exc:
+            if not store.is_unwritable(exc):
+                raise
+            store.warn_unwritable(exc)
+        got = images, labels
+    images, labels = got
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels

