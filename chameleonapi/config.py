@@ -91,3 +91,22 @@ def budget() -> str:
 def progress() -> bool:
     """Show progress bars for long work started by a first call (training, features)."""
     return env_flag("CHAMELEONAPI_PROGRESS", True)
+
+
+def allow_local_files() -> bool:
+    """May image URIs name local files (paths, file://)? Off by default: the services read none."""
+    return env_flag("CHAMELEONAPI_ALLOW_LOCAL_FILES")
+
+
+def local_files_root() -> Path | None:
+    """When set, local image files are read only under this folder."""
+    value = os.environ.get("CHAMELEONAPI_LOCAL_ROOT", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def decode_max_bytes() -> int:
+    """Largest raster (MB, `CHAMELEONAPI_DECODE_MAX_MB`) decoded at full size; beyond it, the size error."""
+    megabytes = env_int("CHAMELEONAPI_DECODE_MAX_MB", 256) or 256
+    if megabytes <= 0:
+        raise ValueError(f"CHAMELEONAPI_DECODE_MAX_MB must be a positive integer, got {megabytes}")
+    return megabytes * 1024 * 1024
