@@ -150,9 +150,9 @@ def decode_image(data: bytes, policy: ServicePolicy = GOOGLE, budget: int | None
     except ImageInputError:
         raise
     except Image.DecompressionBombError:
-        raise ImageInputError(ImageInputError.TOO_LARGE, "Bad image data: the image declares too many pixels.") from None
+        raise ImageInputError(ImageInputError.TOO_LARGE, "Image is too large: it declares too many pixels.") from None
     except MemoryError:
-        raise ImageInputError(ImageInputError.TOO_LARGE, "Bad image data: the image is too large to decode.") from None
+        raise ImageInputError(ImageInputError.TOO_LARGE, "Image is too large to decode.") from None
     except Exception:  # every decoder failure (OSError, SyntaxError, struct.error, EOFError, ...)
         raise _bad() from None
     return DecodedImage(rgb, width, height, fmt)
