@@ -13,7 +13,7 @@ import struct
 import zlib
 from functools import cache
 
-__all__ = ["EPS", "SVG", "corpus", "png_chunk", "png_declaring"]
+__all__ = ["EPS", "PROVIDERS", "SVG", "call", "corpus", "google_batch", "ico_hiding", "png_chunk", "png_declaring", "url_calls"]
 
 EPS = (
     b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\n%%EndComments\n"
@@ -53,6 +53,13 @@ def png_declaring(width: int, height: int, rows: int | None = None, value: int =
         + png_chunk(b"IDAT", b"".join(parts))
         + png_chunk(b"IEND", b"")
     )
+
+
+def ico_hiding(png: bytes) -> bytes:
+    """An ICO whose directory declares 64x64 but whose frame is `png`, of any size."""
+    header = struct.pack("<HHH", 0, 1, 1)
+    entry = struct.pack("<BBBBHHII", 64, 64, 0, 0, 1, 32, len(png), 6 + 16)
+    return header + entry + png
 
 
 def _save(image, fmt: str, **options) -> bytes:
@@ -99,6 +106,7 @@ def corpus(full_bomb: bool = False) -> dict[str, bytes]:
         "tiff": _save(photo, "TIFF"),
         "webp": _save(photo, "WEBP"),
         "ico": _save(photo.crop((0, 0, photo.height, photo.height)), "ICO", sizes=[(64, 64)]),
+        "ico_hiding_a_huge_png": ico_hiding(png_declaring(20000, 20000, rows=8)),
         "eps": EPS,
         "svg_text": SVG,
         "random_bytes": random.Random(14).randbytes(4096),
@@ -179,3 +187,44 @@ def call(provider: str, data: bytes) -> tuple:
         except Exception as exc:  # noqa: BLE001
             return _unexpected(exc)
     return azure_cv(data) if provider == "azure_cv" else azure_ia(data)
+
+
+def url_calls() -> dict:
+    """The URL-taking calls of every provider: uri -> "answer" or (code, message)."""
+    from azure.ai.vision.imageanalysis import ImageAnalysisClient
+    from azure.ai.vision.imageanalysis.models import VisualFeatures
+    from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+    from azure.cognitiveservices.vision.computervision.models import ComputerVisionErrorResponseException
+    from azure.core.credentials import AzureKeyCredential
+    from azure.core.exceptions import HttpResponseError
+    from google.cloud import vision
+    from msrest.authentication import CognitiveServicesCredentials
+
+    cv = ComputerVisionClient(OFFLINE_ENDPOINT, CognitiveServicesCredentials("k"))
+    ia = ImageAnalysisClient(endpoint=OFFLINE_ENDPOINT, credential=AzureKeyCredential("k"))
+
+    def google(uri):
+        response = vision.ImageAnnotatorClient().label_detection(
+            image=vision.Image(source=vision.ImageSource(image_uri=uri))
+        )
+        return (response.error.code, response.error.message) if response.error.code else "answer"
+
+    def azure(method):
+        def run(uri):
+            try:
+                method(uri)
+            except ComputerVisionErrorResponseException as exc:
+                return (exc.error.error.innererror.code, exc.error.error.message)
+            except HttpResponseError as exc:
+                return (exc.error.innererror["code"], exc.error.message)
+            return "answer"
+
+        return run
+
+    return {
+        "google.image_uri": google,
+        "cv.tag_image": azure(cv.tag_image),
+        "cv.analyze_image": azure(lambda u: cv.analyze_image(u, visual_features=["Tags"])),
+        "cv.detect_objects": azure(cv.detect_objects),
+        "ia.analyze_from_url": azure(lambda u: ia.analyze_from_url(u, [VisualFeatures.TAGS])),
+    }

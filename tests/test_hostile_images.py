@@ -20,7 +20,7 @@ import time
 import pytest
 
 import chameleonapi
-from tests.hostile_images import EPS, OFFLINE_ENDPOINT, PROVIDERS, call, corpus, google_batch
+from tests.hostile_images import EPS, OFFLINE_ENDPOINT, PROVIDERS, call, corpus, google_batch, url_calls
 from tests.images import photo
 
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -45,6 +45,7 @@ EXPECTED: dict[str, tuple] = {
     "tiff": (ANSWER, "InvalidImageFormat", ANSWER),  # Computer Vision v3.2: JPEG, PNG, GIF, BMP only
     "webp": (ANSWER, "InvalidImageFormat", ANSWER),
     "ico": (ANSWER, "InvalidImageFormat", ANSWER),
+    "ico_hiding_a_huge_png": (3, "InvalidImageFormat", "InvalidImageSize"),  # the frame, not the directory, counts
     "eps": (3, "InvalidImageFormat", "InvalidImageFormat"),
     "svg_text": (3, "InvalidImageFormat", "InvalidImageFormat"),
     "random_bytes": (3, "InvalidImageFormat", "InvalidImageFormat"),
@@ -198,46 +199,6 @@ def test_thin_images_are_preprocessed_within_a_bounded_window(served, monkeypatc
 
 
 # ----------------------------------------------------------------- local files
-def _url_calls():
-    from azure.ai.vision.imageanalysis import ImageAnalysisClient
-    from azure.ai.vision.imageanalysis.models import VisualFeatures
-    from azure.cognitiveservices.vision.computervision import ComputerVisionClient
-    from azure.cognitiveservices.vision.computervision.models import ComputerVisionErrorResponseException
-    from azure.core.credentials import AzureKeyCredential
-    from azure.core.exceptions import HttpResponseError
-    from google.cloud import vision
-    from msrest.authentication import CognitiveServicesCredentials
-
-    cv = ComputerVisionClient(OFFLINE_ENDPOINT, CognitiveServicesCredentials("k"))
-    ia = ImageAnalysisClient(endpoint=OFFLINE_ENDPOINT, credential=AzureKeyCredential("k"))
-
-    def google(uri):
-        response = vision.ImageAnnotatorClient().label_detection(
-            image=vision.Image(source=vision.ImageSource(image_uri=uri))
-        )
-        return (response.error.code, response.error.message) if response.error.code else ANSWER
-
-    def azure(method):
-        def run(uri):
-            try:
-                method(uri)
-            except ComputerVisionErrorResponseException as exc:
-                return (exc.error.error.innererror.code, exc.error.error.message)
-            except HttpResponseError as exc:
-                return (exc.error.innererror["code"], exc.error.message)
-            return ANSWER
-
-        return run
-
-    return {
-        "google.image_uri": google,
-        "cv.tag_image": azure(cv.tag_image),
-        "cv.analyze_image": azure(lambda u: cv.analyze_image(u, visual_features=["Tags"])),
-        "cv.detect_objects": azure(cv.detect_objects),
-        "ia.analyze_from_url": azure(lambda u: ia.analyze_from_url(u, [VisualFeatures.TAGS])),
-    }
-
-
 def _bounded(run, uri, seconds: float = 20.0):
     """run(uri) in a thread; a call that blocks (e.g. on a FIFO) fails the test instead of hanging it."""
     result: list = []
@@ -264,7 +225,7 @@ def local_files(tmp_path):
 def test_local_files_are_refused_by_default_with_one_error(served, local_files):
     uris = ["/etc/passwd", "/dev/zero", str(local_files["fifo"]), str(local_files["missing"]),
             str(local_files["dir"]), str(local_files["cat"]), local_files["cat"].as_uri(), "file:///etc/shadow"]
-    for name, run in _url_calls().items():
+    for name, run in url_calls().items():
         answers = {uri: _bounded(run, uri) for uri in uris}
         assert len(set(answers.values())) == 1, (name, answers)  # nothing tells the files apart
         assert ANSWER not in answers.values()
@@ -273,7 +234,7 @@ def test_local_files_are_refused_by_default_with_one_error(served, local_files):
 def test_allowed_local_files_are_regular_files_only(served, local_files, monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     refused = ["/dev/zero", str(local_files["fifo"]), str(local_files["dir"]), str(local_files["missing"])]
-    for name, run in _url_calls().items():
+    for name, run in url_calls().items():
         if name != "cv.detect_objects":  # the detector is trained elsewhere; refusals are its business here
             assert _bounded(run, str(local_files["cat"])) == ANSWER
             assert _bounded(run, local_files["cat"].as_uri()) == ANSWER
@@ -287,7 +248,7 @@ def test_allowed_local_files_are_regular_files_only(served, local_files, monkeyp
 def test_a_local_root_confines_local_files(served, local_files, monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     monkeypatch.setenv("CHAMELEONAPI_LOCAL_ROOT", str(local_files["dir"]))
-    run = _url_calls()["cv.tag_image"]
+    run = url_calls()["cv.tag_image"]
     assert _bounded(run, str(local_files["cat"])) == ANSWER
     outside = {_bounded(run, uri) for uri in ("/etc/passwd", str(local_files["missing"]),
                                               str(local_files["dir"] / ".." / "missing.jpg"))}
@@ -334,7 +295,7 @@ def test_downloads_have_an_overall_deadline(served, monkeypatch):
     fast, _ = _serve(data, None)
     slow, stop = _serve(data, drip=0.05)  # the whole image would take ~20 minutes
     try:
-        run = _url_calls()["google.image_uri"]
+        run = url_calls()["google.image_uri"]
         assert _bounded(run, f"http://127.0.0.1:{fast.server_address[1]}/cat.jpg") == ANSWER
         started = time.monotonic()
         outcome = _bounded(run, f"http://127.0.0.1:{slow.server_address[1]}/cat.jpg")
