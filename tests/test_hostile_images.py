@@ -369,3 +369,39 @@ def test_eight_threads_answer_like_one(served):
         thread.join()
     assert results == single
     assert all(outcome[0] in (ANSWER, "error") for outcome in results)
+
+
+# ----------------------------------------------------------------- decoding to what the model needs
+def test_large_images_are_decoded_reduced_and_reported_at_their_size(served):
+    from PIL import Image
+
+    from chameleonapi.imaging import AZURE_IA, decode_image
+    from chameleonapi.imaging.decode import KEEP_SIDE
+
+    big = Image.open(io.BytesIO(photo("chelsea"))).resize((3608, 2400))
+    for fmt in ("JPEG", "PNG"):  # JPEG: draft mode at decode; PNG: reduced right after
+        buffer = io.BytesIO()
+        big.save(buffer, fmt)
+        decoded = decode_image(buffer.getvalue(), AZURE_IA)
+        assert (decoded.width, decoded.height) == (3608, 2400)
+        assert KEEP_SIDE <= min(decoded.image.size) < 2 * KEEP_SIDE
+        assert decoded.image.mode == "RGB"
+    from azure.ai.vision.imageanalysis import ImageAnalysisClient
+    from azure.ai.vision.imageanalysis.models import VisualFeatures
+    from azure.core.credentials import AzureKeyCredential
+
+    client = ImageAnalysisClient(endpoint=OFFLINE_ENDPOINT, credential=AzureKeyCredential("k"))
+    result = client.analyze(buffer.getvalue(), [VisualFeatures.TAGS])
+    assert (result.metadata.width, result.metadata.height) == (3608, 2400)
+    assert "cat" in [tag.name for tag in result.tags.list]
+
+
+def test_a_raster_over_the_decode_budget_gets_the_size_error(served, monkeypatch):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1024, 1024), (10, 200, 30)).save(buffer, "PNG")  # a 4 MB raster
+    assert expected_of(call("azure_cv", buffer.getvalue())) == ANSWER
+    monkeypatch.setenv("CHAMELEONAPI_DECODE_MAX_MB", "1")
+    assert expected_of(call("azure_cv", buffer.getvalue())) == "InvalidImageSize"
+    assert expected_of(call("google", buffer.getvalue())) == 3

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import stat
 import time
-from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from chameleonapi import config
@@ -54,7 +53,7 @@ def read_local(path_text: str, max_bytes: int) -> bytes:
     if not config.allow_local_files() or not path_text or "\x00" in path_text:
         raise _unreadable()
     try:
-        path = os.path.realpath(Path(path_text).expanduser())
+        path = os.path.realpath(path_text)
         root = config.local_files_root()
         if root is not None and not _inside(path, os.path.realpath(root)):
             raise _unreadable()
