@@ -348,6 +348,24 @@ def test_text_streams_get_the_sdks_error(served):
     assert expected_of(call("azure_ia", text)) == "InvalidImageFormat"
 
 
+def test_text_streams_get_the_sdks_error_from_the_async_client(served):
+    import asyncio
+
+    from azure.ai.vision.imageanalysis.aio import ImageAnalysisClient as AsyncClient
+    from azure.ai.vision.imageanalysis.models import VisualFeatures
+    from azure.core.credentials import AzureKeyCredential
+    from azure.core.exceptions import HttpResponseError
+
+    async def analyze():
+        async with AsyncClient(endpoint=OFFLINE_ENDPOINT, credential=AzureKeyCredential("k")) as client:
+            return await client.analyze(io.StringIO("not an image"), [VisualFeatures.TAGS])
+
+    with pytest.raises(HttpResponseError) as excinfo:
+        asyncio.run(analyze())
+    assert type(excinfo.value) is HttpResponseError
+    assert excinfo.value.error.innererror["code"] == "InvalidImageFormat"
+
+
 # ----------------------------------------------------------------- concurrency
 def test_eight_threads_answer_like_one(served):
     images = corpus()

@@ -135,7 +135,11 @@ def _async_wrapper(method: str):
 
             # Read the image here: a stream belongs to the caller's thread.
             if method == "analyze" and hasattr(arguments.get("image_data"), "read"):
-                arguments["image_data"] = shared.read_stream(arguments["image_data"])
+                try:
+                    arguments["image_data"] = shared.read_stream(arguments["image_data"])
+                except ServiceError as error:
+                    shared.record_error(method, error)
+                    raise _http_error(error, url, shared.request_id()) from None
             from chameleonapi import runtime
 
             # The worker thread has no application frames: pin the caller's site for it.
