@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_network", "budget",
-    "data_source", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
-    "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
+    "BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
+    "budget", "data_source", "decode_max_bytes", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
+    "local_files_root", "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
     "resolve", "set_project", "source_of", "torch_threads", "train_mode",
 ]
 
@@ -125,6 +125,11 @@ def _home(value: Any) -> Path:
     return Path(text).expanduser()
 
 
+def _optional_folder(value: Any) -> Path | None:
+    text = "" if value is None else str(value).strip()
+    return Path(text).expanduser() if text else None
+
+
 def _optional_bool(value: Any) -> bool | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
         return None
@@ -144,6 +149,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("passthrough", False, _bool, "send requests the local model cannot serve to the cloud"),
         Setting("fetch_timeout", "10", _positive_float, "seconds to wait for an image URL"),
         Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "largest image fetched from a URL"),
+        Setting("allow_local_files", False, _bool, "may image URIs name local files (paths, file://)"),
+        Setting("local_root", None, _optional_folder, "when set, local image files are read only under it"),
+        Setting("decode_max_mb", "256", _positive_int, "largest raster (MB) decoded at full size"),
     )
 }
 
@@ -364,3 +372,18 @@ def progress(value: bool | None = None) -> bool:
         return chosen
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def allow_local_files(value: bool | None = None) -> bool:
+    """May image URIs name local files (paths, file://)? Off by default: the services read none."""
+    return get("allow_local_files", value)
+
+
+def local_files_root(value: str | None = None) -> Path | None:
+    """When set, local image files are read only under this folder."""
+    return get("local_root", value)
+
+
+def decode_max_bytes(value: int | None = None) -> int:
+    """Largest raster (`CHAMELEONAPI_DECODE_MAX_MB`) decoded at full size; beyond it, the size error."""
+    return get("decode_max_mb", value) * 1024 * 1024

@@ -76,7 +76,8 @@ def test_same_ranking_as_the_google_provider(azure):
     assert azure_names == google_names[: len(azure_names)]
 
 
-def test_tag_image_reads_local_paths_and_file_urls(azure, tmp_path, no_sockets):
+def test_tag_image_reads_local_paths_and_file_urls_when_allowed(azure, tmp_path, no_sockets, monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     path = tmp_path / "chelsea.jpg"
     path.write_bytes(photo("chelsea"))
     expected = names(client().tag_image_in_stream(io.BytesIO(photo("chelsea"))).tags)
@@ -133,7 +134,7 @@ def test_urls_the_local_side_will_not_fetch(azure, tmp_path, no_sockets):
     with pytest.raises(ComputerVisionErrorResponseException) as excinfo:
         client().analyze_image(str(tmp_path / "missing.jpg"), visual_features=["Tags"])
     assert error_of(excinfo)[2] == "InvalidImageUrl"
-    assert "not found" in error_of(excinfo)[3]
+    assert "CHAMELEONAPI_ALLOW_LOCAL_FILES" in error_of(excinfo)[3]
 
 
 @pytest.mark.parametrize(

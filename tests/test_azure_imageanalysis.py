@@ -61,7 +61,8 @@ def test_one_model_three_dialects(azure):
     assert image_analysis == google_names[: len(image_analysis)]
 
 
-def test_analyze_from_url_reads_local_paths_and_file_urls(azure, tmp_path, no_sockets):
+def test_analyze_from_url_reads_local_paths_and_file_urls_when_allowed(azure, tmp_path, no_sockets, monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     path = tmp_path / "chelsea.png"
     path.write_bytes(photo("chelsea", "PNG"))
     expected = names(client().analyze(photo("chelsea", "PNG"), TAGS))
@@ -122,7 +123,8 @@ async def test_async_client(azure):
 
 
 @pytest.mark.asyncio
-async def test_async_analyze_from_url(azure, tmp_path):
+async def test_async_analyze_from_url(azure, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     path = tmp_path / "coffee.jpg"
     path.write_bytes(photo("coffee"))
     async with AsyncImageAnalysisClient(endpoint=OFFLINE_ENDPOINT, credential=AzureKeyCredential("k")) as aclient:

@@ -71,7 +71,8 @@ def test_detect_objects_in_stream_gives_detect_result_in_pixels(azure):
     check_objects(result.objects, 384, 288)
 
 
-def test_detect_objects_from_a_file_url_and_raw_response(azure, tmp_path):
+def test_detect_objects_from_a_file_url_and_raw_response(azure, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     png, _ = busy_scene_png()
     path = tmp_path / "scene.png"
     path.write_bytes(png)

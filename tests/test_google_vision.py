@@ -71,7 +71,8 @@ def test_batch_with_one_corrupt_image_answers_the_others(google):
     assert labels_of(third) and not third.error.message
 
 
-def test_annotate_image_with_uri_and_file_scheme(google, tmp_path):
+def test_annotate_image_with_uri_and_file_scheme_when_local_files_are_allowed(google, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_ALLOW_LOCAL_FILES", "1")
     path = tmp_path / "cat.jpg"
     path.write_bytes(photo("chelsea"))
     client = vision.ImageAnnotatorClient()
@@ -83,16 +84,20 @@ def test_annotate_image_with_uri_and_file_scheme(google, tmp_path):
 
 
 def test_uri_errors_are_per_image(google, tmp_path):
+    path = tmp_path / "cat.jpg"
+    path.write_bytes(photo("chelsea"))
     client = vision.ImageAnnotatorClient()
     cases = {
-        "gs://bucket/cat.jpg": "Cloud Storage",
-        "https://example.com/cat.jpg": "CHAMELEONAPI_ALLOW_NETWORK",
-        str(tmp_path / "missing.jpg"): "not found",
+        "gs://bucket/cat.jpg": (3, "Cloud Storage"),
+        "https://example.com/cat.jpg": (3, "CHAMELEONAPI_ALLOW_NETWORK"),
+        str(path): (7, "CHAMELEONAPI_ALLOW_LOCAL_FILES"),  # local files are off by default
+        str(tmp_path / "missing.jpg"): (7, "CHAMELEONAPI_ALLOW_LOCAL_FILES"),
     }
-    for uri, expected in cases.items():
+    for uri, (code, expected) in cases.items():
         response = client.label_detection(image=vision.Image(source=vision.ImageSource(image_uri=uri)))
-        assert response.error.code == 3
+        assert response.error.code == code
         assert expected in response.error.message
+        assert not response.label_annotations
 
 
 def test_unsupported_feature_names_the_feature(google):

@@ -56,9 +56,12 @@ class GenericLabeler:
         self.membership = membership
 
     def preprocess(self, images: Sequence):
+        """Resize-and-center-crop; the center window is cut first so any aspect ratio costs little."""
         import torch
 
-        return torch.stack([self.transform(image.convert("RGB")) for image in images])
+        from chameleonapi.imaging.fit import center_window
+
+        return torch.stack([self.transform(center_window(image.convert("RGB"))) for image in images])
 
     def forward_tensor(self, batch):
         """Scores [N, L] for an already preprocessed batch."""

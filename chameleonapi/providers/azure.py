@@ -12,7 +12,6 @@ instead and an SDK outside its range simply contributes no patches.
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import json
 import logging
 import uuid
@@ -20,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chameleonapi.images import ImageInputError, decode, read_uri
+from chameleonapi.imaging import ImageInputError, ServicePolicy, decode_image, read_uri
 from chameleonapi.providers.base import Instrumentor, Patch, _version_tuple
 from chameleonapi.spec import PROVIDER_MIN_SCORE
 
@@ -41,8 +40,8 @@ SUPPORTED = {COMPUTER_VISION: ("0.9", "1.0"), IMAGE_ANALYSIS: ("1.0", "2.0")}
 class LocalImage:
     """A decoded image with the facts Azure reports in `metadata`."""
 
-    image: Any  # PIL.Image.Image, RGB
-    width: int
+    image: Any  # PIL.Image.Image, RGB (possibly reduced: the model needs no more)
+    width: int  # of the image the application sent
     height: int
     format: str  # Azure spelling: "Jpeg", "Png", ...
 
@@ -97,43 +96,63 @@ def check_language(language: str | None) -> ServiceError | None:
     return language_error(str(language))
 
 
+def _invalid_format() -> ServiceError:
+    return ServiceError(400, "InvalidRequest", "InvalidImageFormat", "Input data is not a valid image.")
+
+
 def read_stream(stream: Any) -> bytes:
-    """Bytes of a readable binary stream (or bytes, or an iterator of chunks); read once, not closed."""
+    """Bytes of a readable binary stream (or bytes, or an iterator of chunks); read once, not closed.
+
+    Text (a str, a StringIO, str chunks) is not image data: the service's InvalidImageFormat.
+    """
     if isinstance(stream, (bytes, bytearray, memoryview)):
         return bytes(stream)
-    if hasattr(stream, "read"):
-        data = stream.read()
-        return bytes(data) if data is not None else b""
     try:
-        return b"".join(bytes(chunk) for chunk in stream)
-    except TypeError:
-        raise ServiceError(400, "InvalidRequest", "InvalidImageFormat", "Input data is not a valid image.") from None
+        if hasattr(stream, "read"):
+            data = stream.read()
+            if data is None:
+                return b""
+            if isinstance(data, str):
+                raise _invalid_format()
+            return bytes(data)
+        if isinstance(stream, str):
+            raise _invalid_format()
+        chunks = []
+        for chunk in stream:
+            if isinstance(chunk, str):
+                raise _invalid_format()
+            chunks.append(bytes(chunk))
+        return b"".join(chunks)
+    except (TypeError, ValueError):
+        raise _invalid_format() from None
 
 
-def image_from_url(url: str) -> bytes:
-    """Fetch an image URL the way the local side allows; refusals become InvalidImageUrl."""
+def image_from_url(url: str, policy: ServicePolicy) -> bytes:
+    """Fetch an image URL the way the local side allows; refusals are the service's errors."""
     if not isinstance(url, str) or not url:
         raise ServiceError(400, "InvalidRequest", "InvalidImageUrl", "Image URL is badly formatted.")
     try:
-        return read_uri(url)
+        return read_uri(url, policy.max_bytes)
     except ImageInputError as exc:
+        if exc.kind == ImageInputError.TOO_MANY_BYTES:
+            raise _size_error(str(exc)) from None
         raise ServiceError(400, "InvalidRequest", "InvalidImageUrl", str(exc)) from None
 
 
-def load_image(data: bytes) -> LocalImage:
-    """Decode image bytes; unreadable or empty ones are the service's InvalidImageFormat."""
-    try:
-        image = decode(data)
-    except ImageInputError:
-        raise ServiceError(400, "InvalidRequest", "InvalidImageFormat", "Input data is not a valid image.") from None
-    from PIL import Image
+def _size_error(message: str) -> ServiceError:
+    return ServiceError(400, "InvalidRequest", "InvalidImageSize", message)
 
+
+def load_image(data: bytes, policy: ServicePolicy) -> LocalImage:
+    """Decode image bytes under the service's policy; refusals are InvalidImageFormat/InvalidImageSize."""
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = (probe.format or "").capitalize()
-    except Exception:  # decode() already succeeded; the format name is cosmetic
-        fmt = ""
-    return LocalImage(image, image.width, image.height, fmt)
+        decoded = decode_image(data, policy)
+    except ImageInputError as exc:
+        if exc.kind in (ImageInputError.TOO_SMALL, ImageInputError.TOO_LARGE, ImageInputError.TOO_MANY_BYTES):
+            raise _size_error(str(exc)) from None
+        raise _invalid_format() from None
+    name = "JPEG" if decoded.format == "MPO" else decoded.format  # an MPO file is a JPEG to the service
+    return LocalImage(decoded.image, decoded.width, decoded.height, name.capitalize())
 
 
 def rank_tags(images: Sequence[LocalImage], method: str) -> list[list[tuple[str, float]]]:

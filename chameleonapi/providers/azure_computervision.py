@@ -13,6 +13,7 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.imaging import AZURE_CV
 from chameleonapi.providers import azure as shared
 from chameleonapi.providers.azure import ServiceError
 from chameleonapi.providers.base import Patch
@@ -170,8 +171,11 @@ def _wrapper(method: str, path: str):
         try:
             if refusal is not None:
                 raise refusal
-            data = shared.read_stream(arguments["image"]) if from_stream else shared.image_from_url(arguments["url"])
-            image = shared.load_image(data)
+            if from_stream:
+                data = shared.read_stream(arguments["image"])
+            else:
+                data = shared.image_from_url(arguments["url"], AZURE_CV)
+            image = shared.load_image(data, AZURE_CV)
             model_name, body = _body(method, arguments, image, req_id)
         except ServiceError as error:
             _raise(instance, method, error, url, req_id)

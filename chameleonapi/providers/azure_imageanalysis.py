@@ -8,9 +8,11 @@ around a real REST response carrying the service's error body.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.imaging import AZURE_IA
 from chameleonapi.providers import azure as shared
 from chameleonapi.providers.azure import ServiceError
 from chameleonapi.providers.base import Patch
@@ -24,6 +26,15 @@ SERVED_FEATURES = {"tags", "objects"}
 
 def _feature_name(feature: Any) -> str:
     return str(getattr(feature, "value", feature))
+
+
+def _check_call(wrapped, args: tuple, kwargs: dict) -> None:
+    """A call the SDK method itself would refuse (e.g. no `visual_features`) raises its TypeError."""
+    try:
+        signature = inspect.signature(wrapped)
+    except (TypeError, ValueError):  # pragma: no cover - a C or odd callable: nothing to check
+        return
+    signature.bind(*args, **kwargs)
 
 
 def _arguments(method: str, args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -62,10 +73,10 @@ def serve(method: str, arguments: dict[str, Any], url: str):
         if refusal is not None:
             raise refusal
         if method == "analyze_from_url":
-            data = shared.image_from_url(arguments.get("image_url"))
+            data = shared.image_from_url(arguments.get("image_url"), AZURE_IA)
         else:
             data = shared.read_stream(arguments.get("image_data", b""))
-        image = shared.load_image(data)
+        image = shared.load_image(data, AZURE_IA)
         wanted = {_feature_name(f).lower() for f in arguments.get("visual_features")}
         tags = shared.rank_tags([image], method)[0] if "tags" in wanted else None
         objects = None
@@ -102,6 +113,7 @@ def _http_error(error: ServiceError, url: str, req_id: str):
 
 def _sync_wrapper(method: str):
     def wrapper(wrapped, instance, args, kwargs):
+        _check_call(wrapped, args, kwargs)
         arguments = _arguments(method, args, kwargs)
         if config.passthrough() and _refusal(arguments) is not None:
             return wrapped(*args, **kwargs)
@@ -112,6 +124,7 @@ def _sync_wrapper(method: str):
 
 def _async_wrapper(method: str):
     def wrapper(wrapped, instance, args, kwargs):
+        _check_call(wrapped, args, kwargs)
         arguments = _arguments(method, args, kwargs)
         if config.passthrough() and _refusal(arguments) is not None:
             return wrapped(*args, **kwargs)
@@ -122,7 +135,11 @@ def _async_wrapper(method: str):
 
             # Read the image here: a stream belongs to the caller's thread.
             if method == "analyze" and hasattr(arguments.get("image_data"), "read"):
-                arguments["image_data"] = shared.read_stream(arguments["image_data"])
+                try:
+                    arguments["image_data"] = shared.read_stream(arguments["image_data"])
+                except ServiceError as error:
+                    shared.record_error(method, error)
+                    raise _http_error(error, url, shared.request_id()) from None
             from chameleonapi import runtime
 
             # The worker thread has no application frames: pin the caller's site for it.

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from chameleonapi import config
-from chameleonapi.images import ImageInputError, decode, read_uri
+from chameleonapi.imaging import GOOGLE, ImageInputError, decode_image, read_uri
 from chameleonapi.providers.base import Instrumentor, Patch
 
 logger = logging.getLogger("chameleonapi")
@@ -21,6 +21,7 @@ VERSIONS = ("vision_v1", "vision_v1p1beta1", "vision_v1p2beta1", "vision_v1p3bet
 DEFAULT_MAX_RESULTS = 10
 LOCAL_FEATURES = {"LABEL_DETECTION", "OBJECT_LOCALIZATION"}
 INVALID_ARGUMENT = 3
+PERMISSION_DENIED = 7
 FAILED_PRECONDITION = 9
 UNIMPLEMENTED = 12
 
@@ -85,14 +86,30 @@ def _image_bytes(image) -> bytes:
         return image.content
     source = image.source
     if source.image_uri:
-        return read_uri(source.image_uri)
+        return read_uri(source.image_uri, GOOGLE.max_bytes)
     if source.gcs_image_uri:
-        return read_uri(source.gcs_image_uri)
+        return read_uri(source.gcs_image_uri, GOOGLE.max_bytes)
     raise ImageInputError(ImageInputError.BAD_DATA, "No image content or source was given.")
 
 
 def _error(code: int, message: str) -> dict:
     return {"code": code, "message": message}
+
+
+def _image_error(exc: ImageInputError) -> dict:
+    """The per-image status the service gives for an image it cannot use."""
+    if exc.kind == ImageInputError.UNREADABLE_URI:
+        return _error(PERMISSION_DENIED, str(exc))
+    if exc.kind in (ImageInputError.BAD_DATA, ImageInputError.TOO_LARGE, ImageInputError.TOO_SMALL):
+        return _error(INVALID_ARGUMENT, "Bad image data.")
+    return _error(INVALID_ARGUMENT, str(exc))
+
+
+def _negative_max_results(features: list[tuple[str, int]]) -> str | None:
+    for name, limit in features:
+        if limit < 0:
+            return f"Invalid max_results {limit} for {name}: it must not be negative."
+    return None
 
 
 def serve_batch(version: str, request, passthrough_call=None):
@@ -123,11 +140,16 @@ def serve_batch(version: str, request, passthrough_call=None):
         wanted = {name: m for name, m in reversed(features) if name in LOCAL_FEATURES}
         if not wanted:
             continue
+        invalid = _negative_max_results(features)
+        if invalid is not None:
+            response.error = _error(INVALID_ARGUMENT, invalid)
+            errors.append(invalid)
+            continue
         try:
-            image = decode(_image_bytes(image_request.image))
+            image = decode_image(_image_bytes(image_request.image), GOOGLE).image
         except ImageInputError as exc:
-            response.error = _error(INVALID_ARGUMENT, str(exc))
-            errors.append(str(exc))
+            response.error = _image_error(exc)
+            errors.append(response.error.message)
             continue
         if "LABEL_DETECTION" in wanted:
             to_label.append((index, image, wanted["LABEL_DETECTION"] or DEFAULT_MAX_RESULTS))
