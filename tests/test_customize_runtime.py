@@ -118,7 +118,8 @@ def test_runtime_loaded_labels_fall_back_to_generic_with_one_warning(tiny_auto, 
 
 
 def test_training_failure_never_reaches_the_application(tiny_auto, tmp_path, caplog, monkeypatch):
-    monkeypatch.setenv("CHAMELEONAPI_DATA", str(tmp_path / "no-such-data"))
+    (tmp_path / "empty-data").mkdir()  # exists, so the setting is valid; training on it fails
+    monkeypatch.setenv("CHAMELEONAPI_DATA", str(tmp_path / "empty-data"))
     app_path = tmp_path / "pet_door_broken.py"
     app_path.write_text(PET_DOOR)
     app = load_app(app_path, "pet_door_broken")
