@@ -22,6 +22,7 @@ SDK_PACKAGES = (
     "google.cloud.vision_v1p4beta1",
     "azure.cognitiveservices.vision.computervision",
     "azure.ai.vision.imageanalysis",
+    "botocore",
 )
 
 

@@ -24,6 +24,7 @@ logger = logging.getLogger("chameleonapi")
 _LIBRARY_PREFIXES = (
     "chameleonapi.providers", "chameleonapi.runtime", "chameleonapi.engine", "chameleonapi.detection", "wrapt",
     "google.cloud", "google.api_core", "google.auth", "grpc", "proto", "azure.", "msrest",
+    "boto3", "botocore", "s3transfer",
     "asyncio", "concurrent.futures", "threading", "functools", "contextlib",
 )
 

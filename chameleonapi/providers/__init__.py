@@ -10,6 +10,7 @@ from chameleonapi.providers.base import Instrumentor
 PROVIDERS: dict[str, str] = {
     "google": "chameleonapi.providers.google_vision:GoogleVisionInstrumentor",
     "azure": "chameleonapi.providers.azure:AzureInstrumentor",
+    "aws": "chameleonapi.providers.aws_rekognition.patch:RekognitionInstrumentor",
 }
 
 _instances: dict[str, Instrumentor] = {}

@@ -1,0 +1,219 @@
+"""DetectLabels request → image bytes and options; labels → the service's response; errors.
+
+The response is the plain dict botocore's parser would return (the shape of the service
+model's `DetectLabelsResponse`, plus `ResponseMetadata`); errors are `ServiceError`s that
+`patch` raises as the client's own modeled exception classes
+(`client.exceptions.InvalidImageFormatException`, ...).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from chameleonapi.imaging import ImageInputError
+from chameleonapi.providers.aws_rekognition.descriptor import (
+    DEFAULT_MIN_CONFIDENCE,
+    DESCRIPTOR,
+    LABEL_MODEL_VERSION,
+    MAX_LABELS,
+)
+
+__all__ = [
+    "DetectLabelsRequest",
+    "NotServed",
+    "ServiceError",
+    "error_response",
+    "image_error",
+    "labels_response",
+    "not_served",
+    "parents_of",
+    "read_request",
+]
+
+INVALID_PARAMETERS = "Request has invalid parameters"
+INVALID_FORMAT = "Request has invalid image format"
+TOO_LARGE = "Image size is too large."
+
+
+class ServiceError(Exception):
+    """An error the service would answer with (HTTP status, error code, message)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class NotServed(ServiceError):
+    """A request the local model cannot answer; passes through when the user allows it."""
+
+
+def not_served(what: str) -> NotServed:
+    return NotServed(
+        "AccessDeniedException",
+        f"{what} is not served by the local model (chameleonapi serves DetectLabels on image bytes); "
+        "set CHAMELEONAPI_PASSTHROUGH=1 to send it to Amazon Rekognition.",
+    )
+
+
+@dataclass(frozen=True)
+class DetectLabelsRequest:
+    """What a DetectLabels call asks for, checked as the service checks it."""
+
+    image: bytes
+    max_labels: int = MAX_LABELS
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    include: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+
+
+def _bytes_of(data: Any) -> bytes:
+    """A blob as botocore accepts it: bytes, bytearray, str (sent UTF-8) or a readable file."""
+    if hasattr(data, "read"):
+        data = data.read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ServiceError("InvalidParameterException", INVALID_PARAMETERS)
+    return bytes(data)
+
+
+def _names(values: Any) -> frozenset[str]:
+    return frozenset(str(v).casefold() for v in values or ())
+
+
+def read_request(params: Mapping[str, Any]) -> DetectLabelsRequest:
+    """Check `params` (already validated against the service model when the client validates)."""
+    image = params.get("Image") or {}
+    features = list(params.get("Features") or ["GENERAL_LABELS"])
+    unserved = [f for f in features if f != "GENERAL_LABELS"]
+    if unserved:
+        raise not_served(f"Feature(s) {', '.join(map(str, unserved))}")
+    general = (params.get("Settings") or {}).get("GeneralLabels") or {}
+    categories = [k for k in ("LabelCategoryInclusionFilters", "LabelCategoryExclusionFilters") if general.get(k)]
+    if categories:
+        raise not_served(f"Settings.GeneralLabels.{' and '.join(categories)}")
+    if "S3Object" in image and "Bytes" not in image:
+        obj = image["S3Object"] or {}
+        raise NotServed(
+            "InvalidS3ObjectException",
+            f"S3 object s3://{obj.get('Bucket', '')}/{obj.get('Name', '')} cannot be read locally: chameleonapi "
+            "answers DetectLabels from Image={'Bytes': ...}; set CHAMELEONAPI_PASSTHROUGH=1 to send it to "
+            "Amazon Rekognition.",
+        )
+    if ("S3Object" in image) == ("Bytes" in image):
+        raise ServiceError("InvalidParameterException", INVALID_PARAMETERS)
+    max_labels = params.get("MaxLabels", MAX_LABELS)
+    min_confidence = params.get("MinConfidence", DEFAULT_MIN_CONFIDENCE)
+    if not isinstance(max_labels, int) or isinstance(max_labels, bool) or max_labels < 0:
+        raise ServiceError("InvalidParameterException", INVALID_PARAMETERS)
+    if not isinstance(min_confidence, (int, float)) or isinstance(min_confidence, bool) or not 0 <= min_confidence <= 100:
+        raise ServiceError("InvalidParameterException", INVALID_PARAMETERS)
+    return DetectLabelsRequest(
+        image=_bytes_of(image["Bytes"]),
+        max_labels=min(max_labels, MAX_LABELS),
+        min_confidence=float(min_confidence),
+        include=_names(general.get("LabelInclusionFilters")),
+        exclude=_names(general.get("LabelExclusionFilters")),
+    )
+
+
+def image_error(exc: ImageInputError) -> ServiceError:
+    """The service's answer to an image it cannot use."""
+    if exc.kind in (ImageInputError.TOO_MANY_BYTES, ImageInputError.TOO_LARGE):
+        return ServiceError("ImageTooLargeException", f"{TOO_LARGE} {exc}")
+    if exc.kind == ImageInputError.TOO_SMALL:
+        return ServiceError("InvalidParameterException", f"{INVALID_PARAMETERS}: {exc}")
+    return ServiceError("InvalidImageFormatException", INVALID_FORMAT)
+
+
+@lru_cache(maxsize=1)
+def _ancestry() -> dict[str, tuple[str, ...]]:
+    """Each label of the generic labeler → its ancestors in the label space, nearest first.
+
+    Y is an ancestor of X when every ImageNet class reported as X is also reported as Y;
+    labels covering the same classes are ordered as the WordNet table lists them.
+    """
+    from chameleonapi.model.generic import label_table
+
+    chains = [[entry["label"], *entry["ancestors"]] for entry in label_table()["classes"]]
+    members: dict[str, set[int]] = {}
+    order: dict[str, int] = {}
+    for index, chain in enumerate(chains):
+        for name in chain:
+            members.setdefault(name, set()).add(index)
+            order.setdefault(name, len(order))
+    table: dict[str, tuple[str, ...]] = {}
+    for name, classes in members.items():
+        common = set.intersection(*(set(chains[i]) for i in classes)) - {name}
+        parents = [
+            other for other in common if len(members[other]) > len(classes) or order[other] > order[name]
+        ]
+        parents.sort(key=lambda other: (len(members[other]), order[other]))
+        table[name] = tuple(parents)
+    return table
+
+
+def parents_of(label: str) -> tuple[str, ...]:
+    """Ancestors of a model label (none for a label the generic labeler does not know)."""
+    return _ancestry().get(label, ())
+
+
+def _metadata(status: int, body: str) -> dict:
+    request_id = str(uuid.uuid4())
+    return {
+        "RequestId": request_id,
+        "HTTPStatusCode": status,
+        "HTTPHeaders": {
+            "x-amzn-requestid": request_id,
+            "content-type": "application/x-amz-json-1.1",
+            "content-length": str(len(body.encode("utf-8"))),
+            "date": email.utils.formatdate(usegmt=True),
+        },
+        "RetryAttempts": 0,
+    }
+
+
+def labels_response(labels: Sequence[tuple[str, float]], request: DetectLabelsRequest) -> dict:
+    """`DetectLabelsResponse` for model labels in score order (probabilities 0-1)."""
+    style = DESCRIPTOR.style
+    out: list[dict] = []
+    for label, score in labels:
+        if len(out) >= request.max_labels:
+            break
+        confidence = float(min(max(score, 0.0), 1.0)) * DESCRIPTOR.score_scale
+        if confidence < request.min_confidence:
+            break  # score order: nothing after this one qualifies
+        name = style(label)
+        key = name.casefold()
+        if (request.include and key not in request.include) or key in request.exclude:
+            continue
+        out.append(
+            {
+                "Name": name,
+                "Confidence": confidence,
+                "Instances": [],
+                "Parents": [{"Name": style(parent)} for parent in parents_of(label)],
+                "Aliases": [],
+                "Categories": [],
+            }
+        )
+    body = {"Labels": out, "LabelModelVersion": LABEL_MODEL_VERSION}
+    return {**body, "ResponseMetadata": _metadata(200, json.dumps(body))}
+
+
+def error_response(error: ServiceError) -> dict:
+    """The parsed error botocore hands to `ClientError(error_response, operation_name)`."""
+    body = {"__type": error.code, "Message": error.message}
+    return {
+        "Error": {"Message": error.message, "Code": error.code},
+        "ResponseMetadata": _metadata(error.status, json.dumps(body)),
+        "Message": error.message,
+    }
