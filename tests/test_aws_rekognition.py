@@ -234,3 +234,27 @@ def test_errors_are_client_errors_for_generic_handlers(aws):
     with pytest.raises(ClientError) as info:
         client.detect_labels(Image={"Bytes": b""})
     assert info.value.response["Error"]["Code"] in ("InvalidImageFormatException", "InvalidParameterException")
+
+
+def test_each_name_is_reported_once_with_its_ancestors():
+    from chameleonapi.providers.aws_rekognition.codec import DetectLabelsRequest, labels_response
+
+    labels = [("Golden retriever", 0.9), ("Golden Retriever", 0.8), ("Dog", 0.7), ("Not a label", 0.6)]
+    response = labels_response(labels, DetectLabelsRequest(image=b""))
+    assert [(label["Name"], label["Confidence"]) for label in response["Labels"]] == [
+        ("Golden Retriever", 90.0), ("Dog", 70.0), ("Not A Label", 60.0)
+    ]
+    golden, dog, unknown = (label["Parents"] for label in response["Labels"])
+    assert {"Name": "Dog"} in golden and {"Name": "Animal"} in dog and unknown == []
+
+
+def test_botocore_outside_the_supported_range_is_left_alone(monkeypatch, caplog):
+    instrumentor = get_instrumentor("aws")
+    monkeypatch.setattr(instrumentor, "installed_version", lambda: "0.9.0")
+    original = vars(botocore.client.BaseClient)["_make_api_call"]
+    try:
+        chameleonapi.enable(["aws"])
+        assert vars(botocore.client.BaseClient)["_make_api_call"] is original
+        assert "outside the supported range" in caplog.text
+    finally:
+        chameleonapi.disable()

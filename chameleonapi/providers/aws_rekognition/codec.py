@@ -161,9 +161,15 @@ def _ancestry() -> dict[str, tuple[str, ...]]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _folded() -> dict[str, tuple[str, ...]]:
+    return {name.casefold(): parents for name, parents in _ancestry().items()}
+
+
 def parents_of(label: str) -> tuple[str, ...]:
-    """Ancestors of a model label (none for a label the generic labeler does not know)."""
-    return _ancestry().get(label, ())
+    """Ancestors of a model label, in any casing (none for a label the generic labeler lacks)."""
+    found = _ancestry().get(label)
+    return found if found is not None else _folded().get(label.casefold(), ())
 
 
 def _metadata(status: int, body: str) -> dict:
@@ -185,6 +191,7 @@ def labels_response(labels: Sequence[tuple[str, float]], request: DetectLabelsRe
     """`DetectLabelsResponse` for model labels in score order (probabilities 0-1)."""
     style = DESCRIPTOR.style
     out: list[dict] = []
+    seen: set[str] = set()
     for label, score in labels:
         if len(out) >= request.max_labels:
             break
@@ -193,8 +200,9 @@ def labels_response(labels: Sequence[tuple[str, float]], request: DetectLabelsRe
             break  # score order: nothing after this one qualifies
         name = style(label)
         key = name.casefold()
-        if (request.include and key not in request.include) or key in request.exclude:
-            continue
+        if key in seen or (request.include and key not in request.include) or key in request.exclude:
+            continue  # one entry per name: an app's own spelling of a label may also be an output
+        seen.add(key)
         out.append(
             {
                 "Name": name,
