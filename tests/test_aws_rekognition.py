@@ -261,3 +261,40 @@ def test_botocore_outside_the_supported_range_is_left_alone(monkeypatch, caplog)
         assert "outside the supported range" in caplog.text
     finally:
         chameleonapi.disable()
+
+
+def test_the_aws_switch_turns_only_rekognition_off(monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_AWS_ENABLED", "0")
+    try:
+        active = chameleonapi.enable()
+        assert "aws" not in active and "google" in active
+        assert not get_instrumentor("aws").is_patched("botocore.client", "BaseClient._make_api_call")
+    finally:
+        chameleonapi.disable()
+    monkeypatch.delenv("CHAMELEONAPI_AWS_ENABLED")
+    try:
+        assert "aws" in chameleonapi.enable()
+    finally:
+        chameleonapi.disable()
+
+
+def test_hostile_images_get_the_services_errors_and_nothing_else(aws):
+    from tests.hostile_images import corpus
+
+    expected = {
+        "bomb_png_30000x30000": "ImageTooLargeException",
+        "huge_png_12000x12000": "ImageTooLargeException",
+        "truncated_jpeg": "InvalidImageFormatException",
+        "one_pixel_png": "InvalidParameterException",
+        "thin_png_1x60000": "InvalidParameterException",
+        "animated_gif": "InvalidImageFormatException",
+        "eps": "InvalidImageFormatException",
+        "svg_text": "InvalidImageFormatException",
+        "empty": "InvalidImageFormatException",
+    }
+    images = corpus()
+    client = rekognition()
+    for name, code in expected.items():
+        with pytest.raises(ClientError) as info:
+            client.detect_labels(Image={"Bytes": images[name]})
+        assert info.value.response["Error"]["Code"] == code, name
