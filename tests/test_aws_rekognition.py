@@ -278,6 +278,7 @@ def test_the_aws_switch_turns_only_rekognition_off(monkeypatch):
         chameleonapi.disable()
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns, then we refuse
 def test_hostile_images_get_the_services_errors_and_nothing_else(aws):
     from tests.hostile_images import corpus
 
