@@ -91,3 +91,29 @@ def budget() -> str:
 def progress() -> bool:
     """Show progress bars for long work started by a first call (training, features)."""
     return env_flag("CHAMELEONAPI_PROGRESS", True)
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def device() -> str:
+    """Torch device for training and inference: `CHAMELEONAPI_DEVICE=auto|cpu|cuda`.
+
+    `auto` (the default) picks CUDA when torch sees a GPU and the CPU otherwise; `cuda`
+    without a GPU falls back to the CPU (results are the same, only slower).
+    """
+    choice = os.environ.get("CHAMELEONAPI_DEVICE", "auto").strip().lower() or "auto"
+    if choice not in DEVICES:
+        raise ValueError(f"CHAMELEONAPI_DEVICE must be one of {DEVICES}, got {choice!r}")
+    if choice == "cpu":
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def data_setting() -> str | None:
+    """`CHAMELEONAPI_DATA` as the user set it, or None: customization then needs no data
+    source by default (the built-in silhouettes only when chosen: `builtin`)."""
+    value = os.environ.get("CHAMELEONAPI_DATA", "").strip()
+    return value or None

@@ -58,11 +58,12 @@ def run_customization_demo(args: argparse.Namespace) -> int:
     print(f"   held-out built-in scenes: {len(scenes)} (2x2 mosaics of animal-mnist silhouettes)")
 
     start = time.perf_counter()
-    generic = train_generic(progress=progress, seed=args.seed)
+    generic = train_generic("builtin", progress=progress, seed=args.seed)
     print(f"   generic model of the built-in domain ready in {time.perf_counter() - start:.1f} s")
 
-    previous = {name: os.environ.get(name) for name in ("CHAMELEONAPI_TRAIN", "CHAMELEONAPI_PROGRESS")}
+    previous = {name: os.environ.get(name) for name in ("CHAMELEONAPI_TRAIN", "CHAMELEONAPI_PROGRESS", "CHAMELEONAPI_DATA")}
     os.environ["CHAMELEONAPI_TRAIN"] = "auto"
+    os.environ["CHAMELEONAPI_DATA"] = "builtin"  # the demo's scenes are the built-in silhouettes, chosen explicitly
     os.environ["CHAMELEONAPI_PROGRESS"] = "1" if progress else "0"
     try:
         with chameleonapi.enabled(["google"]):

@@ -95,6 +95,12 @@ def _error(code: int, message: str) -> dict:
     return {"code": code, "message": message}
 
 
+def _objects_local() -> bool:
+    from chameleonapi.detection.service import objects_available
+
+    return objects_available()
+
+
 def serve_batch(version: str, request, passthrough_call=None):
     """Answer a BatchAnnotateImagesRequest locally (pass-through for what we cannot serve)."""
     from chameleonapi import runtime
@@ -108,7 +114,8 @@ def serve_batch(version: str, request, passthrough_call=None):
     for index, image_request in enumerate(request.requests):
         features = _feature_names(types, image_request)
         unsupported = [name for name, _ in features if name not in LOCAL_FEATURES]
-        if unsupported and passthrough_call is not None and config.passthrough():
+        if (unsupported or any(name == "OBJECT_LOCALIZATION" for name, _ in features) and not _objects_local()) \
+                and passthrough_call is not None and config.passthrough():
             forwarded.append(index)
             continue
         response = types.AnnotateImageResponse()
