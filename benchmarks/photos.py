@@ -23,7 +23,7 @@ on the example photos (chelsea opens the door, coffee and rocket do not), and th
 each customization (the first one in a fresh cache computes the photo features: "cold";
 later ones reuse them: "features cached").
 
-    python benchmarks/photos.py [--data DIR] [--seeds 3] [--train 10000] [--test 2000] \
+    python benchmarks/photos.py [--data DIR] [--seeds 3] [--train 10000] [--test 1000] \
         [--budget default] [--apps pet_door,parking_gate] [--json benchmarks/results/photos.json]
     python benchmarks/photos.py --quick     # small subsets, one seed: checks the harness end to end
 """
@@ -285,6 +285,105 @@ def score_matrix(model, images) -> object:
     return Engine(model).scores(images)
 
 
+class SharedTrunk:
+    """Scores customized models without recomputing the trunk they share with the generic
+    backbone.
+
+    Fine-tuning keeps the generic backbone's first stages frozen, so every customized model
+    computes the same trunk features for the same test photo. The first model is scored
+    normally while its trunk output is recorded; each later model whose network shares at
+    least that trunk (parameters and buffers equal to the generic backbone's) runs its own
+    `predict` with the trunk swapped for the recording, checked against a normal forward
+    pass on a few photos first. Anything else is scored with a full forward pass.
+    """
+
+    CHECK = 4
+
+    def __init__(self, reference) -> None:
+        self.reference = reference  # the generic labeler's timm network
+        self.depth: int | None = None
+        self.features = None
+        self.used = 0
+
+    def shared_depth(self, net) -> int:
+        """How many of `net`'s first blocks equal the generic backbone's (0: none, or the stem differs)."""
+        import torch
+
+        def same(a, b) -> bool:
+            sa, sb = a.state_dict(), b.state_dict()
+            return sa.keys() == sb.keys() and all(
+                sa[k].shape == sb[k].shape and torch.equal(sa[k].cpu(), sb[k].cpu()) for k in sa)
+
+        ref = self.reference
+        try:
+            if not (same(net.conv_stem, ref.conv_stem) and same(net.bn1, ref.bn1)):
+                return 0
+            depth = 0
+            for mine, theirs in zip(net.blocks, ref.blocks):
+                if not same(mine, theirs):
+                    break
+                depth += 1
+            return depth
+        except (AttributeError, TypeError):
+            return 0
+
+    def scores(self, model, images):
+        net = getattr(model, "network", None)
+        depth = self.shared_depth(net) if net is not None and self.reference is not None else 0
+        if depth == 0:
+            return score_matrix(model, images), "full"
+        if self.features is None:
+            return self._record(model, net, depth, images), "full (trunk recorded)"
+        if depth < self.depth:
+            return score_matrix(model, images), "full"
+        with self._replayed(net, self.features[: self.CHECK]):
+            fast = score_matrix(model, images[: self.CHECK])
+        slow = score_matrix(model, images[: self.CHECK])
+        if fast.shape != slow.shape or abs(fast - slow).max() > 1e-4:
+            return score_matrix(model, images), "full (shared-trunk check failed)"
+        with self._replayed(net, self.features):
+            out = score_matrix(model, images)
+        self.used += 1
+        return out, f"shared trunk ({self.depth} blocks)"
+
+    def _record(self, model, net, depth, images):
+        import torch
+
+        chunks = []
+        handle = net.blocks[depth - 1].register_forward_hook(lambda m, i, o: chunks.append(o.detach().cpu()))
+        try:
+            out = score_matrix(model, images)
+        finally:
+            handle.remove()
+        features = torch.cat(chunks) if chunks else None
+        if features is not None and len(features) == len(images):
+            self.features, self.depth = features, depth
+        return out
+
+    @contextlib.contextmanager
+    def _replayed(self, net, features):
+        """`net` with its stem and first `depth` blocks replaced by the recorded features."""
+        from torch import nn
+
+        class Recorded(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.cursor = 0
+
+            def forward(self, x):
+                batch = features[self.cursor : self.cursor + x.shape[0]]
+                self.cursor += x.shape[0]
+                return batch.to(device=x.device, dtype=x.dtype)
+
+        stem, bn1, blocks = net.conv_stem, net.bn1, net.blocks
+        net.conv_stem, net.bn1 = nn.Identity(), nn.Identity()
+        net.blocks = nn.Sequential(Recorded(), *list(blocks)[self.depth:])
+        try:
+            yield
+        finally:
+            net.conv_stem, net.bn1, net.blocks = stem, bn1, blocks
+
+
 # ----------------------------------------------------------------------------- measures
 def leaf_top1(labels: Sequence[str], scores, leaves: set[str]):
     """Index (into `leaves_order`) of each row's highest-scoring ImageNet class, or None
@@ -300,9 +399,9 @@ def leaf_top1(labels: Sequence[str], scores, leaves: set[str]):
 
 
 def imagenet_leaves() -> set[str]:
-    from chameleonapi.model.generic import label_table
-
-    return {c["label"].casefold() for c in label_table()["classes"]}
+    """The 1,000 ImageNet class names as the generic labeler prints them (casefolded)."""
+    table = json.loads((ROOT / "chameleonapi" / "model" / "data" / "imagenet_labels.json").read_text())
+    return {c["label"].casefold() for c in table["classes"]}
 
 
 def rates_for(decisions, spec_decisions, truth, spec_truth, spec) -> dict:
@@ -344,7 +443,7 @@ def parse(argv: list[str] | None):
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="image folder root/<class>/*.jpg")
     parser.add_argument("--seeds", type=int, default=None, help="training seeds (default 3; --quick 1)")
     parser.add_argument("--train", type=int, default=None, help="photos handed to customization (default 10000)")
-    parser.add_argument("--test", type=int, default=None, help="held-out test photos (default 2000)")
+    parser.add_argument("--test", type=int, default=None, help="held-out test photos (default 1000)")
     parser.add_argument("--budget", default=None, help="training budget preset for both losses (default 'default')")
     parser.add_argument("--apps", default="", help="comma-separated app names (default: all in benchmarks/photo_apps)")
     parser.add_argument("--home", type=Path, default=None,
@@ -353,11 +452,13 @@ def parse(argv: list[str] | None):
     parser.add_argument("--quick", action="store_true",
                         help="400 training / 300 test photos, 1 seed, 'tiny' budget: checks the harness end to end")
     parser.add_argument("--progress", action="store_true", help="show training progress bars")
+    parser.add_argument("--full-forward", action="store_true",
+                        help="score every customized model with a full forward pass (no shared-trunk reuse)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.seeds = args.seeds or (1 if quick else 3)
     args.train = args.train or (400 if quick else 10000)
-    args.test = args.test or (300 if quick else 2000)
+    args.test = args.test or (300 if quick else 1000)
     args.budget = args.budget or ("tiny" if quick else "default")
     args.json = args.json or HERE / "results" / ("photos_quick.json" if quick else "photos.json")
     return args
@@ -394,8 +495,9 @@ def run(args, home: Path, fresh: bool) -> int:
     pool = pool_folder(train, home / "benchmark-data")
     log(f"photos: {len(train)} for customization ({pool}), {len(test)} held out; home {home}")
 
-    import chameleonapi
     import torch
+
+    import chameleonapi
 
     torch.set_num_threads(int(os.environ["CHAMELEONAPI_THREADS"]))
     chameleonapi.enable()
@@ -416,6 +518,7 @@ def run(args, home: Path, fresh: bool) -> int:
     generic_top1 = leaf_top1(generic.labels, generic_scores, leaves)
     log(f"generic labeler: {len(images)} test photos in {generic_s:.0f} s")
     replay_generic = ReplayModel("generic", generic.labels, generic_scores, keys, fallback=generic)
+    trunk = None if args.full_forward else SharedTrunk(getattr(generic, "model", None))
 
     examples = {name: (EXAMPLES / name).read_bytes() for name in PET_DOOR_EXPECTED if (EXAMPLES / name).exists()}
     results, costs, pet_door = [], [], {}
@@ -457,11 +560,14 @@ def run(args, home: Path, fresh: bool) -> int:
                     state = "cold"  # the first customization in a fresh cache computes the features
                 costs.append({"app": path.stem, "model": model_name, "seed": seed, "wall_s": wall, "cache": state})
                 t2 = time.perf_counter()
-                scores = score_matrix(model, images)
+                if trunk is not None:
+                    scores, scoring = trunk.scores(model, images)
+                else:
+                    scores, scoring = score_matrix(model, images), "full"
                 replay = ReplayModel(model_name, model.labels, scores, keys, fallback=model)
                 decisions, spec_decisions = run_app(fn, photos, replay, spec)
                 entry = rates_for(decisions, spec_decisions, truth, spec_truth, spec)
-                entry.update(seed=seed, customize_s=wall, cache=state, score_s=time.perf_counter() - t2,
+                entry.update(seed=seed, customize_s=wall, cache=state, score_s=time.perf_counter() - t2, scoring=scoring,
                              served_model=getattr(model, "name", type(model).__name__),
                              replay_misses=replay.misses, card=card_summary(model))
                 top1 = leaf_top1(model.labels, scores, leaves)
@@ -474,7 +580,8 @@ def run(args, home: Path, fresh: bool) -> int:
                     pet_door.setdefault(model_name, []).append({"seed": seed, **pet_door_check(fn, examples, model)})
                 log(f"[{time.perf_counter() - started:6.0f}s] {path.stem:<16} {model_name:<12} seed {seed} "
                     f"incorrect {entry['incorrect']:.3f} (generic {row['models']['generic'][0]['incorrect']:.3f}) "
-                    f"retention {fmt(entry['retention'])} customize {wall:.1f}s [{state}]")
+                    f"retention {fmt(entry['retention'])} customize {wall:.1f}s [{state}] "
+                    f"scored {entry['score_s']:.1f}s [{scoring}]")
         results.append(row)
 
     summarize(results, args.seeds)
