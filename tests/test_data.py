@@ -146,14 +146,14 @@ def test_open_images_csv_row_per_label_and_label_lists(tmp_path):
         "ImageID,Source,LabelName,Confidence\n"
         "id0,human,Dog,1\nid0,human,Sheep,0\nid1,human,Cattle,1\nid1,human,Horse,1\nid2,human,Bicycle,1\n"
     )
-    data = CsvImages(tmp_path / "labels.csv", "train", val_fraction=0.0)
+    data = CsvImages(tmp_path / "labels.csv", "train", val_fraction=0.0, test_fraction=0.0)
     labels = {p.stem: data.labels(i) for i, p in enumerate(data.paths)}
     assert "Dog" in labels["id0"] and "Sheep" not in labels["id0"], "Confidence 0 is a verified negative"
     assert {"Cattle", "Bovid", "Horse", "Equine"} <= labels["id1"]
     assert {"Bicycle", "Wheeled vehicle"} <= labels["id2"] and "Dog" not in labels["id2"]
 
     (tmp_path / "list.csv").write_text("path,labels\nimages/id0.png,cat;bird\nimages/id1.png,zebra\n")
-    listed = CsvImages(tmp_path / "list.csv", "train", val_fraction=0.0)
+    listed = CsvImages(tmp_path / "list.csv", "train", val_fraction=0.0, test_fraction=0.0)
     assert {"Cat", "Bird"} <= listed.labels(0) and "Zebra" in listed.labels(1)
     assert load_dataset(str(tmp_path / "list.csv"), "train").name == "csv"
 

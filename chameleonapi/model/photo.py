@@ -9,7 +9,10 @@ is the shipped ImageNet backbone), as safetensors beside a JSON card.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,27 @@ def score_logits(scores):
 
     s = scores.clamp(EPS, 1.0 - EPS)
     return torch.log(s) - torch.log1p(-s)
+
+
+MEMO_SIZE = 8192
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_BACKBONE: list = []
+
+
+def _image_key(image, size: int) -> str:
+    return f"{hashlib.sha1(image.tobytes()).hexdigest()}|{image.size}|{image.mode}|{size}"
+
+
+def _shared_backbone():
+    with _MEMO_LOCK:
+        if not _BACKBONE:
+            from chameleonapi import config
+            from chameleonapi.model.backbone import create_backbone
+
+            device = config.device()
+            _BACKBONE.append((create_backbone(pretrained=True).eval().to(device), device))
+        return _BACKBONE[0]
 
 
 class PhotoModel:
@@ -98,28 +122,44 @@ class PhotoModel:
             return head_scores(torch.as_tensor(features).float(), self.weight, self.bias, self.membership()).numpy()
 
     def backbone(self):
+        """The frozen ImageNet backbone, shared by every PhotoModel of the process."""
         if self._backbone is None:
-            from chameleonapi import config
-            from chameleonapi.model.backbone import create_backbone
-
-            self._device = config.device()
-            self._backbone = create_backbone(pretrained=True).eval().to(self._device)
+            self._backbone, self._device = _shared_backbone()
         return self._backbone
 
-    def predict_columns(self, images: Sequence) -> np.ndarray:
+    def features(self, images: Sequence):
+        """Pooled backbone features [N, 1280] of PIL images (recently seen images are
+        remembered: every PhotoModel shares the same frozen backbone)."""
         import torch
 
         from chameleonapi.training.photo_features import photo_transform, pooled, preprocess
 
+        keys = [_image_key(image, self.input_size) for image in images]
+        missing = [i for i, k in enumerate(keys) if k not in _MEMO]
+        if missing:
+            model = self.backbone()
+            if self._transform is None:
+                self._transform = photo_transform(self.input_size)
+            with torch.inference_mode():
+                batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
+                feats = pooled(model, batch.to(self._device or "cpu")).float().cpu()
+            with _MEMO_LOCK:
+                for i, row in zip(missing, feats):
+                    _MEMO[keys[i]] = row
+                    _MEMO.move_to_end(keys[i])
+                while len(_MEMO) > MEMO_SIZE:
+                    _MEMO.popitem(last=False)
+        with _MEMO_LOCK:
+            rows = [_MEMO.get(k) for k in keys]
+        if any(r is None for r in rows):  # evicted meanwhile by another thread: compute directly
+            _MEMO.clear()
+            return self.features(images)
+        return torch.stack(rows)
+
+    def predict_columns(self, images: Sequence) -> np.ndarray:
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
-        model = self.backbone()
-        if self._transform is None:
-            self._transform = photo_transform(self.input_size)
-        with torch.inference_mode():
-            batch = preprocess(images, self.input_size, self._transform).to(self._device or "cpu")
-            feats = pooled(model, batch).float().cpu()
-        return self.scores_from_features(feats)
+        return self.scores_from_features(self.features(images))
 
     def predict(self, images: Sequence) -> np.ndarray:
         """Scores [N, len(labels)] in [0, 1] for any PIL images."""
