@@ -10,7 +10,11 @@ import time
 
 def run(args: argparse.Namespace) -> int:
     from chameleonapi.evaluation import MODELS, complete_specs, evaluate_spec
+    from chameleonapi.train_cli import data_or_none
 
+    data = data_or_none(args.data, "eval")
+    if data is None:
+        return 2
     specs, skipped = complete_specs(args.app)
     for reason in skipped:
         print(f"chameleonapi eval: skipped {reason}", file=sys.stderr)
@@ -25,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         results.append(
             evaluate_spec(
                 spec,
-                args.data,
+                data,
                 seeds=args.seeds,
                 budget=args.budget,
                 progress=not args.no_progress and not args.json,
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         payload = {
             "app": args.app,
-            "data": args.data,
+            "data": data,
             "seeds": args.seeds,
             "decisions": [r.to_dict() for r in results],
             "wall_s": time.perf_counter() - start,
@@ -61,10 +65,12 @@ def register(subparsers) -> None:
         "incorrect-decision rates on held-out images.",
     )
     parser.add_argument("app", help="application file or package directory")
-    parser.add_argument("--data", default="builtin", help="builtin (default), an image folder, or a CSV file")
+    parser.add_argument("--data", default=None,
+                        help="an image folder (<folder>/<label>/*.jpg) or CSV of labeled photos, or builtin "
+                        "(the built-in silhouettes); default: CHAMELEONAPI_DATA")
     parser.add_argument("--seeds", type=int, default=1, help="training seeds to average over (default 1)")
     parser.add_argument("--budget", default="default", help="training budget preset (default)")
-    parser.add_argument("--test-scenes", type=int, help="held-out built-in scenes to score (default: the whole test split)")
+    parser.add_argument("--test-scenes", type=int, help="held-out scenes or photos to score (default: the whole test split)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)

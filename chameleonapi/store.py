@@ -116,6 +116,9 @@ def list_entries() -> list[dict[str, Any]]:
                 loss=card.get("loss"),
                 provider=card.get("provider"),
                 val_incorrect=metrics.get("val_incorrect"),
+                generic_val_incorrect=(card.get("validation") or {}).get("generic"),
+                served=(card.get("validation") or {}).get("served"),
+                data=(card.get("data") or {}).get("source"),
                 library_version=card.get("library_version"),
             )
         info["bytes"] = sum(f.stat().st_size for f in path.iterdir() if f.is_file())

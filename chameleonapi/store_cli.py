@@ -13,6 +13,10 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _rate(value) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
+
+
 def run(args: argparse.Namespace) -> int:
     from chameleonapi import store
 
@@ -27,10 +31,10 @@ def run(args: argparse.Namespace) -> int:
     if not entries:
         print(f"no models in {store.models_dir()}")
         return 0
-    print(f"{'key':<24}  {'status':<7}  {'loss':<9}  {'val_incorrect':>13}  {'MB':>5}  name")
+    print(f"{'key':<24}  {'status':<7}  {'loss':<9}  {'val_incorrect':>13}  {'generic':>7}  {'served':<10}  "
+          f"{'MB':>5}  name / data")
     for e in entries:
-        rate = e.get("val_incorrect")
-        rate_text = f"{rate:.3f}" if isinstance(rate, (int, float)) else "-"
-        print(f"{e['key']:<24}  {e['status']:<7}  {str(e.get('loss') or '-'):<9}  {rate_text:>13}  "
-              f"{e['bytes'] / 1e6:>5.1f}  {e.get('name') or ''}")
+        print(f"{e['key']:<24}  {e['status']:<7}  {str(e.get('loss') or '-'):<9}  {_rate(e.get('val_incorrect')):>13}  "
+              f"{_rate(e.get('generic_val_incorrect')):>7}  {str(e.get('served') or '-'):<10}  "
+              f"{e['bytes'] / 1e6:>5.1f}  {e.get('name') or ''}  {e.get('data') or ''}")
     return 0

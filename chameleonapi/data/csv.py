@@ -15,7 +15,15 @@ from __future__ import annotations
 import csv as _csv
 from pathlib import Path
 
-from chameleonapi.data.base import TEST_FRACTION, VAL_FRACTION, FileImages, file_digest, limit, rank_of, split_of
+from chameleonapi.data.base import (
+    TEST_FRACTION,
+    VAL_FRACTION,
+    FileImages,
+    file_digest,
+    limit,
+    rank_of,
+    split_of,
+)
 from chameleonapi.data.folder import IMAGE_SUFFIXES, true_labels
 
 IMAGE_COLUMNS = ("path", "image", "imageid", "image_id", "filename", "file")

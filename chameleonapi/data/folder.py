@@ -12,7 +12,15 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from chameleonapi.data.base import TEST_FRACTION, VAL_FRACTION, FileImages, file_digest, limit, rank_of, split_of
+from chameleonapi.data.base import (
+    TEST_FRACTION,
+    VAL_FRACTION,
+    FileImages,
+    file_digest,
+    limit,
+    rank_of,
+    split_of,
+)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 

@@ -19,7 +19,6 @@ customized model only when it is better.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from dataclasses import asdict, dataclass, fields, replace
