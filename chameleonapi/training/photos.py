@@ -61,6 +61,7 @@ class PhotoBudget:
     lr: float = 2e-3
     decision_lr: float = 5e-4
     retain: float = 1.0
+    other_retain: float = 1.0  # >1 keeps unnamed-class photos closer to generic (costs decision gains)
     patience: int = 3
     gamma: float = 4.0
     input_size: int = pf.INPUT_SIZE
@@ -326,6 +327,8 @@ def train_photos(
     weight.requires_grad_(True)
     bias.requires_grad_(True)
     teacher_train = teacher_probs(f_train, len(space.leaves))
+    # photos the application decides nothing on are where its labels must stay generic
+    retain_weight = torch.tensor([plan.other_retain if not cats else 1.0 for cats in truth_sets])
 
     def val_rate(w: torch.Tensor, b: torch.Tensor) -> float:
         with torch.no_grad():
@@ -363,7 +366,7 @@ def train_photos(
                 else:
                     app = decision(logits, None, truth[batch])
                 student = torch.log_softmax(feats @ weight.T + bias, dim=-1)
-                retain = -(teacher_train[batch] * student).sum(dim=1).mean()
+                retain = (-(teacher_train[batch] * student).sum(dim=1) * retain_weight[batch]).mean()
                 value = app + plan.retain * retain
                 optimizer.zero_grad()
                 value.backward()
