@@ -87,11 +87,11 @@ def run(args) -> int:
     }
     if n_train < TARGETS["photos"]:
         scale = TARGETS["photos"] / n_train
-        train_s = max(cold_s - feature_s, 0.0)
         result["scaled_to_10000"] = {
-            "note": "linear scaling of the measured per-photo feature and training times",
-            "cold_s": feature_s * scale + train_s * scale,
-            "features_cached_s": warm_s * scale,
+            "note": "feature time scaled linearly from the measured per-photo time; the training part "
+                    "(imports, listing, classifier epochs) is reported as measured, not scaled",
+            "feature_s": feature_s * scale,
+            "per_photo_feature_ms": 1000 * feature_s / (n_train + n_val),
         }
     print(f"customization on {n_train} + {n_val} photos, {args.threads} threads "
           f"(load average {load_before:.1f} -> {load_after:.1f})")
@@ -99,7 +99,8 @@ def run(args) -> int:
     print(f"  features cached {warm_s:7.1f} s   target <= {TARGETS['features_cached_s']:.0f} s for 10,000")
     if "scaled_to_10000" in result:
         scaled = result["scaled_to_10000"]
-        print(f"  scaled to 10,000 photos: cold {scaled['cold_s']:.0f} s, features cached {scaled['features_cached_s']:.0f} s")
+        print(f"  features of 10,000 photos at the measured rate ({scaled['per_photo_feature_ms']:.0f} ms/photo): "
+              f"{scaled['feature_s']:.0f} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1, default=str) + "\n")
     print(f"wrote {args.json}")
