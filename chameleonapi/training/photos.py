@@ -88,7 +88,7 @@ def photo_budget_of(budget) -> PhotoBudget:
         values = {_ALIASES.get(k, k): v for k, v in budget.items()}
         unknown = sorted(set(values) - known)
         if unknown:
-            values = {k: v for k, v in values.items() if k in known}
+            raise ValueError(f"unknown budget field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return replace(PhotoBudget(), **values)
     if isinstance(budget, str):
         try:
