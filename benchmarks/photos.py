@@ -563,7 +563,10 @@ def run(args, home: Path, fresh: bool) -> int:
                     state = "cold"  # the first customization in a fresh cache computes the features
                 costs.append({"app": path.stem, "model": model_name, "seed": seed, "wall_s": wall, "cache": state})
                 t2 = time.perf_counter()
-                if trunk is not None:
+                if model is generic or (getattr(model, "name", None) == generic.name
+                                        and list(model.labels) == list(generic.labels)):
+                    scores, scoring = generic_scores, "generic (served instead of a customized model)"
+                elif trunk is not None:
                     scores, scoring = trunk.scores(model, images)
                 else:
                     scores, scoring = score_matrix(model, images), "full"
