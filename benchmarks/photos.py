@@ -86,10 +86,10 @@ TRUE_LABELS: dict[str, list[str]] = {
     "ship": ["Ship", "Vessel", *_CRAFT],
     "truck": ["Truck", *_ROAD],
 }
-# The pet-door check: what the generic labeler gets right on the shipped example photos.
-PET_DOOR_APP = "pet_door"
 FILLERS = 32  # more than any top-k an app asks for
 POOL_DIR = "benchmark-data"
+# The pet-door check: what the generic labeler gets right on the shipped example photos.
+PET_DOOR_APP = "pet_door"
 PET_DOOR_EXPECTED = {"chelsea.jpg": True, "coffee.jpg": False, "rocket.jpg": False}
 
 
@@ -124,7 +124,8 @@ def pool_folder(train: list[tuple[Path, str]], parent: Path) -> Path:
     """The customization pool as an image folder (`class/name` links to the photos)."""
     digest = hashlib.sha256("\n".join(f"{c}/{p.name}" for p, c in train).encode()).hexdigest()[:12]
     folder = parent / f"photos-pool-{len(train)}-{digest}"
-    if not (folder / ".complete").exists():
+    done = folder.with_name(folder.name + ".complete")
+    if not done.exists():
         shutil.rmtree(folder, ignore_errors=True)
         for path, name in train:
             target = folder / name / path.name
@@ -133,7 +134,7 @@ def pool_folder(train: list[tuple[Path, str]], parent: Path) -> Path:
                 target.symlink_to(path.resolve())
             except OSError:
                 shutil.copyfile(path, target)
-        (folder / ".complete").write_text("")
+        done.write_text("")
     return folder
 
 
