@@ -8,7 +8,7 @@ ALBUMS = {
     "mammal": "Mammals",
     "carnivore": "Predators",
     "bird": "Birds",
-    "amphibian": "Amphibians",
+    "frog": "Frogs",
 }
 
 
