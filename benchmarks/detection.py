@@ -29,6 +29,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("CHAMELEONAPI_THREADS", "1")
+os.environ["CHAMELEONAPI_DATA"] = "builtin"  # the silhouette detector answers only when chosen
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ROOT / "benchmarks" / "detection_apps"

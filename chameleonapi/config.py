@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = [
     "BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
-    "budget", "data_source", "decode_max_bytes", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
+    "budget", "data_setting", "data_source", "decode_max_bytes", "device", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
     "local_files_root", "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
     "resolve", "set_project", "source_of", "torch_threads", "train_mode",
 ]
@@ -31,7 +31,8 @@ __all__ = [
 _FALSE = {"", "0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 TRAIN_MODES = ("auto", "never", "background")
-BUDGETS = ("default", "small", "tiny")  # the presets of chameleonapi.training.trainer.BUDGETS
+BUDGETS = ("default", "small", "tiny")
+DEVICES = ("auto", "cpu", "cuda")  # the presets of chameleonapi.training.trainer.BUDGETS
 
 
 class SettingsError(ValueError):
@@ -139,7 +140,8 @@ def _optional_bool(value: Any) -> bool | None:
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("data", "builtin", _data, "data for customization: builtin, an image folder or a CSV"),
+        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV"),
+        Setting("device", "auto", _choice(DEVICES), "torch device for training and inference: auto, cpu, cuda"),
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
         Setting("train", "auto", _choice(TRAIN_MODES), "what a first call does: auto, never, background"),
         Setting("threads", "1", _threads, "intra-op threads per process for the local model (0: torch's default)"),
@@ -355,9 +357,29 @@ def fetch_max_bytes(value: int | None = None) -> int:
     return get("fetch_max_bytes", value)
 
 
-def data_source(value: str | None = None) -> str:
-    """Data used to customize models: `builtin` or a path (image folder or CSV)."""
+def data_source(value: str | None = None) -> str | None:
+    """Data used to customize models: `builtin`, a path (image folder or CSV), or None when
+    none is configured (a real application is then served the generic labeler)."""
     return get("data", value)
+
+
+def data_setting() -> str | None:
+    """The configured customization data, or None (the built-in silhouettes only when chosen)."""
+    return data_source()
+
+
+def device(value: str | None = None) -> str:
+    """Torch device for training and inference (`CHAMELEONAPI_DEVICE=auto|cpu|cuda`).
+
+    `auto` picks CUDA when torch sees a GPU and the CPU otherwise; `cuda` without a GPU falls
+    back to the CPU (results are the same, only slower).
+    """
+    choice = get("device", value)
+    if choice == "cpu":
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def budget(value: str | None = None) -> str:

@@ -1,7 +1,11 @@
 """First call from a call site: analyse the caller, then load or train its customized model.
 
 Called by the runtime's resolver once per call site. Returns an Engine, or None to serve the
-generic model; any failure is the resolver's to report (once) and to fall back from.
+generic model; any failure is the resolver's to report (once) and to fall back from. The
+data is what the user configured (`CHAMELEONAPI_DATA`): with none, the generic labeler is
+served and the user told once how to customize; the built-in silhouettes are used only
+when chosen (`builtin`). A model trained on photos is served only when its validation
+incorrect-decision rate beats the generic labeler's.
 """
 
 from __future__ import annotations
@@ -84,11 +88,50 @@ def _specs_of_source(source: str) -> tuple:
     return tuple(analyze(source))
 
 
-def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
-    """Load the customized model of `spec` from the store, or train and store it."""
-    from chameleonapi.training import customize
+HOW_TO_CUSTOMIZE = (
+    "set CHAMELEONAPI_DATA to an image folder (<folder>/<label>/*.jpg) or a CSV of your labeled photos "
+    "to customize it to this application's decisions (CHAMELEONAPI_DATA=builtin trains on the built-in "
+    "animal silhouettes, for demos and tests only)"
+)
 
-    return customize(spec, data=data, progress=progress, budget=config.budget())
+
+def uncovered_labels(spec: DecisionSpec, data: str) -> tuple[list[str], bool]:
+    """App labels whose categories no training photo belongs to, and whether any is covered."""
+    from chameleonapi.data import load_dataset
+    from chameleonapi.training.photos import DATA_SEED, coverage, photo_budget_of, prepare_data
+
+    plan = photo_budget_of(config.budget())
+    train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
+    prepared = prepare_data(spec, [train_set])
+    if prepared.unresolved:
+        _say_once(f"photo labels not found in WordNet, kept as new labels with no ancestors: "
+                  f"{', '.join(prepared.unresolved)}")
+    missing = coverage(spec, prepared, train_set)
+    covered = any(label not in missing for label in spec.all_labels)
+    return missing, covered
+
+
+def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
+    """The customized model of `spec` to serve (from the store, or trained and stored now),
+    or None when the generic labeler must be served instead (said once, with the reason)."""
+    from chameleonapi.training import customize, is_photos
+
+    where = f"{spec.call.file}:{spec.call.line}" if spec.call is not None else "the call"
+    if is_photos(data):
+        missing, covered = uncovered_labels(spec, data)
+        if not covered:
+            _say_once(f"no photo in {data} shows what the decision at {where} checks "
+                      f"({', '.join(missing)}); serving the generic labeler")
+            return None
+        if missing:
+            _say_once(f"no training photo in {data} for {', '.join(missing)} (checked at {where}); "
+                      "the customized model learns these only from the generic labeler")
+    model = customize(spec, data=data, progress=progress, budget=config.budget())
+    verdict = (model.card or {}).get("validation") or {}
+    if verdict.get("served") == "generic":
+        _say_once(f"serving the generic labeler at {where}: {verdict.get('reason')}")
+        return None
+    return model
 
 
 class BackgroundEngine(Engine):
@@ -111,7 +154,9 @@ class BackgroundEngine(Engine):
             spec = plan(site)
             if spec is None:
                 return
-            model = build_customized(spec, config.data_source(), progress=False)
+            model = build_customized(spec, config.data_setting(), progress=False)
+            if model is None:
+                return
             with self._lock:
                 self.model = model
             self.ready.set()
@@ -141,6 +186,10 @@ def plan(site: CallSite) -> DecisionSpec | None:
         reasons = "; ".join(spec.reasons) or "labels not resolved"
         _say_once(f"the decision at {site.file}:{site.line} is only partly known ({reasons}); serving the generic model")
         return None
+    data = config.data_setting()
+    if data is None:
+        _say_once(f"serving the generic labeler (no photos configured): {HOW_TO_CUSTOMIZE}")
+        return None
     return spec
 
 
@@ -161,4 +210,5 @@ def customized_engine(site: CallSite, provider: str) -> Engine | None:
     spec = plan(site)
     if spec is None:
         return None
-    return Engine(build_customized(spec, config.data_source(), progress=config.progress()))
+    model = build_customized(spec, config.data_setting(), progress=config.progress())
+    return Engine(model) if model is not None else None

@@ -196,7 +196,7 @@ def _lock(key: str):
     return lock
 
 
-def _card_fits(card: Any, n_vocab: int) -> str | None:
+def _card_fits(card: Any, n_vocab: int | None) -> str | None:
     if not isinstance(card, dict):
         return "card is not an object"
     size = card.get("input_size")
@@ -205,7 +205,7 @@ def _card_fits(card: Any, n_vocab: int) -> str | None:
     source, names = card.get("source"), card.get("output_names")
     if not isinstance(source, list) or not isinstance(names, list) or len(source) != len(names):
         return "card source/output_names do not match"
-    if any(not isinstance(i, int) or not 0 <= i < n_vocab for i in source):
+    if any(not isinstance(i, int) or i < 0 or (n_vocab is not None and i >= n_vocab) for i in source):
         return "card source points outside the vocabulary"
     return None
 
@@ -295,6 +295,14 @@ def get_or_create(key_parts: dict[str, Any], build_fn: Callable[[], Any]):
         lock.release()
 
 
+def _vocab_size(card: Any) -> int | None:
+    """How many labels the card's model scores (None: not recorded, as in photo models' cards)."""
+    if not isinstance(card, dict):
+        return 0
+    labels = card.get("vocab_labels")
+    return len(labels) if isinstance(labels, list) else None
+
+
 def _summary(path: Path) -> dict[str, Any]:
     info: dict[str, Any] = {"key": path.name, "path": str(path), "status": "corrupt", "bytes": 0}
     try:
@@ -307,18 +315,23 @@ def _summary(path: Path) -> dict[str, Any]:
         reason = check_entry(path, (CARD, WEIGHTS))
         if reason is None:
             card = json.loads((path / CARD).read_text(encoding="utf-8"))
-            reason = _card_fits(card, len(card.get("vocab_labels") or []) if isinstance(card, dict) else 0)
+            reason = _card_fits(card, _vocab_size(card))
         if reason is not None:
             info["reason"] = reason
             return info
         metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}
         rate = metrics.get("val_incorrect")
+        validation = card.get("validation") if isinstance(card.get("validation"), dict) else {}
+        data = card.get("data") if isinstance(card.get("data"), dict) else {}
         info.update(
             status="ok" if ASIDE not in path.name else "moved aside",
             name=str(card.get("name") or ""),
             loss=card.get("loss") if isinstance(card.get("loss"), str) else None,
             provider=card.get("provider") if isinstance(card.get("provider"), str) else None,
             val_incorrect=rate if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None,
+            generic_val_incorrect=validation.get("generic"),
+            served=validation.get("served"),
+            data=data.get("source"),
             library_version=card.get("library_version"),
         )
     except Exception as exc:  # a summary never fails: anything odd is reported as corrupt

@@ -68,6 +68,7 @@ def load_app(path, name):
 def tiny_auto(monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
     monkeypatch.setenv("CHAMELEONAPI_BUDGET", "tiny")
+    monkeypatch.setenv("CHAMELEONAPI_DATA", "builtin")
     runtime.resolver.reset()
     chameleonapi.enable(["google"])
     served: list = []
@@ -155,6 +156,7 @@ def test_two_processes_train_once_and_serve_the_same_model(tmp_path):
         "CHAMELEONAPI_BUDGET": "tiny",
         "CHAMELEONAPI_THREADS": "1",
         "CHAMELEONAPI_PROGRESS": "1",  # bars on even in a pipe: they show which process trained
+        "CHAMELEONAPI_DATA": "builtin",
     }
     procs = [
         subprocess.Popen([sys.executable, str(driver), str(app), str(image)], env=env, cwd=tmp_path,

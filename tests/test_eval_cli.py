@@ -31,7 +31,7 @@ NEW_APP = textwrap.dedent(
 def test_eval_json_on_a_generated_app(tmp_path, capsys):
     app = tmp_path / "ranger.py"
     app.write_text(NEW_APP)
-    code = main(["eval", str(app), "--json", "--budget", "tiny", "--test-scenes", "96", "--no-progress"])
+    code = main(["eval", str(app), "--data", "builtin", "--json", "--budget", "tiny", "--test-scenes", "96", "--no-progress"])
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
     (decision,) = payload["decisions"]
@@ -44,13 +44,22 @@ def test_eval_json_on_a_generated_app(tmp_path, capsys):
 def test_eval_reports_an_app_without_decisions(tmp_path, capsys):
     app = tmp_path / "plain.py"
     app.write_text("print('no vision here')\n")
-    assert main(["eval", str(app), "--budget", "tiny"]) == 1
+    assert main(["eval", str(app), "--data", "builtin", "--budget", "tiny"]) == 1
     assert "no decision" in capsys.readouterr().err
 
 
 def test_train_ahead_of_time(tmp_path, capsys):
     app = tmp_path / "ranger.py"
     app.write_text(NEW_APP)
-    assert main(["train", str(app), "--budget", "tiny", "--no-progress"]) == 0
+    assert main(["train", str(app), "--data", "builtin", "--budget", "tiny", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "multi_select" in out and "ready in" in out
+
+
+def test_train_without_data_says_what_to_pass(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
+    app = tmp_path / "ranger.py"
+    app.write_text(NEW_APP)
+    assert main(["train", str(app), "--budget", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "--data" in err and "CHAMELEONAPI_DATA" in err

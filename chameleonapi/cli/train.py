@@ -66,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
         print("chameleonapi train: no decision with known labels was found", file=sys.stderr)
         return 1
     data, budget = config.data_source(), config.budget()
+    if data is None:
+        from chameleonapi.errors import DataError
+
+        raise DataError(
+            "no data to customize with: pass --data <image folder or CSV of labeled photos> "
+            "(or --data builtin for the built-in silhouettes), or set CHAMELEONAPI_DATA"
+        )
     check_data(data, ("train", "val"), complete)
     rows = []
     for spec in complete:

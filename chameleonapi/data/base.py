@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
 
 SPLITS = ("train", "val", "test")
+VAL_FRACTION = 0.15  # of user data: for early stopping and the never-worse-than-generic gate
+TEST_FRACTION = 0.15  # of user data: held out for evaluation only
 
 
 class ImageDataset:
@@ -60,24 +62,30 @@ class FileImages(ImageDataset):
     """User images on disk: `paths` and their true label sets `_labels`, loaded lazily."""
 
     paths: list[Path]
+    names: list[tuple[str, ...]]  # the user's own label names of each image
     _labels: list[frozenset[str]]
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def image(self, index: int) -> Image:
-        from PIL import Image
+        """The photo upright (its EXIF orientation applied)."""
+        from PIL import Image, ImageOps
 
         with Image.open(self.paths[index]) as img:
             img.load()
-            return img.copy()
+            return ImageOps.exif_transpose(img) or img.copy()
+
+    def user_names(self) -> list[str]:
+        """Every label name the user gave, in first-seen order."""
+        return list(dict.fromkeys(name for names in self.names for name in names))
 
     def labels(self, index: int) -> frozenset[str]:
         return self._labels[index]
 
 
-def split_of(key: str, seed: int, val_fraction: float = 0.15, test_fraction: float = 0.15) -> str:
-    """Stable train/val/test split (about 70/15/15) of one item of user data, from a hash of its key."""
+def split_of(key: str, seed: int, val_fraction: float = VAL_FRACTION, test_fraction: float = TEST_FRACTION) -> str:
+    """Stable split of one item of user data, from a hash of its key and the seed."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64
     if u < test_fraction:
@@ -87,19 +95,36 @@ def split_of(key: str, seed: int, val_fraction: float = 0.15, test_fraction: flo
     return "train"
 
 
-def file_digest(paths: Sequence[Path]) -> str:
-    """Cheap content identity of a file list: names, sizes and modification times."""
+def rank_of(key: str, seed: int) -> float:
+    """A stable random rank of one item, independent of its split (for subsets)."""
+    digest = hashlib.sha256(f"rank:{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def limit(items: list[tuple], size: int | None) -> list[tuple]:
+    """At most `size` items (those of lowest rank, item[0]), kept in their original order:
+    a smaller subset is always part of a larger one."""
+    if size is None or size >= len(items):
+        return items
+    keep = set(sorted(range(len(items)), key=lambda i: items[i][0])[:size])
+    return [item for i, item in enumerate(items) if i in keep]
+
+
+def file_digest(paths: Sequence[Path], base: Path | None = None) -> str:
+    """Cheap content identity of a file list: names (relative to `base`), sizes, mtimes."""
     h = hashlib.sha256()
     for path in paths:
         stat = path.stat()
-        h.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        name = path.relative_to(base).as_posix() if base is not None else str(path)
+        h.update(f"{name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
 
 def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = None) -> ImageDataset:
     """`builtin` (animal scenes), an image folder, or an Open Images style CSV file.
 
-    `size` is the number of scenes for the built-in source (ignored for user data).
+    `size` is the number of scenes for the built-in source, and at most that many photos
+    (a stable subset) for user data.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -111,9 +136,9 @@ def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = N
     if path.is_dir():
         from chameleonapi.data.folder import ImageFolder
 
-        return ImageFolder(path, split, seed=seed)
+        return ImageFolder(path, split, seed=seed, size=size)
     if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
         from chameleonapi.data.csv import CsvImages
 
-        return CsvImages(path, split, seed=seed)
+        return CsvImages(path, split, seed=seed, size=size)
     raise ValueError(f"data source {source!r} is not 'builtin', an image folder or a .csv file")

@@ -15,7 +15,15 @@ from __future__ import annotations
 import csv as _csv
 from pathlib import Path
 
-from chameleonapi.data.base import FileImages, file_digest, split_of
+from chameleonapi.data.base import (
+    TEST_FRACTION,
+    VAL_FRACTION,
+    FileImages,
+    file_digest,
+    limit,
+    rank_of,
+    split_of,
+)
 from chameleonapi.data.folder import IMAGE_SUFFIXES, true_labels
 
 IMAGE_COLUMNS = ("path", "image", "imageid", "image_id", "filename", "file")
@@ -40,9 +48,11 @@ class CsvImages(FileImages):
 
     name = "csv"
 
-    def __init__(self, path: Path | str, split: str = "train", *, seed: int = 0, val_fraction: float = 0.15) -> None:
+    def __init__(self, path: Path | str, split: str = "train", *, seed: int = 0, val_fraction: float = VAL_FRACTION,
+                 test_fraction: float = TEST_FRACTION, size: int | None = None) -> None:
         self.path = Path(path)
         self.split, self.seed = split, seed
+        self.options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
         delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
         with open(self.path, newline="", encoding="utf-8") as fh:
             reader = _csv.DictReader(fh, delimiter=delimiter)
@@ -66,12 +76,12 @@ class CsvImages(FileImages):
                     continue
                 raw = row.get(list_col) if list_col else row.get(name_col)
                 names.extend(n for n in _split_list(raw or "") if n not in names)
-        self.paths, self._labels = [], []
-        for key, names in grouped.items():
-            if split_of(key, seed, val_fraction) != split:
-                continue
-            self.paths.append(self._find(key))
-            self._labels.append(true_labels(names))
+        chosen = [(rank_of(key, seed), key, names) for key, names in grouped.items()
+                  if split_of(key, seed, val_fraction, test_fraction) == split]
+        chosen = limit(chosen, size)
+        self.paths = [self._find(key) for _, key, _ in chosen]
+        self.names = [tuple(names) for _, _, names in chosen]
+        self._labels = [true_labels(names) for _, _, names in chosen]
         if not self.paths and split == "train":
             raise ValueError(f"{self.path}: no images in the train split")
 
@@ -89,3 +99,7 @@ class CsvImages(FileImages):
 
     def fingerprint(self) -> str:
         return f"csv-{file_digest([self.path, *self.paths])}-{self.split}-s{self.seed}"
+
+    def with_size(self, size: int | None) -> CsvImages:
+        """The same split with another subset size (a larger one contains this one)."""
+        return CsvImages(self.path, self.split, seed=self.seed, **{**self.options, "size": size})

@@ -1,29 +1,60 @@
 """An image folder as training data: `root/<label>/<image>`; the folder name is the label.
 
-An image's true labels are its folder's label plus that label's ancestors when the
-vocabulary knows it ("kitten/" -> Cat, Feline, Carnivore, ...); unknown folder names are
-kept verbatim as new labels.
+An image's true labels are the label its folder name resolves to in the generic labeler's
+label space (through WordNet: "kitten/" -> Cat, "automobile/" -> Car) plus that label's
+ancestors; a name the space lacks becomes a new label under its WordNet ancestors
+("deer/" -> Deer, Ruminant, ...), and a name WordNet does not know is kept as it is.
 """
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 
-from chameleonapi.data.base import FileImages, file_digest, split_of
+from chameleonapi.data.base import (
+    TEST_FRACTION,
+    VAL_FRACTION,
+    FileImages,
+    file_digest,
+    limit,
+    rank_of,
+    split_of,
+)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def true_labels(names: list[str]) -> frozenset[str]:
-    """Canonical labels with ancestors for known names, the names themselves otherwise."""
-    from chameleonapi.vocab import Vocabulary
+def true_labels(names: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """The labels (with ancestors) that user names resolve to in the generic label space."""
+    return _true_labels(tuple(names))
 
-    vocab = Vocabulary.builtin()
+
+@lru_cache(maxsize=65536)
+def _true_labels(names: tuple[str, ...]) -> frozenset[str]:
+    from chameleonapi.model.labelspace import LabelSpace, resolve_name
+
+    space = LabelSpace.generic()
     out: set[str] = set()
     for name in names:
-        known = vocab.expand([name])
-        out.update(known if known else {name})
+        place = resolve_name(name)
+        out.add(place.label)
+        out.update(place.ancestors if place.new else space.ancestors(place.label))
     return frozenset(out)
+
+
+@lru_cache(maxsize=8)
+def listing(root: str, _mtime: int) -> tuple[tuple[str, str], ...]:
+    """(relative path, label folder) of every image under `root/<label>/`, sorted."""
+    out = []
+    base = Path(root)
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        for dirpath, _dirs, files in os.walk(folder):
+            rel_dir = Path(dirpath).relative_to(base).as_posix()
+            for name in files:
+                if os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
+                    out.append((f"{rel_dir}/{name}", folder.name))
+    return tuple(sorted(out))
 
 
 class ImageFolder(FileImages):
@@ -31,20 +62,27 @@ class ImageFolder(FileImages):
 
     name = "folder"
 
-    def __init__(self, root: Path | str, split: str = "train", *, seed: int = 0, val_fraction: float = 0.15) -> None:
+    def __init__(self, root: Path | str, split: str = "train", *, seed: int = 0, val_fraction: float = VAL_FRACTION,
+                 test_fraction: float = TEST_FRACTION, size: int | None = None) -> None:
         self.root = Path(root)
         self.split, self.seed = split, seed
+        self.options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
+        if not self.root.is_dir():
+            raise ValueError(f"{self.root} is not an image folder")
         items = []
-        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            for path in sorted(folder.rglob("*")):
-                if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-                    rel = path.relative_to(self.root).as_posix()
-                    if split_of(rel, seed, val_fraction) == split:
-                        items.append((path, folder.name))
+        for rel, label in listing(str(self.root.resolve()), self.root.stat().st_mtime_ns):
+            if split_of(rel, seed, val_fraction, test_fraction) == split:
+                items.append((rank_of(rel, seed), self.root / rel, label))
         if not items and split == "train":
             raise ValueError(f"no images found under {self.root}/<label>/")
-        self.paths = [p for p, _ in items]
-        self._labels = [true_labels([label]) for _, label in items]
+        items = limit(items, size)
+        self.paths = [p for _, p, _ in items]
+        self.names = [(label,) for _, _, label in items]
+        self._labels = [true_labels([label]) for _, _, label in items]
 
     def fingerprint(self) -> str:
-        return f"folder-{file_digest(self.paths)}-{self.split}-s{self.seed}"
+        return f"folder-{file_digest(self.paths, self.root)}-{self.split}-s{self.seed}"
+
+    def with_size(self, size: int | None) -> ImageFolder:
+        """The same split with another subset size (a larger one contains this one)."""
+        return ImageFolder(self.root, self.split, seed=self.seed, **{**self.options, "size": size})

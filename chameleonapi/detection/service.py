@@ -40,7 +40,22 @@ _said: set[str] = set()
 
 
 class DetectorUnavailable(RuntimeError):
-    """No generic detector is stored and this process may not train one."""
+    """No detector may answer: none is trained on the configured data, or none is stored
+    and this process may not train one."""
+
+
+def objects_available() -> bool:
+    """Object detection is served locally only by the built-in silhouette detector, chosen
+    explicitly with `CHAMELEONAPI_DATA=builtin`: it must never answer a real app's photos."""
+    return config.data_setting() == "builtin"
+
+
+def missing_detector_message() -> str:
+    data = config.data_setting()
+    source = f"the configured data ({data})" if data else "any configured data (CHAMELEONAPI_DATA is not set)"
+    return (f"no object detector is trained on {source}; chameleonapi serves object detection only with its "
+            "built-in silhouette detector (CHAMELEONAPI_DATA=builtin, for demos and tests). Set "
+            "CHAMELEONAPI_PASSTHROUGH=1 to send object requests to the cloud service")
 
 
 def _say_once(message: str, level: int = logging.WARNING) -> None:
@@ -333,6 +348,8 @@ class ObjectResolver:
     def engine_for(self, site: CallSite, provider: str) -> DetectorEngine:
         if self.override is not None:
             return self.override
+        if not objects_available():
+            raise DetectorUnavailable(missing_detector_message())
         return self._sites.get(site, lambda: self._choose(site, provider), self.generic)
 
     def _choose(self, site: CallSite, provider: str) -> DetectorEngine:

@@ -110,8 +110,9 @@ class CustomModel:
         return folder
 
     @classmethod
-    def load(cls, path: Path | str, *, verify: bool = True) -> CustomModel:
-        """Read a saved model; CorruptModel if files are missing or the checksum differs."""
+    def load(cls, path: Path | str, *, verify: bool = True):
+        """Read a saved model (a `PhotoModel` when its card says so); CorruptModel if files
+        are missing or the checksum differs."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -120,6 +121,10 @@ class CustomModel:
         folder = Path(path)
         try:
             card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+            if card.get("kind") == "photo":  # the real labeler customized on photos
+                from chameleonapi.model.photo import PhotoModel
+
+                return PhotoModel.from_card(folder, card, verify)
             weights = folder / WEIGHTS
             if verify and sha256_of(weights) != card["sha256"]:
                 raise CorruptModel(f"{weights}: checksum does not match {CARD}")

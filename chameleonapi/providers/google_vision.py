@@ -105,6 +105,12 @@ def _image_error(exc: ImageInputError) -> dict:
     return _error(INVALID_ARGUMENT, str(exc))
 
 
+def _objects_local() -> bool:
+    from chameleonapi.detection.service import objects_available
+
+    return objects_available()
+
+
 def _negative_max_results(features: list[tuple[str, int]]) -> str | None:
     for name, limit in features:
         if limit < 0:
@@ -125,7 +131,8 @@ def serve_batch(version: str, request, passthrough_call=None):
     for index, image_request in enumerate(request.requests):
         features = _feature_names(types, image_request)
         unsupported = [name for name, _ in features if name not in LOCAL_FEATURES]
-        if unsupported and passthrough_call is not None and config.passthrough():
+        if (unsupported or any(name == "OBJECT_LOCALIZATION" for name, _ in features) and not _objects_local()) \
+                and passthrough_call is not None and config.passthrough():
             forwarded.append(index)
             continue
         response = types.AnnotateImageResponse()

@@ -262,8 +262,13 @@ def evaluate(model: CustomModel, spec: DecisionSpec, data: str = "builtin", *, s
     """Incorrect-decision rate of any trained model (generic too) for `spec` on a split.
 
     The model's vocabulary columns are renamed the way the application sees them (its
-    provider's style and aliases), then `spec.decide` runs on every score row.
+    provider's style and aliases), then `spec.decide` runs on every score row. On photo
+    data (an image folder or CSV) the model is a `PhotoModel` (customized or generic).
     """
+    if data != "builtin":
+        from chameleonapi.training.photos import evaluate_photos
+
+        return evaluate_photos(model, spec, data, split=split, size=size, progress=progress)
     dataset = load_dataset(data, split, seed=DATA_SEED, size=size)
     vocab = Vocabulary.builtin().extended(model.vocab_labels)
     if vocab.labels != model.vocab_labels:

@@ -1,0 +1,215 @@
+"""The real labeler customized to one application: same backbone, same label space, new head.
+
+A `PhotoModel` is the generic ImageNet labeler whose classifier was fine-tuned (and grown by
+one output per new leaf such as "Deer"); scores are computed exactly as the generic
+labeler computes them (softmax over leaves, a label's score the sum of its leaves'), so an
+application still sees every label it saw before. Only the classifier is stored (the trunk
+is the shipped ImageNet backbone), as safetensors beside a JSON card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chameleonapi.atomic import atomic_write_text, atomic_write_via
+
+__all__ = ["KIND", "PhotoModel", "head_scores"]
+
+KIND = "photo"
+WEIGHTS = "model.safetensors"
+CARD = "card.json"
+EPS = 1e-6
+
+
+def head_scores(features, weight, bias, membership):
+    """Label scores [N, L] from pooled features: softmax over leaves, summed per label."""
+    import torch
+
+    probs = torch.softmax(features @ weight.T + bias, dim=-1)
+    return (probs @ membership).clamp(0.0, 1.0)
+
+
+def score_logits(scores):
+    """logit(score): lets losses written for sigmoid outputs train the pooled scores."""
+    import torch
+
+    s = scores.clamp(EPS, 1.0 - EPS)
+    return torch.log(s) - torch.log1p(-s)
+
+
+MEMO_SIZE = 8192
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_BACKBONE: list = []
+
+
+def _image_key(image, size: int) -> str:
+    return f"{hashlib.sha1(image.tobytes()).hexdigest()}|{image.size}|{image.mode}|{size}"
+
+
+def _shared_backbone():
+    with _MEMO_LOCK:
+        if not _BACKBONE:
+            from chameleonapi import config
+            from chameleonapi.model.backbone import create_backbone
+
+            device = config.device()
+            _BACKBONE.append((create_backbone(pretrained=True).eval().to(device), device))
+        return _BACKBONE[0]
+
+
+class PhotoModel:
+    """Generic backbone + customized classifier over `space`; the engine's LabelModel."""
+
+    def __init__(self, space, weight, bias, output_names: Sequence[str] | None = None,
+                 source: Sequence[int] | None = None, *, name: str = "custom", input_size: int = 224,
+                 card: dict[str, Any] | None = None, backbone=None) -> None:
+        self.space = space
+        self.weight, self.bias = weight.detach().float().cpu(), bias.detach().float().cpu()
+        self.vocab_labels = list(space.labels)
+        self.labels = list(output_names) if output_names is not None else list(self.vocab_labels)
+        self.source = list(source) if source is not None else list(range(len(self.vocab_labels)))
+        if len(self.source) != len(self.labels):
+            raise ValueError("source must give one label column per output name")
+        if self.weight.shape[0] != len(space.leaves):
+            raise ValueError(f"classifier has {self.weight.shape[0]} outputs, the space {len(space.leaves)} leaves")
+        self.name = name
+        self.input_size = input_size
+        self.card: dict[str, Any] = dict(card or {})
+        self._backbone = backbone
+        self._membership = None
+        self._transform = None
+        self._device = None
+
+    @classmethod
+    def generic(cls, space=None, provider: str = "", **kwargs: Any) -> PhotoModel:
+        """The generic labeler as a PhotoModel (new leaves never fire)."""
+        import torch
+
+        from chameleonapi.model.backbone import imagenet_state_dict
+        from chameleonapi.model.labelspace import LabelSpace
+        from chameleonapi.vocab import provider_style
+
+        space = space or LabelSpace.generic()
+        state = imagenet_state_dict()
+        weight, bias = state["classifier.weight"], state["classifier.bias"]
+        extra = len(space.leaves) - weight.shape[0]
+        if extra:
+            weight = torch.cat([weight, torch.zeros(extra, weight.shape[1])])
+            bias = torch.cat([bias, torch.full((extra,), -1e4)])
+        names = [provider_style(label, provider) for label in space.labels]
+        return cls(space, weight, bias, names, name=kwargs.pop("name", "generic"), **kwargs)
+
+    # ------------------------------------------------------------------ inference
+    def membership(self):
+        if self._membership is None:
+            self._membership = self.space.membership()
+        return self._membership
+
+    def scores_from_features(self, features) -> np.ndarray:
+        """Label scores [N, len(vocab_labels)] from cached pooled features."""
+        import torch
+
+        with torch.inference_mode():
+            return head_scores(torch.as_tensor(features).float(), self.weight, self.bias, self.membership()).numpy()
+
+    def backbone(self):
+        """The frozen ImageNet backbone, shared by every PhotoModel of the process."""
+        if self._backbone is None:
+            self._backbone, self._device = _shared_backbone()
+        return self._backbone
+
+    def features(self, images: Sequence):
+        """Pooled backbone features [N, 1280] of PIL images (recently seen images are
+        remembered: every PhotoModel shares the same frozen backbone)."""
+        import torch
+
+        from chameleonapi.training.photo_features import photo_transform, pooled, preprocess
+
+        keys = [_image_key(image, self.input_size) for image in images]
+        missing = [i for i, k in enumerate(keys) if k not in _MEMO]
+        if missing:
+            model = self.backbone()
+            if self._transform is None:
+                self._transform = photo_transform(self.input_size)
+            with torch.inference_mode():
+                batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
+                feats = pooled(model, batch.to(self._device or "cpu")).float().cpu()
+            with _MEMO_LOCK:
+                for i, row in zip(missing, feats):
+                    _MEMO[keys[i]] = row
+                    _MEMO.move_to_end(keys[i])
+                while len(_MEMO) > MEMO_SIZE:
+                    _MEMO.popitem(last=False)
+        with _MEMO_LOCK:
+            rows = [_MEMO.get(k) for k in keys]
+        if any(r is None for r in rows):  # evicted meanwhile by another thread: compute directly
+            _MEMO.clear()
+            return self.features(images)
+        return torch.stack(rows)
+
+    def predict_columns(self, images: Sequence) -> np.ndarray:
+        if not images:
+            return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
+        return self.scores_from_features(self.features(images))
+
+    def predict(self, images: Sequence) -> np.ndarray:
+        """Scores [N, len(labels)] in [0, 1] for any PIL images."""
+        return self.predict_columns(images)[:, self.source]
+
+    # ------------------------------------------------------------------ persistence
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": KIND,
+            "name": self.name,
+            "arch": "tf_efficientnet_lite0",
+            "input_size": self.input_size,
+            "label_space": self.space.to_dict(),
+            "output_names": self.labels,
+            "source": self.source,
+        }
+
+    def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
+        from safetensors.torch import save_file
+
+        from chameleonapi.model.custom import sha256_of
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = folder / WEIGHTS
+        state = {"classifier.weight": self.weight.contiguous(), "classifier.bias": self.bias.contiguous()}
+        atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"kind": KIND}))
+        card = {**self.card, **(extra or {}), **self.describe(), "sha256": sha256_of(weights)}
+        self.card = card
+        atomic_write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True, default=str) + "\n")
+        return folder
+
+    @classmethod
+    def from_card(cls, folder: Path, card: dict[str, Any], verify: bool = True) -> PhotoModel:
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from chameleonapi.model.custom import CorruptModel, sha256_of
+        from chameleonapi.model.labelspace import LabelSpace
+
+        weights = folder / WEIGHTS
+        try:
+            if verify and sha256_of(weights) != card["sha256"]:
+                raise CorruptModel(f"{weights}: checksum does not match {CARD}")
+            state = load_file(str(weights))
+            space = LabelSpace.from_dict(card.get("label_space") or {})
+            return cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
+                       card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
+                       card=card)
+        except CorruptModel:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+            raise CorruptModel(f"{folder}: unreadable model ({exc})") from exc

@@ -1,0 +1,144 @@
+"""Photo features of the generic labeler, computed once per dataset and cached.
+
+A customized photo labeler is the generic one with a fine-tuned classifier: the whole
+ImageNet backbone stays frozen, so each photo's pooled features (1280 values, after
+`conv_head`) are computed once, at the generic model's input size and with its eval
+preprocessing (EXIF orientation, aspect-preserving resize, centre crop), and every
+customization of the same photos trains on the cache. Stored as float16 safetensors under
+`home()/features/`, written under a file lock so concurrent trainers compute them once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from chameleonapi import config
+from chameleonapi.atomic import atomic_write_via
+from chameleonapi.data.base import ImageDataset
+from chameleonapi.model.backbone import ARCH
+
+__all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "features", "photo_transform", "pooled"]
+
+DIM = 1280
+INPUT_SIZE = 224
+CROP_PCT = 0.875  # timm's eval crop for tf_efficientnet_lite0
+VERSION = 1
+
+
+def photo_transform(size: int = INPUT_SIZE):
+    """timm's eval transform of the backbone at `size` (resize shorter side, centre crop)."""
+    from timm.data import create_transform
+
+    return create_transform(input_size=(3, size, size), interpolation="bicubic", mean=(0.5, 0.5, 0.5),
+                            std=(0.5, 0.5, 0.5), crop_pct=CROP_PCT)
+
+
+def preprocess(images: Sequence, size: int = INPUT_SIZE, transform=None) -> torch.Tensor:
+    """Any PIL images -> the backbone's input batch (EXIF orientation applied)."""
+    from PIL import ImageOps
+
+    transform = transform or photo_transform(size)
+    out = []
+    for image in images:
+        upright = ImageOps.exif_transpose(image) if getattr(image, "getexif", None) else image
+        out.append(transform((upright or image).convert("RGB")))
+    return torch.stack(out)
+
+
+def pooled(model, batch: torch.Tensor) -> torch.Tensor:
+    """Pooled pre-classifier features [N, 1280] of a preprocessed batch."""
+    return model.forward_head(model.forward_features(batch), pre_logits=True)
+
+
+def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:
+    key = f"{dataset.fingerprint()}|{ARCH}|imagenet|pooled|{size}|v{VERSION}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return config.home() / "features" / f"photos-{digest}.safetensors"
+
+
+def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int = 64,
+            progress: bool = False) -> torch.Tensor:
+    """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching)."""
+    from tqdm import tqdm
+
+    from chameleonapi.model.backbone import create_backbone
+
+    device = config.device()
+    model = (backbone if backbone is not None else create_backbone(pretrained=True)).eval().to(device)
+    transform = photo_transform(size)
+    chunks = []
+    starts = range(0, len(dataset), batch_size)
+    with torch.inference_mode():
+        for start in tqdm(starts, desc=f"photo features {dataset.name}", unit="batch", disable=not progress, leave=False):
+            images = [dataset.image(i) for i in range(start, min(start + batch_size, len(dataset)))]
+            batch = preprocess(images, size, transform).to(device)
+            chunks.append(pooled(model, batch).to(torch.float16).cpu())
+    if not chunks:
+        return torch.zeros((0, DIM), dtype=torch.float16)
+    return torch.cat(chunks)
+
+
+SUBSET_SIZES = (100, 200, 400, 800, 1000, 1500, 2000, 3000, 5000, 10000)
+
+
+def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> torch.Tensor | None:
+    """Rows of a cached larger subset of the same split (user data subsets are nested)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    with_size = getattr(dataset, "with_size", None)
+    if with_size is None:
+        return None
+    for bigger in [s for s in SUBSET_SIZES if s > len(dataset)] + [None]:
+        other = with_size(bigger)
+        path = cache_path(other, size)
+        if len(other) <= len(dataset) or not path.exists():
+            continue
+        try:
+            feats = load_file(str(path))["features"]
+        except (SafetensorError, OSError, KeyError):
+            continue
+        row_of = {p: i for i, p in enumerate(other.paths)}
+        rows = [row_of.get(p) for p in dataset.paths]
+        if feats.shape[0] == len(other) and None not in rows:
+            return feats[torch.tensor(rows, dtype=torch.long)]
+    return None
+
+
+def features(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, progress: bool = False) -> torch.Tensor:
+    """Cached pooled features of `dataset` (computed on first use, once across processes)."""
+    from filelock import FileLock
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, save_file
+
+    path = cache_path(dataset, size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def read() -> torch.Tensor | None:
+        if not path.exists():
+            return None
+        try:
+            feats = load_file(str(path))["features"]
+        except (SafetensorError, OSError, KeyError):
+            return None
+        return feats if feats.shape[0] == len(dataset) else None
+
+    cached = read()
+    if cached is not None:
+        return cached
+    with FileLock(str(path) + ".lock"):
+        cached = read()
+        if cached is None:
+            cached = from_superset(dataset, size)
+        if cached is not None:
+            return cached
+        feats = compute(dataset, backbone, size=size, progress=progress)
+        atomic_write_via(
+            path,
+            lambda tmp: save_file({"features": feats.contiguous()}, str(tmp), metadata={"dataset": dataset.fingerprint()}),
+        )
+        return feats

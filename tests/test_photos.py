@@ -1,0 +1,155 @@
+"""Customizing the real labeler on photos: names, coverage, the never-worse gate, no silent swap."""
+
+from __future__ import annotations
+
+import io
+import logging
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from google.cloud import vision
+from PIL import Image, ImageOps
+
+import chameleonapi
+from chameleonapi import runtime, store
+from chameleonapi.model.labelspace import LabelSpace, resolve_name
+
+PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
+PHOTOS = Path(str(resources.files("chameleonapi.examples").joinpath("images")))
+CIFAR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10-train"
+
+
+def photo_folder(root: Path, classes: dict[str, str], count: int = 24) -> Path:
+    """root/<label>/*.jpg: crops and mirror images of the bundled photos."""
+    for label, stem in classes.items():
+        source = Image.open(PHOTOS / f"{stem}.jpg").convert("RGB")
+        folder = root / label
+        folder.mkdir(parents=True, exist_ok=True)
+        w, h = source.size
+        for i in range(count):
+            f = 0.6 + 0.4 * ((i * 7) % 10) / 10
+            x, y = int((w - w * f) * ((i * 3) % 5) / 4), int((h - h * f) * ((i * 5) % 3) / 2)
+            crop = source.crop((x, y, x + int(w * f), y + int(h * f))).resize((96, 72))
+            (ImageOps.mirror(crop) if i % 2 else crop).save(folder / f"{i:03d}.jpg")
+    return root
+
+
+def jpeg(stem: str) -> bytes:
+    return (PHOTOS / f"{stem}.jpg").read_bytes()
+
+
+def load_app(path: Path, name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def served(monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
+    monkeypatch.setenv("CHAMELEONAPI_BUDGET", "tiny")
+    monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
+    from chameleonapi import customize_runtime
+
+    customize_runtime._said.clear()
+    runtime.resolver.reset()
+    chameleonapi.enable(["google"])
+    calls: list = []
+    runtime.add_listener(calls.append)
+    yield calls
+    runtime.remove_listener(calls.append)
+    chameleonapi.disable()
+    runtime.resolver.reset()
+
+
+def test_names_resolve_through_wordnet():
+    assert resolve_name("automobile").label == "Car"
+    assert resolve_name("Kittens").label == "Cat"
+    assert resolve_name("airplane").label == "Airplane"
+    deer = resolve_name("deer")
+    assert deer.new and deer.label == "Deer" and "Ruminant" in deer.ancestors and "Mammal" in deer.ancestors
+    unknown = resolve_name("zorgblat")
+    assert unknown.new and not unknown.known
+    space = LabelSpace.generic().extended([deer])
+    assert space.labels[: len(LabelSpace.generic().labels)] == LabelSpace.generic().labels
+    assert {"Deer", "Ruminant", "Animal"} <= space.truth(deer)
+
+
+def test_no_data_serves_the_generic_labeler_and_says_how_to_customize(served, tmp_path, caplog):
+    app_path = tmp_path / "pet_door_nodata.py"
+    app_path.write_text(PET_DOOR)
+    app = load_app(app_path, "pet_door_nodata")
+    with caplog.at_level(logging.INFO, logger="chameleonapi"):
+        assert app.should_open(jpeg("chelsea")) is True
+        assert app.should_open(jpeg("coffee")) is False
+    assert served[-1].model == "generic"
+    told = [r for r in caplog.records if "CHAMELEONAPI_DATA" in r.getMessage()]
+    assert len(told) == 1
+
+
+def test_photos_that_show_none_of_the_apps_labels_serve_generic_with_one_warning(served, tmp_path, caplog, monkeypatch):
+    data = photo_folder(tmp_path / "photos", {"coffee": "coffee", "rocket": "rocket"}, count=8)
+    monkeypatch.setenv("CHAMELEONAPI_DATA", str(data))
+    app_path = tmp_path / "pet_door_uncovered.py"
+    app_path.write_text(PET_DOOR)
+    app = load_app(app_path, "pet_door_uncovered")
+    with caplog.at_level(logging.WARNING, logger="chameleonapi"):
+        assert app.should_open(jpeg("chelsea")) is True
+        app.should_open(jpeg("rocket"))
+    assert served[-1].model == "generic"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "chameleonapi"]
+    assert len(warnings) == 1 and "Cat" in warnings[0] and "Dog" in warnings[0]
+
+
+def test_a_model_worse_than_generic_on_validation_is_not_served(served, tmp_path, caplog, monkeypatch):
+    from chameleonapi.analysis import analyze
+    from chameleonapi.training import key_parts
+    from chameleonapi.training.photos import train_photos
+
+    data = photo_folder(tmp_path / "photos", {"cat": "chelsea", "coffee": "coffee", "rocket": "rocket"})
+    app_path = tmp_path / "pet_door_gate.py"
+    app_path.write_text(PET_DOOR)
+    spec = analyze(str(app_path))[0]
+    # a learning rate no model survives: the customized classifier is worse than the generic one
+    ruined = train_photos(spec, str(data), budget={"train_photos": 200, "val_photos": 100, "epochs": 2,
+                                                   "decision_epochs": 1, "lr": 100.0, "decision_lr": 100.0,
+                                                   "retain": 0.0, "batch_size": 16},
+                          progress=False)
+    verdict = ruined.card["validation"]
+    assert verdict["served"] == "generic" and verdict["customized"] >= verdict["generic"]
+    store.put(key_parts(spec, str(data), loss="chameleon", budget="tiny", seed=0), ruined)
+
+    monkeypatch.setenv("CHAMELEONAPI_DATA", str(data))
+    app = load_app(app_path, "pet_door_gate")
+    with caplog.at_level(logging.WARNING, logger="chameleonapi"):
+        assert app.should_open(jpeg("chelsea")) is True
+    assert served[-1].model == "generic"
+    assert sum("not better than generic" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_object_calls_without_a_detector_for_the_data_get_the_sdks_error(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_DATA", str(tmp_path))
+    client = vision.ImageAnnotatorClient()
+    response = client.object_localization(image=vision.Image(content=jpeg("chelsea")))
+    assert response.error.code != 0
+    assert "no object detector" in response.error.message and "CHAMELEONAPI_DATA=builtin" in response.error.message
+    assert not response.localized_object_annotations
+
+
+@pytest.mark.skipif(not CIFAR.is_dir(), reason="needs the CIFAR-10 photos in ../shared/data (absent)")
+def test_cifar_folder_names_resolve_and_truth_has_ancestors():
+    from chameleonapi.data import load_dataset
+
+    val = load_dataset(str(CIFAR), "val", size=200)
+    names = dict.fromkeys(n for names in val.names for n in names)
+    assert {"automobile", "deer"} <= set(names)
+    by_name = {names[0]: val.labels(i) for i, names in enumerate(val.names)}
+    assert {"Car", "Vehicle"} <= by_name["automobile"]
+    assert {"Deer", "Ruminant", "Mammal"} <= by_name["deer"]
+    buffer = io.BytesIO()
+    val.image(0).save(buffer, "PNG")
+    assert buffer.getvalue()
