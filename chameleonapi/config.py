@@ -377,8 +377,10 @@ def device(value: str | None = None) -> str:
     choice = get("device", value)
     if choice == "cpu":
         return "cpu"
-    import torch
-
+    try:
+        import torch
+    except ImportError:  # an install without the model extra: nothing runs on a device
+        return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
