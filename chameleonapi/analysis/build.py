@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from chameleonapi.analysis.facts import Rule, Site
 from chameleonapi.analysis.interp import Decision
-from chameleonapi.analysis.model import Rule, Site
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from astroid import nodes
 
-from chameleonapi.analysis.model import Site
+from chameleonapi.analysis.constants import EvalContext, is_unknown
+from chameleonapi.analysis.facts import Site
+from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
-from chameleonapi.analysis.values import EvalContext, evaluate, is_unknown
 
 METHODS: dict[str, str] = {
     **dict.fromkeys(
