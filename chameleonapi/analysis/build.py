@@ -38,6 +38,7 @@ def _falsy(rule: Rule) -> bool:
 def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec | None:
     reasons: list[str] = list(site.reasons)
     warnings: list[str] = []
+    rules = _outcomes_only(rules)
     positive = [r for r in rules if not _falsy(r)]
     negative = [r for r in rules if _falsy(r)]
     if not positive:
@@ -127,6 +128,13 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
         reasons=reasons,
         warnings=warnings,
     )
+
+
+def _outcomes_only(rules: list[Rule]) -> list[Rule]:
+    """A call in a branch that also returns, assigns or records a value is bookkeeping
+    (`proof.save()`, `award(user, 10)`), not what the decision yields."""
+    valued = {r.branch for r in rules if r.effect.kind != "call"}
+    return [r for r in rules if r.effect.kind != "call" or r.branch not in valued]
 
 
 def _exclusive(rules: list[Rule]) -> bool:

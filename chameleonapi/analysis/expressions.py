@@ -56,6 +56,9 @@ class Expressions:
             return value
         if isinstance(node, nodes.Await):
             return self.ev(node.value)
+        if isinstance(node, nodes.IfExp):  # r.tags.list if r.tags else []
+            body, orelse = self.ev(node.body), self.ev(node.orelse)
+            return body if body is not None else orelse
         if isinstance(node, nodes.BinOp) and node.op == "&":
             left, right = self.ev(node.left), self.ev(node.right)
             if isinstance(left, AV) and left.kind == Kind.TEXTS and right is None:
@@ -321,6 +324,10 @@ class Expressions:
     def ev_app_call(self, node: nodes.Call) -> Value:
         func = self._resolve_callee(node)
         if func is None:
+            # print(categorize(labels)): the arguments may still decide
+            for arg in [*node.args, *(kw.value for kw in node.keywords or [])]:
+                if isinstance(arg, nodes.Call):
+                    self.ev(arg)
             return None
         params = [a.name for a in (func.args.posonlyargs or []) + (func.args.args or [])]
         if params and params[0] in ("self", "cls") and isinstance(node.func, nodes.Attribute):
@@ -348,26 +355,71 @@ class Expressions:
         return values[-1]
 
     def _resolve_callee(self, node: nodes.Call) -> nodes.FunctionDef | None:
+        """The application's function or method a call runs, when the syntax tells."""
         func = node.func
-        if (
-            isinstance(func, nodes.Attribute)
-            and isinstance(func.expr, nodes.Name)
-            and func.expr.name in ("self", "cls")
-        ):
-            frame = node.frame()
-            cls = frame.parent if isinstance(frame, nodes.FunctionDef) else None
-            if isinstance(cls, nodes.ClassDef):
-                for stmt in cls.body:
-                    if isinstance(stmt, nodes.FunctionDef) and stmt.name == func.attrname:
-                        return stmt
-            return None
+        if isinstance(func, nodes.Attribute):
+            cls = self._instance_class(func.expr, node)
+            if cls is not None:
+                return _method(cls, func.attrname, self.const)
+            if isinstance(func.expr, nodes.Name) and func.expr.name in ("self", "cls"):
+                return None
         if not isinstance(func, (nodes.Name, nodes.Attribute)):
             return None
         ref = self.const(func)
-        if isinstance(ref, Ref) and isinstance(ref.node, nodes.FunctionDef):
+        if (
+            isinstance(ref, Ref)
+            and isinstance(ref.node, nodes.FunctionDef)
+            and self.an.project.owns(ref.node)
+        ):
             return ref.node
-        if isinstance(ref, Ref) and isinstance(ref.node, nodes.ClassDef):
+        return None
+
+    def _instance_class(self, expr: nodes.NodeNG, use: nodes.NodeNG, depth: int = 0) -> nodes.ClassDef | None:
+        """The app's class an expression is an instance of: `self`, `Sorter()`, a name or a
+        `self.sorter` attribute bound to `Sorter(...)`."""
+        if depth > 3:
             return None
+        if isinstance(expr, nodes.Name) and expr.name in ("self", "cls"):
+            frame = use.frame()
+            cls = frame.parent if isinstance(frame, nodes.FunctionDef) else None
+            return cls if isinstance(cls, nodes.ClassDef) else None
+        if isinstance(expr, nodes.Call):
+            ref = self.const(expr.func)
+            if (
+                isinstance(ref, Ref)
+                and isinstance(ref.node, nodes.ClassDef)
+                and self.an.project.owns(ref.node)
+            ):
+                return ref.node
+            return None
+        if isinstance(expr, nodes.Name):
+            try:
+                _, assigns = expr.lookup(expr.name)
+            except Exception:
+                return None
+            for assign in reversed(list(assigns)):
+                parent = assign.parent
+                if isinstance(parent, (nodes.Assign, nodes.AnnAssign)) and isinstance(
+                    parent.value, nodes.Call
+                ):
+                    return self._instance_class(parent.value, parent, depth + 1)
+            return None
+        if (
+            isinstance(expr, nodes.Attribute)
+            and isinstance(expr.expr, nodes.Name)
+            and expr.expr.name == "self"
+        ):
+            owner = self._instance_class(expr.expr, use, depth + 1)
+            if owner is None:
+                return None
+            for assign in owner.nodes_of_class(nodes.AssignAttr):
+                stmt = assign.parent
+                if (
+                    assign.attrname == expr.attrname
+                    and isinstance(stmt, (nodes.Assign, nodes.AnnAssign))
+                    and isinstance(stmt.value, nodes.Call)
+                ):
+                    return self._instance_class(stmt.value, stmt, depth + 1)
         return None
 
 
@@ -384,6 +436,21 @@ def _attr(base: AV, attr: str) -> Value:
             return base.narrowed(Kind.TEXT)
         if attr in SCORE_ATTRS:
             return base.narrowed(Kind.SCORE)
+    return None
+
+
+def _method(cls: nodes.ClassDef, name: str, const: Any, depth: int = 0) -> nodes.FunctionDef | None:
+    """A method of the app's class, or of one of its bases in the app."""
+    for stmt in cls.body:
+        if isinstance(stmt, nodes.FunctionDef) and stmt.name == name:
+            return stmt
+    if depth < 5:
+        for base in cls.bases:
+            ref = const(base)
+            if isinstance(ref, Ref) and isinstance(ref.node, nodes.ClassDef) and ref.node is not cls:
+                found = _method(ref.node, name, const, depth + 1)
+                if found is not None:
+                    return found
     return None
 
 

@@ -129,6 +129,7 @@ class Rule:
     seq: int
     unroll: tuple[int, int] | None = None  # (unrolled loop id, iteration)
     file: str = ""
+    branch: int = 0  # the guarded block the effect is in (effects of one branch share it)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class State:
     chain: tuple[int, int] | None = None
     unroll: tuple[int, int] | None = None
     loops: tuple[int, ...] = ()
+    branch: int = 0
 
 
 Value = AV | Cond | None

@@ -98,6 +98,11 @@ class Project:
             return self.module(f"{base}.{orig}" if base else orig)
         return None
 
+    def owns(self, node: nodes.NodeNG) -> bool:
+        """Is this node in one of the application's modules (not astroid's builtins)?"""
+        root = node.root()
+        return any(root is module for module in self.modules.values())
+
     def functions(self) -> list[nodes.FunctionDef]:
         out: list[nodes.FunctionDef] = []
         for name in list(self.modules):

@@ -7,6 +7,7 @@ guards what follows it; loops over the labels bind the loop variable to one labe
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from astroid import nodes
 
@@ -24,7 +25,7 @@ class Statements:
         for i, stmt in enumerate(stmts):
             new_guard = self.stmt(stmt, st)
             if new_guard is not None:  # `if not <test>: continue/return` guards what follows
-                self.walk(stmts[i + 1 :], replace(st, guards=st.guards + (new_guard,)))
+                self.walk(stmts[i + 1 :], self.guarded(st, new_guard))
                 return
 
     def stmt(self, node: nodes.NodeNG, st: State) -> Cond | None:
@@ -60,6 +61,10 @@ class Statements:
             self.walk(node.body, st)
         return None
 
+    def guarded(self, st: State, cond: Cond, **changes: Any) -> State:
+        """The state inside a block that runs only when `cond` holds (a new branch)."""
+        return replace(st, guards=st.guards + (cond,), branch=next(self.an.ids), **changes)
+
     def decisive(self, st: State) -> bool:
         return any(g.scope in ("label", "any") and not g.negated for g in st.guards)
 
@@ -74,6 +79,9 @@ class Statements:
                     self.env.pop(target.name, None)
                 if self.decisive(st):
                     self.effect(Effect("set", target.name, self.outcome(node.value), False, loc(node)), st)
+            elif isinstance(target, nodes.AssignAttr) and self.decisive(st):
+                # record.status = "ok": the value recorded is the outcome
+                self.effect(Effect("set", target.attrname, self.outcome(node.value), False, loc(node)), st)
             elif isinstance(target, nodes.Subscript) and self.decisive(st):
                 key = self.outcome(target.slice)
                 if key.kind == "const" and isinstance(target.value, nodes.Name):
@@ -104,10 +112,8 @@ class Statements:
                 self.effect(Effect("add", _name(func.expr), self.outcome(arg), False, loc(node)), st)
                 return
         value = self.ev(call)
-        if self.decisive(st) and value is None:
+        if self.decisive(st) and value is None and not bookkeeping(call):
             fname = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", "call")
-            if fname in ("print", "debug", "info", "warning", "log") and not call.args:
-                return
             outcome = Outcome("const", fname)
             for arg in call.args:
                 o = self.outcome(arg)
@@ -148,7 +154,7 @@ class Statements:
     def _add_rule(self, cond: Cond, effect: Effect, st: State, final: bool = False) -> None:
         file = self.func.root().file or "<string>"
         self.rules.append(
-            Rule(cond, effect, st.chain, next(self.seq) + (10**6 if final else 0), st.unroll, file)
+            Rule(cond, effect, st.chain, next(self.seq) + (10**6 if final else 0), st.unroll, file, st.branch)
         )
 
     def if_stmt(self, node: nodes.If, st: State, chain: tuple[int, int] | None = None) -> Cond | None:
@@ -161,17 +167,17 @@ class Statements:
             if _ends(node.body):
                 return replace(cond, negated=False)  # what follows runs only when the test holds
             self.walk(node.body, st)
-            self.walk(node.orelse, replace(st, guards=st.guards + (replace(cond, negated=False),)))
+            self.walk(node.orelse, self.guarded(st, replace(cond, negated=False)))
             return None
         if cond.scope == "score":
             start = len(self.rules)
-            self.walk(node.body, replace(st, guards=st.guards + (cond,)))
+            self.walk(node.body, self.guarded(st, cond))
             self._terminate(start, node.body)
             self.walk(node.orelse, st)
             return None
         chain = chain or (next(self.an.ids), 0)
         start = len(self.rules)
-        self.walk(node.body, replace(st, guards=st.guards + (cond,), chain=chain))
+        self.walk(node.body, self.guarded(st, cond, chain=chain))
         self._terminate(start, node.body)
         orelse = node.orelse
         if len(orelse) == 1 and isinstance(orelse[0], nodes.If):
@@ -273,9 +279,84 @@ class Statements:
             if isinstance(const, (str, bool, int, float)) or const is None:
                 return Outcome("const", const)
             return Outcome("const", repr(const))
+        part = self._outcome_part(node)
+        if part is not None:
+            return part
         if isinstance(node, nodes.Name):
             return Outcome("const", node.name)
         return Outcome("unknown", const.reason)
+
+    def _outcome_part(self, node: nodes.NodeNG) -> Outcome | None:
+        """`("Plastic", d)`, `Result("cat", img)`, `jsonify({"bin": "paper"})`: the constant part
+        that tells the branches apart (the first string, or the label itself)."""
+        if isinstance(node, (nodes.Tuple, nodes.List)):
+            parts = node.elts
+        elif isinstance(node, nodes.Call):
+            parts = [*node.args, *(kw.value for kw in node.keywords or [])]
+        elif isinstance(node, nodes.Dict):
+            parts = [v for _, v in node.items]
+        else:
+            return None
+        for sub in parts:
+            if isinstance(sub, (nodes.Tuple, nodes.List, nodes.Call, nodes.Dict)):
+                found = self._outcome_part(sub)
+            else:
+                value = self.ev(sub)
+                const = self.const(sub) if value is None else None
+                if isinstance(value, AV) and value.kind in (Kind.TEXT, Kind.LABEL, Kind.MATCH, Kind.MAPPED):
+                    found = self.outcome(sub)
+                elif isinstance(const, str) and const:
+                    found = Outcome("const", const)
+                else:
+                    found = None
+            if found is not None:
+                return found
+        return None
+
+
+BOOKKEEPING = {
+    # output, logging, persistence and pacing: what a branch does besides deciding
+    "print",
+    "pprint",
+    "log",
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "sleep",
+    "save",
+    "commit",
+    "flush",
+    "write",
+    "writelines",
+    "close",
+    "refresh",
+    "dump",
+    "put_object",
+    "upload_file",
+    "insert_one",
+    "set_description",
+    "set_postfix",
+}
+LOGGER_NAMES = {"logging", "logger", "log", "LOGGER", "LOG", "_logger", "_log", "time", "sys", "os"}
+
+
+def bookkeeping(call: nodes.Call) -> bool:
+    """A call that reports or stores rather than decides (print, logger.info, obj.save())."""
+    func = call.func
+    if isinstance(func, nodes.Name):
+        return func.name in BOOKKEEPING
+    if isinstance(func, nodes.Attribute):
+        if func.attrname in BOOKKEEPING:
+            return True
+        base = func.expr
+        while isinstance(base, nodes.Attribute):
+            base = base.expr
+        return isinstance(base, nodes.Name) and base.name in LOGGER_NAMES
+    return False
 
 
 def _name(node: nodes.NodeNG) -> str:
@@ -299,4 +380,4 @@ def _walk_same_loop(node: nodes.NodeNG):
         yield from _walk_same_loop(child)
 
 
-__all__ = ["MAX_UNROLL", "Statements"]
+__all__ = ["BOOKKEEPING", "MAX_UNROLL", "Statements", "bookkeeping"]
