@@ -160,22 +160,15 @@ def score_app(app: dict, result: dict) -> tuple[str, list[str]]:
     details: list[str] = []
     used: set[int] = set()
     outcome = "exact"
-    for expected in app["decisions"]:
+    pending = []
+    for expected in app["decisions"]:  # first pass: decisions found with their kind
         line = expected.get("call_line")
         at_call = [i for i, s in enumerate(specs) if line is None or s["call"]["line"] == line]
-        if not at_call:
-            details.append(f"no decision at the call on line {line}")
-            outcome = _worse(outcome, "missed")
-            continue
         same_kind = [i for i in at_call if specs[i]["kind"] == expected["kind"] and i not in used]
         if not same_kind:
-            kinds = sorted({specs[i]["kind"] for i in at_call})
-            details.append(f"kind: expected {expected['kind']}, got {', '.join(kinds)}")
-            used.update(at_call)
-            outcome = _worse(outcome, "wrong")
+            pending.append((expected, at_call))
             continue
-        ranked = sorted(same_kind, key=lambda i: len(compare_decision(expected, specs[i])))
-        best = ranked[0]
+        best = min(same_kind, key=lambda i: len(compare_decision(expected, specs[i])))
         used.add(best)
         diffs = compare_decision(expected, specs[best])
         if diffs:
@@ -186,6 +179,15 @@ def score_app(app: dict, result: dict) -> tuple[str, list[str]]:
             details.append(f"split into {len(at_call)} decisions at the call")
             used.update(others)
             outcome = _worse(outcome, "partly")
+    for expected, at_call in pending:  # second pass: another kind, or nothing at the call
+        free = [i for i in at_call if i not in used]
+        if not free:
+            details.append(f"no decision at the call on line {expected.get('call_line')}")
+            outcome = _worse(outcome, "missed")
+            continue
+        details.append(f"kind: expected {expected['kind']}, got {specs[free[0]]['kind']}")
+        used.add(free[0])
+        outcome = _worse(outcome, "wrong")
     extra = [i for i in range(len(specs)) if i not in used]
     if extra and outcome in ("exact", "partly"):
         details.append(f"{len(extra)} extra decision(s): " + "; ".join(_brief(specs[i]["categories"]) for i in extra))
