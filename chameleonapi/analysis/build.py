@@ -131,10 +131,29 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
 
 
 def _outcomes_only(rules: list[Rule]) -> list[Rule]:
-    """A call in a branch that also returns, assigns or records a value is bookkeeping
-    (`proof.save()`, `award(user, 10)`), not what the decision yields."""
-    valued = {r.branch for r in rules if r.effect.kind != "call"}
-    return [r for r in rules if r.effect.kind != "call" or r.branch not in valued]
+    """One outcome per branch. A branch that sets a flag and also keeps the label's score and
+    text, or saves a record and awards points, yields one thing: what it returns, else the
+    constant it records, else the label; calls there are bookkeeping."""
+    best: dict[int, Rule] = {}
+    for rule in rules:
+        if rule.branch and (rule.branch not in best or _rank(rule) < _rank(best[rule.branch])):
+            best[rule.branch] = rule
+    return [r for r in rules if not r.branch or best[r.branch] is r]
+
+
+def _rank(rule: Rule) -> int:
+    effect, outcome = rule.effect, rule.effect.outcome
+    if effect.kind == "return":
+        return 0
+    if effect.kind == "call":
+        return 5
+    if outcome.kind == "const" and isinstance(outcome.value, str) and outcome.value:
+        return 1
+    if outcome.kind == "const" and outcome.value not in (None, False, 0, ""):
+        return 2
+    if outcome.kind in ("label", "map"):
+        return 3
+    return 4
 
 
 def _exclusive(rules: list[Rule]) -> bool:
@@ -159,6 +178,9 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
         if cond.labels is None:
             reasons.append("the decision returns labels that could not be resolved")
             return []
+        if cond.match.startswith("substring"):
+            # any label containing a word: the labels found are open-ended, the branch is the outcome
+            return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
         return [(label, [label]) for label in labels]
     if outcome.kind == "map":
         mapping: dict[str, Any] = {}

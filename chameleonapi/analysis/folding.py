@@ -109,6 +109,13 @@ def _evaluate(node: nodes.NodeNG, ctx: EvalContext) -> Any:
     if isinstance(node, nodes.UnaryOp) and node.op == "-":
         value = evaluate(node.operand, ctx)
         return -value if isinstance(value, (int, float)) else Unknown("not a number")
+    if isinstance(node, nodes.BoolOp):  # ("waste" or "trash") is "waste", as Python has it
+        values = [evaluate(v, ctx) for v in node.values]
+        for value in values:
+            if is_unknown(value):
+                return value
+        pick = next((v for v in values if (bool(v) if node.op == "or" else not v)), values[-1])
+        return pick
     if isinstance(node, nodes.JoinedStr):
         return Unknown("an f-string built at run time")
     if isinstance(node, nodes.Starred):

@@ -110,10 +110,24 @@ class Walker(Statements, Expressions, Conditions):
         for ret, value in zip(self.result.return_nodes, self.result.returns):
             self._final_return(ret, value)
             self._dict_flags(ret)
+        self._label_flags()
         if self.rules:
             flags = self._flag_names()
             self.an.decisions.append(Decision(self.func, name, self.rules, flags, self.key))
         return self.result
+
+    def _label_flags(self) -> None:
+        """`hit = label; break` then `if hit:`, or matching labels collected and then only
+        tested: the label is a flag, unless the function returns it or looks something up
+        with it."""
+        for rule in self.rules:
+            effect = rule.effect
+            if (
+                effect.kind in ("set", "add")
+                and effect.outcome.kind == "label"
+                and not _flows_out(self.func, effect.target, effect.line)
+            ):
+                rule.effect = replace(effect, outcome=Outcome("const", True))
 
     def _final_return(self, ret: nodes.Return, value: Value) -> None:
         """An unguarded `return <test>` or `return <search result>` is itself a decision."""
@@ -161,6 +175,45 @@ class Walker(Statements, Expressions, Conditions):
         if node is None:
             return Unknown("no value")
         return evaluate(node, self.ectx())
+
+
+def _flows_out(func: nodes.NodeNG, name: str, line: int) -> bool:
+    """Does the value of `name` (set at `line`) reach a return or a lookup key? (Printing or
+    storing it is a record of the label, not a choice among labels.)"""
+    names = {name}
+    later = [n for n in func.nodes_of_class(nodes.Assign) if (n.lineno or 0) > line]
+    for stmt in later:  # game_name = game_label.description
+        if _base_name(stmt.value) in names:
+            names.update(t.name for t in stmt.targets if isinstance(t, nodes.AssignName))
+    for node in func.nodes_of_class((nodes.Return, nodes.Yield, nodes.Subscript)):
+        if (node.lineno or 0) <= line:
+            continue
+        if isinstance(node, (nodes.Return, nodes.Yield)) and _mentions(node.value, names):
+            return True
+        if isinstance(node, nodes.Subscript) and _mentions(node.slice, names):
+            return True
+    return False
+
+
+def _base_name(node: nodes.NodeNG) -> str | None:
+    """`hit.description.lower()` -> "hit": the name a value is read from directly."""
+    while True:
+        if isinstance(node, nodes.Name):
+            return node.name
+        if isinstance(node, nodes.Attribute):
+            node = node.expr
+        elif isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute) and not node.args:
+            node = node.func.expr
+        else:
+            return None
+
+
+def _mentions(node: nodes.NodeNG | None, names: set[str]) -> bool:
+    if node is None:
+        return False
+    if isinstance(node, nodes.Name):
+        return node.name in names
+    return any(n.name in names for n in node.nodes_of_class(nodes.Name))
 
 
 __all__ = ["Analyzer", "Decision", "FuncResult", "Walker"]

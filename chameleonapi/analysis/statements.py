@@ -287,31 +287,33 @@ class Statements:
         return Outcome("unknown", const.reason)
 
     def _outcome_part(self, node: nodes.NodeNG) -> Outcome | None:
-        """`("Plastic", d)`, `Result("cat", img)`, `jsonify({"bin": "paper"})`: the constant part
-        that tells the branches apart (the first string, or the label itself)."""
+        """`("Plastic", d)`, `render("page.html", place=BIN[label])`, `jsonify({"bin": "paper"})`:
+        the part that tells the branches apart: the label (or its mapped value) if it is
+        there, else the first string given by keyword, else the first positional string."""
+        found: list[tuple[int, Outcome]] = []
+        self._outcome_parts(node, found, 0)
+        return min(found, key=lambda f: f[0])[1] if found else None
+
+    def _outcome_parts(self, node: nodes.NodeNG, found: list, depth: int, keyword: bool = False) -> None:
+        if depth > 4:
+            return
         if isinstance(node, (nodes.Tuple, nodes.List)):
-            parts = node.elts
+            parts = [(e, keyword) for e in node.elts]
         elif isinstance(node, nodes.Call):
-            parts = [*node.args, *(kw.value for kw in node.keywords or [])]
+            parts = [*((a, False) for a in node.args), *((kw.value, True) for kw in node.keywords or [])]
         elif isinstance(node, nodes.Dict):
-            parts = [v for _, v in node.items]
+            parts = [(v, True) for _, v in node.items]
         else:
-            return None
-        for sub in parts:
-            if isinstance(sub, (nodes.Tuple, nodes.List, nodes.Call, nodes.Dict)):
-                found = self._outcome_part(sub)
-            else:
-                value = self.ev(sub)
-                const = self.const(sub) if value is None else None
-                if isinstance(value, AV) and value.kind in (Kind.TEXT, Kind.LABEL, Kind.MATCH, Kind.MAPPED):
-                    found = self.outcome(sub)
-                elif isinstance(const, str) and const:
-                    found = Outcome("const", const)
-                else:
-                    found = None
-            if found is not None:
-                return found
-        return None
+            value = self.ev(node)
+            if isinstance(value, AV) and value.kind in (Kind.TEXT, Kind.LABEL, Kind.MATCH, Kind.MAPPED):
+                found.append((0, self.outcome(node)))
+            elif value is None:
+                const = self.const(node)
+                if isinstance(const, str) and const:
+                    found.append((1 if keyword else 2, Outcome("const", const)))
+            return
+        for sub, kw in parts:
+            self._outcome_parts(sub, found, depth + 1, kw)
 
 
 BOOKKEEPING = {
