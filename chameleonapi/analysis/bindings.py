@@ -246,6 +246,8 @@ def attribute_value(node: nodes.Attribute, ctx: EvalContext) -> Any:
     attr = node.attrname
     if attr == "environ":
         return Unknown("read at run time from the environment")
+    if attr == "argv":
+        return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[attr]} ({attr})")
     expr = node.expr
     if isinstance(expr, nodes.Name) and expr.name in ("self", "cls"):
         cls = _enclosing_class(node)

@@ -146,7 +146,7 @@ def _rank(rule: Rule) -> int:
     if effect.kind == "return":
         return 0
     if effect.kind == "call":
-        return 5
+        return 6 if outcome.kind == "branch" else 5
     if outcome.kind == "const" and isinstance(outcome.value, str) and outcome.value:
         return 1
     if outcome.kind == "const" and outcome.value not in (None, False, 0, ""):
@@ -182,6 +182,8 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
             # any label containing a word: the labels found are open-ended, the branch is the outcome
             return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
         return [(label, [label]) for label in labels]
+    if outcome.kind == "branch":
+        return [(decision.name, labels)]
     if outcome.kind == "map":
         mapping: dict[str, Any] = {}
         for k, v in outcome.value or ():

@@ -35,7 +35,7 @@ class Conditions:
         if isinstance(value, Cond):
             return value
         if isinstance(value, AV):
-            if value.kind == Kind.MATCH and value.cond is not None:
+            if value.kind in (Kind.MATCH, Kind.COUNT) and value.cond is not None:
                 if not value.many and value.loop is not None:  # next(...): the first matching label
                     return replace(value.cond, scope="label", loop=value.loop)
                 return replace(value.cond, scope="any", loop=None)
@@ -139,7 +139,7 @@ class Conditions:
                 return None
         # search results / mapped values against None / 0 / []
         for a, b_node in ((left, right_node), (right, node.left)):
-            if isinstance(a, AV) and a.kind in (Kind.MATCH, Kind.MAPPED):
+            if isinstance(a, AV) and a.kind in (Kind.MATCH, Kind.COUNT, Kind.MAPPED):
                 k = self.const(b_node)
                 if (
                     a.kind == Kind.MAPPED
@@ -162,7 +162,7 @@ class Conditions:
                 )
                 negative = (op in ("is", "==") and k in (None, 0, "", [])) or (op == "<" and k == 1)
                 if positive or negative:
-                    return replace(base, negated=negative, lines=(line,))
+                    return replace(base, negated=negative)  # the label test is where the search filters
                 return None
         # label text tests
         if op in ("in", "not in"):

@@ -31,6 +31,7 @@ RUNTIME_SOURCES = {
     "execute": "a database",
     "query": "a database",
     "input": "user input",
+    "argv": "the command line",
     "get_json": "a request",
     "urlopen": "the network",
 }

@@ -121,7 +121,9 @@ class Expressions:
                 return self.ev_next(args[0])
             if name == "len" and args:
                 value = self.ev(args[0])
-                return value if isinstance(value, AV) and value.kind == Kind.MATCH else None
+                if isinstance(value, AV) and value.kind == Kind.MATCH:
+                    return value.narrowed(Kind.COUNT)
+                return None
             if name in ("list", "tuple", "sorted", "iter", "set", "frozenset") and args:
                 value = self.ev(args[0])
                 if isinstance(value, AV) and name == "sorted" and value.kind in (Kind.LABELS, Kind.TEXTS):

@@ -27,6 +27,7 @@ class Kind(Enum):
     SCOREMAP = "scoremap"  # {text: score}
     BLOB = "blob"  # all label texts in one string (str(labels), " ".join(texts))
     MATCH = "match"  # the label text chosen by a search (next(...), filtered list)
+    COUNT = "count"  # how many labels a search found: len(filtered list)
     MAPPED = "mapped"  # a label's text mapped through a constant dict
     ENUM = "enum"  # enumerate(labels): (index, label) pairs
     OTHER = "other"  # a tuple element that is none of the above
@@ -108,7 +109,7 @@ class Cond:
 class Outcome:
     """What a branch yields: a constant, the matching label itself, or a mapped value."""
 
-    kind: str  # const | label | map | unknown
+    kind: str  # const | label | map | branch (only that the branch ran) | unknown
     value: Any = None
 
 

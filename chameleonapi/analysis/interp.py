@@ -145,13 +145,20 @@ class Walker(Statements, Expressions, Conditions):
             self._add_rule(value.cond, Effect(kind, "", outcome, not many, line), State(), final=True)
 
     def _dict_flags(self, ret: nodes.Return) -> None:
-        """`return {"indoor": "indoor" in names, ...}`: each test is one selected category."""
-        if not isinstance(ret.value, (nodes.Dict, nodes.Tuple)):
+        """`return {"indoor": "indoor" in names, ...}` or `Result(threat=bool(hits))`: each test
+        is one selected category."""
+        if isinstance(ret.value, nodes.Dict):
+            items = [(self.const(k), v) for k, v in ret.value.items]
+        elif isinstance(ret.value, nodes.Tuple):
+            items = [(_name(e), e) for e in ret.value.elts]
+        elif isinstance(ret.value, nodes.Call):  # Result(threat=bool(hits), ...)
+            items = [(kw.arg, kw.value) for kw in ret.value.keywords or [] if kw.arg]
+        else:
             return
-        items = ret.value.items if isinstance(ret.value, nodes.Dict) else [(None, e) for e in ret.value.elts]
-        for key, value_node in items:
-            name = self.const(key) if key is not None else _name(value_node)
+        for name, value_node in items:
             value = self.ev(value_node)
+            if isinstance(value, AV) and value.kind == Kind.COUNT:
+                continue  # a count reported beside the decision, not a flag
             cond = self.truthy(value)
             if cond is not None and not cond.negated and cond.scope == "any" and isinstance(name, str):
                 self._add_rule(
@@ -188,9 +195,9 @@ def _flows_out(func: nodes.NodeNG, name: str, line: int) -> bool:
     for node in func.nodes_of_class((nodes.Return, nodes.Yield, nodes.Subscript)):
         if (node.lineno or 0) <= line:
             continue
-        if isinstance(node, (nodes.Return, nodes.Yield)) and _mentions(node.value, names):
+        if isinstance(node, (nodes.Return, nodes.Yield)) and _carries(node.value, names):
             return True
-        if isinstance(node, nodes.Subscript) and _mentions(node.slice, names):
+        if isinstance(node, nodes.Subscript) and _base_name(node.slice) in names:
             return True
     return False
 
@@ -208,12 +215,16 @@ def _base_name(node: nodes.NodeNG) -> str | None:
             return None
 
 
-def _mentions(node: nodes.NodeNG | None, names: set[str]) -> bool:
+def _carries(node: nodes.NodeNG | None, names: set[str]) -> bool:
+    """Is the value itself (or an element of a returned tuple, list or dict) one of `names`?
+    A label pasted into a URL or a message is not a returned category."""
     if node is None:
         return False
-    if isinstance(node, nodes.Name):
-        return node.name in names
-    return any(n.name in names for n in node.nodes_of_class(nodes.Name))
+    if isinstance(node, (nodes.Tuple, nodes.List)):
+        return any(_carries(e, names) for e in node.elts)
+    if isinstance(node, nodes.Dict):
+        return any(_carries(v, names) for _, v in node.items)
+    return _base_name(node) in names
 
 
 __all__ = ["Analyzer", "Decision", "FuncResult", "Walker"]

@@ -112,7 +112,10 @@ class Statements:
                 self.effect(Effect("add", _name(func.expr), self.outcome(arg), False, loc(node)), st)
                 return
         value = self.ev(call)
-        if self.decisive(st) and value is None and not bookkeeping(call):
+        if self.decisive(st) and value is None and bookkeeping(call):
+            # a branch that only reports or stores: the branch taken is the outcome
+            self.effect(Effect("call", "", Outcome("branch"), False, loc(node)), st)
+        elif self.decisive(st) and value is None:
             fname = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", "call")
             outcome = Outcome("const", fname)
             for arg in call.args:
@@ -123,6 +126,8 @@ class Statements:
             self.effect(Effect("call", fname, outcome, False, loc(node)), st)
 
     def ret(self, node: nodes.Return, st: State) -> None:
+        if isinstance(node.value, nodes.IfExp) and self._conditional(node, node.value, st):
+            return
         if self.decisive(st):
             self.effect(Effect("return", "", self.outcome(node.value), True, loc(node)), st)
             return
@@ -131,6 +136,19 @@ class Statements:
             return  # a return in a loop or under a score test only: not a decision by itself
         self.result.returns.append(value)
         self.result.return_nodes.append(node)
+
+    def _conditional(self, node: nodes.Return, value: nodes.IfExp, st: State) -> bool:
+        """`return "yes" if <label test> else "no"` is an if/else that returns."""
+        cond = self.cond(value.test)
+        if cond is None or cond.scope == "score":
+            return False
+        taken, other = (value.orelse, value.body) if cond.negated else (value.body, value.orelse)
+        chain = (next(self.an.ids), 0)
+        inner = self.guarded(st, replace(cond, negated=False), chain=chain)
+        self.effect(Effect("return", "", self.outcome(taken), True, loc(node)), inner)
+        if self.decisive(st):
+            self.effect(Effect("return", "", self.outcome(other), True, loc(node)), st)
+        return True
 
     def effect(self, effect: Effect, st: State) -> None:
         conds = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
