@@ -35,7 +35,9 @@ class Conditions:
         if isinstance(value, Cond):
             return value
         if isinstance(value, AV):
-            if value.kind in (Kind.MATCH, Kind.COUNT) and value.cond is not None:
+            if (value.kind in (Kind.MATCH, Kind.COUNT) or (value.kind == Kind.SCORE and value.many)) and (
+                value.cond is not None
+            ):
                 if not value.many and value.loop is not None:  # next(...): the first matching label
                     return replace(value.cond, scope="label", loop=value.loop)
                 return replace(value.cond, scope="any", loop=None)
@@ -128,12 +130,17 @@ class Conditions:
                 t = round(k / a.site.scale, 6)
                 if o in (">", ">="):
                     if a.cond is not None:
-                        return replace(a.cond, threshold=max_known(a.cond.threshold, t), lines=(line,))
+                        return replace(
+                            a.cond, threshold=max_known(a.cond.threshold, t), lines=a.cond.lines or (line,)
+                        )
                     return Cond("score", a.site, None, threshold=t, loop=a.loop, lines=(line,))
                 if o in ("<", "<="):
                     if a.cond is not None:
                         return replace(
-                            a.cond, threshold=max_known(a.cond.threshold, t), negated=True, lines=(line,)
+                            a.cond,
+                            threshold=max_known(a.cond.threshold, t),
+                            negated=True,
+                            lines=a.cond.lines or (line,),
                         )
                     return Cond("score", a.site, None, threshold=t, loop=a.loop, negated=True, lines=(line,))
                 return None
@@ -386,6 +393,11 @@ def and_conds(a: Cond, b: Cond) -> Cond:
         return replace(a, threshold=max_known(a.threshold, b.threshold), lines=a.lines + b.lines)
     if a.scope == "score" and not a.negated:
         return replace(b, threshold=max_known(a.threshold, b.threshold), lines=a.lines + b.lines)
+    if (a.labels, a.scope, a.loop, a.negated) == (b.labels, b.scope, b.loop, b.negated):
+        # `scores and scores[0] > t`: one test, the stricter threshold
+        return replace(
+            a, threshold=max_known(a.threshold, b.threshold), lines=tuple(dict.fromkeys(a.lines + b.lines))
+        )
     if b.negated and not a.negated:
         return replace(
             a, reasons=a.reasons + ("an excluding test (and not ...) is ignored",), lines=a.lines + b.lines

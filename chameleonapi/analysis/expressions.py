@@ -86,6 +86,8 @@ class Expressions:
             return base.narrowed(Kind.LABELS)
         if base.kind == Kind.LABEL:
             return _attr(base, key) if isinstance(key, str) else None
+        if base.kind == Kind.SCORE and base.many and key == 0:  # [l.score for l in labels if ...][0]
+            return replace(base, many=False)
         if base.kind in (Kind.LABELS, Kind.TEXTS) and key == 0:
             return base.narrowed(Kind.LABEL if base.kind == Kind.LABELS else Kind.TEXT, loop=None).with_top_k(
                 1
@@ -263,6 +265,8 @@ class Expressions:
             )
             if isinstance(elt, Cond) and elt.scope in ("label", "any"):
                 label_cond = and_conds(label_cond, replace(elt, scope="any", loop=None))
+            if isinstance(elt, AV) and elt.kind == Kind.SCORE:  # the scores of the matching labels
+                return AV(Kind.SCORE, base.site, top_k=base.top_k, many=True, cond=label_cond, loop=loop)
             return AV(Kind.MATCH, base.site, top_k=base.top_k, many=True, cond=label_cond, loop=loop)
         if isinstance(elt, Cond) and elt.scope in ("label", "any"):
             # any(l.description in X for l in labels)
@@ -319,7 +323,7 @@ class Expressions:
 
     def ev_next(self, arg: nodes.NodeNG) -> Value:
         value = self.ev(arg) if not isinstance(arg, nodes.GeneratorExp) else self.ev_comp(arg)
-        if isinstance(value, AV) and value.kind == Kind.MATCH and value.cond is not None:
+        if isinstance(value, AV) and value.kind in (Kind.MATCH, Kind.SCORE) and value.cond is not None:
             return replace(value, many=False)
         return None
 

@@ -146,9 +146,11 @@ class State:
 
 Value = AV | Cond | None
 
+FINAL = 10**6  # Rule.seq offset of rules read from a function's unguarded return
+
 
 def loc(node: nodes.NodeNG) -> int:
     return node.lineno or 0
 
 
-__all__ = ["AV", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]
+__all__ = ["AV", "FINAL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]

@@ -19,7 +19,7 @@ from astroid import nodes
 from chameleonapi.analysis.conditions import Conditions
 from chameleonapi.analysis.constants import EvalContext, Unknown
 from chameleonapi.analysis.expressions import Expressions
-from chameleonapi.analysis.facts import AV, Cond, Effect, Kind, Outcome, Rule, Site, State, Value, loc
+from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, Site, State, Value, loc
 from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
 from chameleonapi.analysis.sdk import site_of
@@ -124,6 +124,8 @@ class Walker(Statements, Expressions, Conditions):
             effect = rule.effect
             if (
                 effect.kind in ("set", "add")
+                and effect.target
+                and rule.seq < FINAL
                 and effect.outcome.kind == "label"
                 and not _flows_out(self.func, effect.target, effect.line)
             ):

@@ -8,6 +8,7 @@ from astroid import nodes
 
 from chameleonapi.analysis import Report
 from chameleonapi.analysis.build import build_specs
+from chameleonapi.analysis.facts import FINAL
 from chameleonapi.analysis.interp import Analyzer
 from chameleonapi.analysis.project import load
 from chameleonapi.analysis.sdk import find_sites
@@ -27,7 +28,7 @@ def run(path_or_source: str | Path) -> Report:
     seen: set[tuple] = set()
     specs = []
     for decision in analyzer.decisions:
-        if id(decision.func) in analyzer.consumed and all(r.seq >= 10**6 for r in decision.rules):
+        if id(decision.func) in analyzer.consumed and all(r.seq >= FINAL for r in decision.rules):
             continue  # a predicate whose result another function decides with
         for spec in build_specs(decision):
             key = (

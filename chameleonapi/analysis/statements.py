@@ -12,7 +12,7 @@ from typing import Any
 from astroid import nodes
 
 from chameleonapi.analysis.constants import bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, Cond, Effect, Kind, Outcome, Rule, State, loc
+from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, State, loc
 
 MAX_UNROLL = 256
 
@@ -172,7 +172,7 @@ class Statements:
     def _add_rule(self, cond: Cond, effect: Effect, st: State, final: bool = False) -> None:
         file = self.func.root().file or "<string>"
         self.rules.append(
-            Rule(cond, effect, st.chain, next(self.seq) + (10**6 if final else 0), st.unroll, file, st.branch)
+            Rule(cond, effect, st.chain, next(self.seq) + (FINAL if final else 0), st.unroll, file, st.branch)
         )
 
     def if_stmt(self, node: nodes.If, st: State, chain: tuple[int, int] | None = None) -> Cond | None:
