@@ -10,8 +10,9 @@ analysed in its own subprocess with a time limit, so a hang or a crash is record
 Outcome of a decision application (one per file):
   exact     every annotated decision is found with the same kind and the same compared fields,
             and the analysis reports no other decision for the file;
-  partly    every annotated decision is found with the right kind, but a compared field differs
-            or the decision comes out split into several specs (or an extra one appears);
+  partly    the annotated decisions are found with the right kind, but a compared field differs,
+            a decision comes out split into several specs, an extra one appears, or one of
+            several annotated decisions is missing;
   wrong     a decision is reported for the annotated call, but with another kind;
   missed    no decision at all (a note or nothing);
   crashed   the analysis raised, recursed too deeply, or ran past the time limit.
@@ -23,8 +24,9 @@ Compared fields (`compare_decision`):
   categories  label sets compared case-insensitively (the spec's `match` says how the app
               compares); for multi_choice as an ordered list (order decides the winner), for
               true_false and multi_select as a multiset; names compared only where the
-              annotation marks them `"names": "literal"` (the app's outcomes are string
-              literals), never for derived names (flags, functions, tuples, dict values);
+              annotation marks them `"names": "literal"` (the outcome strings are written in
+              the code: returned or assigned strings, values of a literal dict), never where
+              the spec has to derive a name (flag variables, functions, non-literal outcomes);
   order       compared for multi_choice only (true_false and multi_select decide the same
               whatever the order);
   match       equal;
@@ -38,6 +40,7 @@ Compared fields (`compare_decision`):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import subprocess
@@ -182,8 +185,9 @@ def score_app(app: dict, result: dict) -> tuple[str, list[str]]:
     for expected, at_call in pending:  # second pass: another kind, or nothing at the call
         free = [i for i in at_call if i not in used]
         if not free:
-            details.append(f"no decision at the call on line {expected.get('call_line')}")
-            outcome = _worse(outcome, "missed")
+            where = f"the call on line {expected['call_line']}" if expected.get("call_line") else "the call"
+            details.append(f"a {expected['kind']} decision at {where} is missing")
+            outcome = _worse(outcome, "partly")  # others were found: "missed" means none at all
             continue
         details.append(f"kind: expected {expected['kind']}, got {specs[free[0]]['kind']}")
         used.add(free[0])
@@ -196,9 +200,7 @@ def score_app(app: dict, result: dict) -> tuple[str, list[str]]:
 
 
 def _worse(a: str, b: str) -> str:
-    rank = {"exact": 0, "partly": 1, "wrong": 2, "missed": 3}
-    if rank[a] == 0 and rank[b] == 3:
-        return "partly"  # some decisions found, one missing
+    rank = {"exact": 0, "partly": 1, "wrong": 2}
     return max(a, b, key=rank.__getitem__)
 
 
@@ -224,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = run_analysis(path, args.limit)
         outcome, details = score_app(app, result)
+        want_hash = app.get("source", {}).get("sha256")
+        same_source = want_hash is None or hashlib.sha256(path.read_bytes()).hexdigest() == want_hash
         rows.append(
             {
                 "file": app["file"],
@@ -235,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 "details": details,
                 "seconds": result["seconds"],
                 "specs": len(result["specs"]),
+                "same_source": same_source,
             }
         )
 
@@ -263,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"time per file: median {t['median'] * 1000:.0f} ms, max {t['max'] * 1000:.0f} ms ({t['max_file']})")
     if summary["absent"]:
         print(f"absent from --sources: {summary['absent']}")
+    changed = [r["file"] for r in rows if r.get("same_source") is False]
+    if changed:
+        print(f"differ from the annotated copy (sha256), check the annotation still holds: {', '.join(changed)}")
     if args.json:
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
