@@ -30,6 +30,7 @@ from chameleonapi.analysis.project import Project, top_level
 def name_value(node: nodes.Name, ctx: EvalContext) -> Any:
     if node.name in ctx.consts:
         return ctx.consts[node.name]
+    ctx.project.deadline.check()
     if node.name in RUNTIME_SOURCES and node.name == "environ":
         return Unknown("read at run time from the environment")
     try:
@@ -37,12 +38,24 @@ def name_value(node: nodes.Name, ctx: EvalContext) -> Any:
     except Exception:
         return Unknown(f"cannot resolve {node.name}")
     if not assigns:
+        star = _star_binding(node, ctx)
+        if star is not None:
+            return star
         return Unknown(f"{node.name} is not defined in the application")
     assigns = list(assigns)
     frame = node.frame()
     same = [a for a in assigns if a.frame() is frame and (a.lineno or 0) <= (node.lineno or 0)]
     chosen = (same or assigns)[-1]
     return value_of_binding(chosen, node.name, ctx, use=node)
+
+
+def _star_binding(node: nodes.Name, ctx: EvalContext) -> Any:
+    """A name that comes from `from <app module> import *`."""
+    for stmt in node.root().body:
+        if isinstance(stmt, nodes.ImportFrom) and any(orig == "*" for orig, _ in stmt.names):
+            if ctx.project.resolve_import(stmt, node.name) is not None:
+                return value_of_binding(stmt, node.name, ctx)
+    return None
 
 
 def value_of_binding(

@@ -31,6 +31,7 @@ def evaluate(node: nodes.NodeNG | None, ctx: EvalContext) -> Any:
         return Unknown("no value")
     if ctx.depth > MAX_DEPTH:
         return Unknown("too deeply nested to resolve")
+    ctx.project.deadline.check()
     ctx.depth += 1
     try:
         return _evaluate(node, ctx)

@@ -50,6 +50,7 @@ class Analyzer:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self.deadline = project.deadline
         self.decisions: list[Decision] = []
         self.memo: dict[tuple, FuncResult] = {}
         self.consumed: set[tuple] = set()

@@ -23,6 +23,7 @@ class Statements:
     # ------------------------------------------------------------------ statements
     def walk(self, stmts: list[nodes.NodeNG], st: State) -> None:
         for i, stmt in enumerate(stmts):
+            self.an.deadline.check()
             new_guard = self.stmt(stmt, st)
             if new_guard is not None:  # `if not <test>: continue/return` guards what follows
                 self.walk(stmts[i + 1 :], self.guarded(st, new_guard))
