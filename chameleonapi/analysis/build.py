@@ -85,6 +85,8 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
 
     if len(names) == 1:
         kind = "true_false"
+        if order == "last":
+            order = "label"  # one category: the first and the last match decide alike
     else:
         kind = "multi_select" if multi_select else "multi_choice"
 

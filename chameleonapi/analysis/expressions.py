@@ -119,6 +119,9 @@ class Expressions:
             args = node.args
             if name in ("any", "bool") and args:
                 return self.truth(args[0])
+            if name in ("max", "min", "float", "round") and args:  # max(best, tag.confidence)
+                scores = [v for v in map(self.ev, args) if isinstance(v, AV) and v.kind == Kind.SCORE]
+                return scores[-1] if scores else None
             if name == "next" and args:
                 return self.ev_next(args[0])
             if name == "len" and args:

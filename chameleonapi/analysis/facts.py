@@ -142,6 +142,7 @@ class State:
     unroll: tuple[int, int] | None = None
     loops: tuple[int, ...] = ()
     branch: int = 0
+    nested: bool = False  # inside an if: an assignment there may not happen
 
 
 Value = AV | Cond | None

@@ -145,7 +145,8 @@ class Walker(Statements, Expressions, Conditions):
                 value = replace(value, cond=replace(value.cond, scope="label", loop=value.loop))
             outcome = Outcome("map", value.cond.mapping) if value.cond.mapping else Outcome("label")
             kind = "add" if many else "return"
-            self._add_rule(value.cond, Effect(kind, "", outcome, not many, line), State(), final=True)
+            target = ret.value.name if isinstance(ret.value, nodes.Name) else ""
+            self._add_rule(value.cond, Effect(kind, target, outcome, not many, line), State(), final=True)
 
     def _dict_flags(self, ret: nodes.Return) -> None:
         """`return {"indoor": "indoor" in names, ...}` or `Result(threat=bool(hits))`: each test

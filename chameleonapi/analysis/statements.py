@@ -40,7 +40,7 @@ class Statements:
         elif isinstance(node, nodes.Return):
             self.ret(node, st)
         elif isinstance(node, nodes.If):
-            return self.if_stmt(node, st)
+            return self.if_stmt(node, replace(st, nested=True))
         elif isinstance(node, (nodes.For, nodes.AsyncFor)):
             self.for_stmt(node, st)
         elif isinstance(node, nodes.While):
@@ -74,9 +74,21 @@ class Statements:
         value = self.ev(node.value) if node.value is not None else None
         for target in targets:
             if isinstance(target, nodes.AssignName):
+                if (
+                    isinstance(value, AV)
+                    and value.kind == Kind.SCORE
+                    and value.loop is not None
+                    and self.decisive(st)
+                ):
+                    # cotton = tag.confidence under a label test: the score of that label
+                    label = [g for g in st.guards if g.scope in ("label", "any") and not g.negated][-1]
+                    self.env[target.name] = AV(
+                        Kind.SCORE, value.site, cond=replace(label, scope="any", loop=None)
+                    )
+                    continue
                 if value is not None:
                     self.env[target.name] = value
-                else:
+                elif not st.nested:  # `if not found: found = [...]` may not run: keep what it was
                     self.env.pop(target.name, None)
                 if self.decisive(st):
                     self.effect(Effect("set", target.name, self.outcome(node.value), False, loc(node)), st)
@@ -153,7 +165,8 @@ class Statements:
 
     def effect(self, effect: Effect, st: State) -> None:
         conds = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
-        cond = conds[-1]
+        cond = _narrowed(conds, [g for g in st.guards if g.scope == "label" and g.negated])
+        conds = [c for c in conds if c.labels is None or c.loop != cond.loop or c.scope != "label"] + [cond]
         reasons = list(cond.reasons)
         if len(conds) > 1:
             distinct = {(c.labels, c.scope, c.loop) for c in conds}
@@ -201,7 +214,16 @@ class Statements:
         orelse = node.orelse
         if len(orelse) == 1 and isinstance(orelse[0], nodes.If):
             return self.if_stmt(orelse[0], st, (chain[0], chain[1] + 1))
-        self.walk(orelse, replace(st, chain=(chain[0], chain[1] + 1)))
+        if cond.scope == "label" and cond.labels is not None and orelse:
+            # else of a test on this label: the labels it names are excluded there
+            self.walk(
+                orelse,
+                replace(
+                    st, chain=(chain[0], chain[1] + 1), guards=st.guards + (replace(cond, negated=True),)
+                ),
+            )
+        else:
+            self.walk(orelse, replace(st, chain=(chain[0], chain[1] + 1)))
         return None
 
     def _terminate(self, start: int, body: list[nodes.NodeNG]) -> None:
@@ -378,6 +400,26 @@ def bookkeeping(call: nodes.Call) -> bool:
             base = base.expr
         return isinstance(base, nodes.Name) and base.name in LOGGER_NAMES
     return False
+
+
+def _narrowed(positive: list[Cond], negative: list[Cond]) -> Cond:
+    """The innermost label test, narrowed by the enclosing tests on the same label:
+    `if d in [a, b, c]: if d == a: ... else: <here b, c>`."""
+    cond = positive[-1]
+    if cond.scope != "label" or cond.labels is None:
+        return cond
+    labels = list(cond.labels)
+    same = [c for c in positive[:-1] if c.scope == "label" and c.loop == cond.loop and c.labels is not None]
+    for outer in same:
+        if outer.match == cond.match:
+            labels = [x for x in labels if x in outer.labels]
+    for other in negative:
+        if other.loop == cond.loop and other.labels is not None and other.match == cond.match:
+            labels = [x for x in labels if x not in other.labels]
+    if not labels:
+        return cond
+    lines = tuple(dict.fromkeys(line for c in [*same, cond] for line in c.lines))
+    return replace(cond, labels=tuple(labels), lines=lines)
 
 
 def _name(node: nodes.NodeNG) -> str:
