@@ -24,10 +24,32 @@ def build_specs(decision: Decision) -> list[DecisionSpec]:
         by_site[rule.cond.site].append(rule)
     specs = []
     for site, rules in by_site.items():
-        spec = build_one(decision, site, sorted(rules, key=lambda r: r.seq))
-        if spec is not None:
-            specs.append(spec)
+        for group in _independent(sorted(rules, key=lambda r: r.seq)):
+            spec = build_one(decision, site, group)
+            if spec is not None:
+                specs.append(spec)
     return specs
+
+
+def _independent(rules: list[Rule]) -> list[list[Rule]]:
+    """Loops over the labels that feed different variables are different decisions
+    (`for l in labels: if ...: beard = True` then another loop filling `held`)."""
+    if not rules or any(r.cond.scope != "label" for r in rules):
+        return [rules]
+    groups: dict[int | None, list[Rule]] = {}
+    for rule in rules:
+        groups.setdefault(rule.cond.loop, []).append(rule)
+    if len(groups) < 2:
+        return [rules]
+    targets = [{(r.effect.kind, r.effect.target) for r in g} for g in groups.values()]
+    if any(("return", "") in t for t in targets):
+        return [rules]  # returns from both loops: one decision, the first loop first
+    seen: set = set()
+    for t in targets:
+        if seen & t:
+            return [rules]
+        seen |= t
+    return list(groups.values())
 
 
 def _falsy(rule: Rule) -> bool:

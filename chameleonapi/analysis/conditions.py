@@ -111,7 +111,7 @@ class Conditions:
         if isinstance(node, nodes.Call) and isinstance(value, Cond):
             callee = self._resolve_callee(node)
             if callee is not None:
-                self.an.consumed.add(id(callee))
+                value = replace(value, via=value.via + (id(callee),))
         return self.truthy(value)
 
     def compare(self, node: nodes.Compare) -> Cond | None:

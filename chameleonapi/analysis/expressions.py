@@ -358,6 +358,8 @@ class Expressions:
         if not env and not _returns_sdk(func):
             return None
         result = self.an.run_function(func, env, consts)
+        if result.predicate is not None:
+            return result.predicate
         values = [v for v in result.returns if v is not None]
         if not values:
             return None

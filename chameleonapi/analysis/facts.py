@@ -103,6 +103,7 @@ class Cond:
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     mapping: tuple[tuple[str, Any], ...] | None = None  # label -> value (MAPPED tests)
+    via: tuple[int, ...] = field(default=(), compare=False)  # predicate functions it came from
 
 
 @dataclass(frozen=True)

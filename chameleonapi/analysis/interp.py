@@ -16,7 +16,7 @@ from typing import Any
 
 from astroid import nodes
 
-from chameleonapi.analysis.conditions import Conditions
+from chameleonapi.analysis.conditions import Conditions, or_conds
 from chameleonapi.analysis.constants import EvalContext, Unknown
 from chameleonapi.analysis.expressions import Expressions
 from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, Site, State, Value, loc
@@ -32,6 +32,7 @@ MAX_CALL_DEPTH = 6
 class FuncResult:
     returns: list[Value] = field(default_factory=list)
     return_nodes: list[nodes.Return] = field(default_factory=list)
+    predicate: Cond | None = None  # the function answers a label test with True/False
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Decision:
     rules: list[Rule]
     flag_names: dict[str, str]
     key: tuple
+    predicate: bool = False
 
 
 class Analyzer:
@@ -112,10 +114,34 @@ class Walker(Statements, Expressions, Conditions):
             self._final_return(ret, value)
             self._dict_flags(ret)
         self._label_flags()
+        self.result.predicate = self._predicate()
         if self.rules:
             flags = self._flag_names()
-            self.an.decisions.append(Decision(self.func, name, self.rules, flags, self.key))
+            decision = Decision(
+                self.func, name, self.rules, flags, self.key, self.result.predicate is not None
+            )
+            self.an.decisions.append(decision)
         return self.result
+
+    def _predicate(self) -> Cond | None:
+        """`for l in labels: if <test>: return True` then `return False` (or the reverse):
+        the function is a label test its callers decide with."""
+        if not self.rules or not isinstance(self.func, nodes.FunctionDef):
+            return None
+        values = {r.effect.outcome.value for r in self.rules}
+        if any(r.effect.kind != "return" or r.effect.outcome.kind != "const" for r in self.rules):
+            return None
+        if len(values) != 1 or next(iter(values)) not in (True, False):
+            return None
+        polarity = next(iter(values))
+        last = [self.const(ret.value) for ret in self.result.return_nodes if ret.value is not None]
+        if not last or any(v is polarity or not isinstance(v, bool) for v in last):
+            return None
+        cond = self.rules[0].cond
+        for rule in self.rules[1:]:
+            cond = or_conds(cond, rule.cond)
+        cond = replace(cond, scope="any", loop=None, via=cond.via + (id(self.func),))
+        return cond if polarity else replace(cond, negated=True)
 
     def _label_flags(self) -> None:
         """`hit = label; break` then `if hit:`, or matching labels collected and then only
@@ -135,6 +161,8 @@ class Walker(Statements, Expressions, Conditions):
     def _final_return(self, ret: nodes.Return, value: Value) -> None:
         """An unguarded `return <test>` or `return <search result>` is itself a decision."""
         line = loc(ret)
+        if isinstance(value, Cond) and value.via and isinstance(ret.value, nodes.Call):
+            return  # `return contains_any(...)`: the predicate's own decision stands
         if isinstance(value, Cond) and value.scope == "any":
             self._add_rule(
                 value, Effect("return", "", Outcome("const", True), True, line), State(), final=True

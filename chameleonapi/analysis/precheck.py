@@ -21,7 +21,7 @@ _SDK_IMPORT = re.compile(
 _IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()*]+)|import[ \t]+([\w., \t]+))", re.M
 )
-MAX_FILES = 32  # sibling modules followed from one file
+MAX_FILES = 16  # application modules followed from one file
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 # (path, mtime, size) -> (calls an SDK method, modules it imports): each file is read once
 _SEEN: dict[tuple[str, int, int], tuple[bool, list[tuple[Path | None, str]]]] = {}

@@ -76,7 +76,9 @@ def _run(project: Project) -> Report:
     seen: set[tuple] = set()
     specs = []
     for decision in analyzer.decisions:
-        if id(decision.func) in analyzer.consumed and all(r.seq >= FINAL for r in decision.rules):
+        if id(decision.func) in analyzer.consumed and (
+            decision.predicate or all(r.seq >= FINAL for r in decision.rules)
+        ):
             continue  # a predicate whose result another function decides with
         for spec in build_specs(decision):
             key = (

@@ -184,6 +184,7 @@ class Statements:
         self._add_rule(cond, effect, st)
 
     def _add_rule(self, cond: Cond, effect: Effect, st: State, final: bool = False) -> None:
+        self.an.consumed.update(cond.via)  # the predicates this test came from are decided here
         file = self.func.root().file or "<string>"
         self.rules.append(
             Rule(cond, effect, st.chain, next(self.seq) + (FINAL if final else 0), st.unroll, file, st.branch)
@@ -423,6 +424,11 @@ def _narrowed(positive: list[Cond], negative: list[Cond]) -> Cond:
 
 
 def _name(node: nodes.NodeNG) -> str:
+    if isinstance(node, nodes.Compare):  # cotton > THRESHOLD names the flag after cotton
+        return _name(node.left)
+    if isinstance(node, nodes.Call) and len(node.args) == 1 and isinstance(node.func, nodes.Name):
+        if node.func.name in ("bool", "any", "len"):
+            return _name(node.args[0])
     if isinstance(node, nodes.Name):
         return node.name
     if isinstance(node, nodes.Attribute):
