@@ -16,6 +16,7 @@ from chameleonapi.analysis.interp import Decision
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]
+OPEN = "\0"  # marks a category standing for labels known only at run time
 
 
 def build_specs(decision: Decision) -> list[DecisionSpec]:
@@ -105,7 +106,12 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     elif len(loops) > 1 and scopes == {"label"} and not multi_select:
         order = "category"
 
-    if len(names) == 1:
+    open_labels = any(n.startswith(OPEN) for n in names)
+    names = [n.removeprefix(OPEN) for n in names]
+    cats = {n.removeprefix(OPEN): v for n, v in cats.items()}
+    if open_labels and not multi_select:
+        kind = "multi_choice"
+    elif len(names) == 1:
         kind = "true_false"
         if order == "last":
             order = "label"  # one category: the first and the last match decide alike
@@ -200,8 +206,9 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
     outcome = effect.outcome
     if outcome.kind == "label":
         if cond.labels is None:
-            reasons.append("the decision returns labels that could not be resolved")
-            return []
+            # the label itself is the outcome, compared with labels read at run time:
+            # one choice per label, which ones is known only then
+            return [(OPEN + decision.name, [])]
         if cond.match.startswith("substring"):
             # any label containing a word: the labels found are open-ended, the branch is the outcome
             return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
