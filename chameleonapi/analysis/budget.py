@@ -14,6 +14,7 @@ import time
 
 DEFAULT_BUDGET_S = 1.0
 BUDGET_ENV = "CHAMELEONAPI_ANALYSIS_BUDGET"
+KEEP = frozenset({"builtins"})  # built once from the interpreter (0.2 s), the same for every app
 
 
 class BudgetExceeded(Exception):
@@ -72,7 +73,7 @@ def release_astroid(before: set[str]) -> None:
     except ImportError:  # another astroid layout: nothing cached that we know how to release
         return
     cache = MANAGER.astroid_cache
-    for name in [n for n in cache if n not in before]:
+    for name in [n for n in cache if n not in before and n not in KEEP]:
         del cache[name]
     clear_inference_tip_cache()
     _invalidate_cache()
