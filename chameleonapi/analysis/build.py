@@ -9,9 +9,10 @@ that each add to a collection or set their own flag select several categories.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
-from chameleonapi.analysis.facts import Rule, Site
+from chameleonapi.analysis.facts import Outcome, Rule, Site
 from chameleonapi.analysis.interp import Decision
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
@@ -64,6 +65,10 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     rules = _outcomes_only(rules)
     positive = [r for r in rules if not _falsy(r)]
     negative = [r for r in rules if _falsy(r)]
+    if not positive and negative and all(r.effect.kind == "return" for r in negative):
+        # `if <banned label>: return False` then `return True`: the test is the decision
+        positive = [replace(r, effect=replace(r.effect, outcome=Outcome("const", True))) for r in negative]
+        negative = []
     if not positive:
         return None
     returns = [r for r in positive if r.effect.kind == "return"]

@@ -86,6 +86,8 @@ class Expressions:
             return base.narrowed(Kind.LABELS)
         if base.kind == Kind.LABEL:
             return _attr(base, key) if isinstance(key, str) else None
+        if base.kind == Kind.TEXTS and is_unknown(key):  # names[i]: some label's text
+            return base.narrowed(Kind.TEXT, loop=None)
         if base.kind == Kind.SCORE and base.many and key == 0:  # [l.score for l in labels if ...][0]
             return replace(base, many=False)
         if base.kind in (Kind.LABELS, Kind.TEXTS) and key == 0:
@@ -301,9 +303,14 @@ class Expressions:
     def ev_dictcomp(self, node: nodes.DictComp) -> Value:
         gens = node.generators
         base = self.ev(gens[0].iter) if gens else None
-        if not (isinstance(base, AV) and base.kind == Kind.LABELS):
-            return None
         saved = dict(self.env)
+        if not (isinstance(base, AV) and base.kind == Kind.LABELS):
+            # {names[i]: scores[i] for i in range(len(names))}: keyed by label text all the same
+            key = self.ev(node.key) if len(gens) == 1 else None
+            self.env = saved
+            if isinstance(key, AV) and key.kind == Kind.TEXT and key.loop is None:
+                return replace(key, kind=Kind.TEXTS)
+            return None
         loop = next(self.an.ids)
         self.bind_loop(gens[0].target, base, loop)
         threshold = None

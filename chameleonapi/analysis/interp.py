@@ -112,7 +112,8 @@ class Walker(Statements, Expressions, Conditions):
         name = self.func.name if isinstance(self.func, nodes.FunctionDef) else "match"
         for ret, value in zip(self.result.return_nodes, self.result.returns):
             self._final_return(ret, value)
-            self._dict_flags(ret)
+            if ret.value is not None:
+                self.record_flags(ret.value, loc(ret))
         self._label_flags()
         self.result.predicate = self._predicate()
         if self.rules:
@@ -176,15 +177,15 @@ class Walker(Statements, Expressions, Conditions):
             target = ret.value.name if isinstance(ret.value, nodes.Name) else ""
             self._add_rule(value.cond, Effect(kind, target, outcome, not many, line), State(), final=True)
 
-    def _dict_flags(self, ret: nodes.Return) -> None:
+    def record_flags(self, node: nodes.NodeNG, line: int) -> None:
         """`return {"indoor": "indoor" in names, ...}` or `Result(threat=bool(hits))`: each test
         is one selected category."""
-        if isinstance(ret.value, nodes.Dict):
-            items = [(self.const(k), v) for k, v in ret.value.items]
-        elif isinstance(ret.value, nodes.Tuple):
-            items = [(_name(e), e) for e in ret.value.elts]
-        elif isinstance(ret.value, nodes.Call):  # Result(threat=bool(hits), ...)
-            items = [(kw.arg, kw.value) for kw in ret.value.keywords or [] if kw.arg]
+        if isinstance(node, nodes.Dict):
+            items = [(self.const(k), v) for k, v in node.items]
+        elif isinstance(node, (nodes.Tuple, nodes.List)):
+            items = [(_name(e), e) for e in node.elts]
+        elif isinstance(node, nodes.Call):  # Result(threat=bool(hits), ...)
+            items = [(kw.arg, kw.value) for kw in node.keywords or [] if kw.arg]
         else:
             return
         for name, value_node in items:
@@ -192,9 +193,14 @@ class Walker(Statements, Expressions, Conditions):
             if isinstance(value, AV) and value.kind == Kind.COUNT:
                 continue  # a count reported beside the decision, not a flag
             cond = self.truthy(value)
-            if cond is not None and not cond.negated and cond.scope == "any" and isinstance(name, str):
+            if (
+                cond is not None
+                and not cond.negated
+                and cond.scope in ("any", "label")
+                and isinstance(name, str)
+            ):
                 self._add_rule(
-                    cond, Effect("add", "", Outcome("const", name), False, loc(ret)), State(), final=True
+                    cond, Effect("add", "", Outcome("const", name), False, line), State(), final=True
                 )
 
     def _flag_names(self) -> dict[str, str]:

@@ -82,9 +82,7 @@ class Statements:
                 ):
                     # cotton = tag.confidence under a label test: the score of that label
                     label = [g for g in st.guards if g.scope in ("label", "any") and not g.negated][-1]
-                    self.env[target.name] = AV(
-                        Kind.SCORE, value.site, cond=replace(label, scope="any", loop=None)
-                    )
+                    self.env[target.name] = AV(Kind.SCORE, value.site, cond=label)
                     continue
                 if value is not None:
                     self.env[target.name] = value
@@ -124,6 +122,8 @@ class Statements:
                 arg = call.args[-1]
                 self.effect(Effect("add", _name(func.expr), self.outcome(arg), False, loc(node)), st)
                 return
+            if call.args and isinstance(func.expr, nodes.Name):
+                self._collect(func.expr.name, call.args[-1], node)
         value = self.ev(call)
         if self.decisive(st) and value is None and bookkeeping(call):
             # a branch that only reports or stores: the branch taken is the outcome
@@ -137,6 +137,16 @@ class Statements:
                     outcome = o
                     break
             self.effect(Effect("call", fname, outcome, False, loc(node)), st)
+
+    def _collect(self, name: str, arg: nodes.NodeNG, node: nodes.NodeNG) -> None:
+        """`names.append(tag.name)` in a loop over the labels builds the label texts;
+        `rows.append([name, hydrant, paved])` records label tests as flags."""
+        value = self.ev(arg)
+        if isinstance(value, AV) and value.kind in (Kind.TEXT, Kind.LABEL) and value.loop is not None:
+            kind = Kind.TEXTS if value.kind == Kind.TEXT else Kind.LABELS
+            self.env[name] = replace(value, kind=kind, loop=None)
+        elif isinstance(arg, (nodes.List, nodes.Tuple, nodes.Dict)):
+            self.record_flags(arg, loc(node))
 
     def ret(self, node: nodes.Return, st: State) -> None:
         if isinstance(node.value, nodes.IfExp) and self._conditional(node, node.value, st):
