@@ -235,7 +235,10 @@ class Expressions:
             return None
         base = self.ev(gens[0].iter)
         if not (isinstance(base, AV) and base.kind in (Kind.LABELS, Kind.TEXTS)):
-            # over constants: `any(word in text for word in WORDS)` is handled by truth()
+            # over constants: `any(word in text for word in WORDS)` is handled by truth();
+            # `[w for w in WORDS if text == w.lower()]` is the same test, as a list
+            if len(gens) == 1 and len(gens[0].ifs) == 1 and not isinstance(node, nodes.GeneratorExp):
+                return self.truth_over_consts(gens, gens[0].ifs[0])
             return None
         loop = next(self.an.ids)
         saved = dict(self.env)

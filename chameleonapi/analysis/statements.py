@@ -34,7 +34,7 @@ class Statements:
             self.assign(node, st)
         elif isinstance(node, nodes.AugAssign):
             if self.decisive(st) and isinstance(node.target, nodes.AssignName):
-                self.effect(Effect("set", node.target.name, Outcome("const", True), False, loc(node)), st)
+                self.effect(self._accumulated(node), st)
         elif isinstance(node, nodes.Expr):
             self.expr_stmt(node, st)
         elif isinstance(node, nodes.Return):
@@ -137,6 +137,19 @@ class Statements:
                     outcome = o
                     break
             self.effect(Effect("call", fname, outcome, False, loc(node)), st)
+
+    def _accumulated(self, node: nodes.AugAssign) -> Effect:
+        """`found += "cup, "` accumulates an outcome (one of several selected); `count += 1`
+        only marks that the branch ran."""
+        target = node.target.name
+        outcome = self.outcome(node.value)
+        if node.op == "+=" and outcome.kind == "const" and isinstance(outcome.value, str):
+            name = outcome.value.strip(" ,;|/\n\t")
+            if name:
+                return Effect("add", target, Outcome("const", name), False, loc(node))
+        if node.op == "+=" and outcome.kind in ("label", "map"):
+            return Effect("add", target, outcome, False, loc(node))
+        return Effect("set", target, Outcome("const", True), False, loc(node))
 
     def _collect(self, name: str, arg: nodes.NodeNG, node: nodes.NodeNG) -> None:
         """`names.append(tag.name)` in a loop over the labels builds the label texts;
