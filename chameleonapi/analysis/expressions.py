@@ -124,6 +124,9 @@ class Expressions:
             if name in ("max", "min", "float", "round") and args:  # max(best, tag.confidence)
                 scores = [v for v in map(self.ev, args) if isinstance(v, AV) and v.kind == Kind.SCORE]
                 return scores[-1] if scores else None
+            if name == "getattr" and len(args) >= 2:  # getattr(t, "name", str(t))
+                base, attr = self.ev(args[0]), self.const(args[1])
+                return _attr(base, attr) if isinstance(base, AV) and isinstance(attr, str) else None
             if name == "next" and args:
                 return self.ev_next(args[0])
             if name == "len" and args:

@@ -42,9 +42,9 @@ class Statements:
         elif isinstance(node, nodes.If):
             return self.if_stmt(node, replace(st, nested=True))
         elif isinstance(node, (nodes.For, nodes.AsyncFor)):
-            self.for_stmt(node, st)
+            self.for_stmt(node, replace(st, nested=True))
         elif isinstance(node, nodes.While):
-            self.walk(node.body, st)
+            self.walk(node.body, replace(st, nested=True))
             self.walk(node.orelse, st)
         elif isinstance(node, (nodes.With, nodes.AsyncWith)):
             for item, alias in node.items:
@@ -54,8 +54,8 @@ class Statements:
             self.walk(node.body, st)
         elif isinstance(node, nodes.Try):
             self.walk(node.body, st)
-            for handler in node.handlers:
-                self.walk(handler.body, st)
+            for handler in node.handlers:  # may not run: keeps what the body tracked
+                self.walk(handler.body, replace(st, nested=True))
             self.walk(node.orelse, st)
             self.walk(node.finalbody, st)
         elif hasattr(nodes, "TryStar") and isinstance(node, nodes.TryStar):
