@@ -24,6 +24,9 @@ def build_specs(decision: Decision) -> list[DecisionSpec]:
     by_site: dict[Site, list[Rule]] = defaultdict(list)
     for rule in decision.rules:
         by_site[rule.cond.site].append(rule)
+        for site in rule.cond.also:  # the same test over another call's labels
+            if site != rule.cond.site:
+                by_site[site].append(rule)
     specs = []
     for site, rules in by_site.items():
         for group in _independent(sorted(rules, key=lambda r: r.seq)):

@@ -282,6 +282,7 @@ class Conditions:
             reasons,
             warnings,
             mapping,
+            also=text.also,
         )
 
     def _set_test(self, texts: AV, other: nodes.NodeNG, node: nodes.NodeNG) -> Value:

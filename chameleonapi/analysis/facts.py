@@ -68,6 +68,7 @@ class AV:
     mapping: tuple[tuple[str, Any], ...] | None = None  # MAPPED: label -> value
     loop: int | None = None  # LABEL/TEXT: the loop that binds it
     many: bool = False  # MATCH: all matching labels (a filtered list), not the first
+    also: tuple[Site, ...] = ()  # other calls the value may come from (a retry in `except`)
 
     def narrowed(self, kind: Kind, **changes: Any) -> AV:
         return replace(self, kind=kind, **changes)
@@ -104,6 +105,7 @@ class Cond:
     warnings: tuple[str, ...] = ()
     mapping: tuple[tuple[str, Any], ...] | None = None  # label -> value (MAPPED tests)
     via: tuple[int, ...] = field(default=(), compare=False)  # predicate functions it came from
+    also: tuple[Site, ...] = ()  # other calls whose labels the test may be over
 
 
 @dataclass(frozen=True)

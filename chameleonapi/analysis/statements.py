@@ -84,6 +84,10 @@ class Statements:
                     label = [g for g in st.guards if g.scope in ("label", "any") and not g.negated][-1]
                     self.env[target.name] = AV(Kind.SCORE, value.site, cond=label)
                     continue
+                old = self.env.get(target.name)
+                if st.nested and _other_call(old, value):
+                    # try: r = client.analyze(a) / except: r = client.analyze(b): either call
+                    value = replace(value, also=tuple(dict.fromkeys((*value.also, old.site, *old.also))))
                 if value is not None:
                     self.env[target.name] = value
                 elif not st.nested:  # `if not found: found = [...]` may not run: keep what it was
@@ -424,6 +428,16 @@ def bookkeeping(call: nodes.Call) -> bool:
             base = base.expr
         return isinstance(base, nodes.Name) and base.name in LOGGER_NAMES
     return False
+
+
+def _other_call(old: Any, new: Any) -> bool:
+    return (
+        isinstance(old, AV)
+        and isinstance(new, AV)
+        and old.kind == new.kind
+        and old.kind in (Kind.RESP, Kind.RESPS)
+        and old.site != new.site
+    )
 
 
 def _narrowed(positive: list[Cond], negative: list[Cond]) -> Cond:
