@@ -73,7 +73,7 @@ class Expressions:
             # MAP[label_text]
             if isinstance(self.ev(node.slice), AV):
                 return self._mapped(node.value, self.ev(node.slice))
-            return None
+            return self._dict_entry(node)
         sl = node.slice
         if isinstance(sl, nodes.Slice):
             if base.kind in (Kind.LABELS, Kind.TEXTS, Kind.RESPS) and sl.lower is None and sl.step is None:
@@ -98,6 +98,26 @@ class Expressions:
             return base.narrowed(Kind.RESP)
         if base.kind == Kind.SCOREMAP and isinstance(key, str):
             return _score_lookup(base, key, node)
+        return None
+
+    def _dict_entry(self, node: nodes.Subscript) -> Value:
+        """`results["labels"]` where `results = {"labels": found, ...}` in this function."""
+        if not isinstance(node.value, nodes.Name):
+            return None
+        key = self.const(node.slice)
+        if not isinstance(key, str):
+            return None
+        try:
+            _, assigns = node.value.lookup(node.value.name)
+        except Exception:
+            return None
+        for assign in reversed(list(assigns)):
+            stmt = assign.parent
+            if isinstance(stmt, nodes.Assign) and isinstance(stmt.value, nodes.Dict):
+                for k, v in stmt.value.items:
+                    if isinstance(k, nodes.Const) and k.value == key:
+                        return self.ev(v)
+                return None
         return None
 
     def _mapped(self, map_node: nodes.NodeNG, text: Value) -> Value:

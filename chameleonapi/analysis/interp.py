@@ -160,8 +160,21 @@ class Walker(Statements, Expressions, Conditions):
                 rule.effect = replace(effect, outcome=Outcome("const", True))
 
     def _final_return(self, ret: nodes.Return, value: Value) -> None:
-        """An unguarded `return <test>` or `return <search result>` is itself a decision."""
+        """An unguarded `return <test>` or `return <search result>` is itself a decision;
+        so is a search result handed to what the function returns
+        (`return render_template("r.html", labels=found)`, `jsonify(found)`)."""
         line = loc(ret)
+        if value is None and isinstance(ret.value, nodes.Call):
+            for arg in [*ret.value.args, *(kw.value for kw in ret.value.keywords or [])]:
+                found = self.ev(arg)
+                if (
+                    isinstance(found, AV)
+                    and found.kind == Kind.MATCH
+                    and found.many
+                    and found.cond is not None
+                ):
+                    value = found
+                    break
         if isinstance(value, Cond) and value.via and isinstance(ret.value, nodes.Call):
             return  # `return contains_any(...)`: the predicate's own decision stands
         if isinstance(value, Cond) and value.scope == "any":
@@ -190,8 +203,10 @@ class Walker(Statements, Expressions, Conditions):
             return
         for name, value_node in items:
             value = self.ev(value_node)
-            if isinstance(value, AV) and value.kind == Kind.COUNT:
-                continue  # a count reported beside the decision, not a flag
+            if isinstance(value, AV) and (
+                value.kind == Kind.COUNT or (value.kind == Kind.MATCH and value.many)
+            ):
+                continue  # a count or the list of matches handed over, not a flag
             cond = self.truthy(value)
             if (
                 cond is not None
