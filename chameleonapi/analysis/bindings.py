@@ -243,14 +243,10 @@ def call_sites(project: Project, func: nodes.FunctionDef) -> list[Any]:
     if target == "__init__" and isinstance(func.parent, nodes.ClassDef):
         ctor = func.parent.name
     found: list[Any] = []
-    for module in list(project.modules.values()):
-        for call in module.nodes_of_class(nodes.Call):
-            fn = call.func
-            callee = fn.attrname if isinstance(fn, nodes.Attribute) else getattr(fn, "name", None)
-            if ctor and callee == ctor:
-                found.append(_CtorCall(call))
-            elif callee == target and call.frame() is not func:
-                found.append(call)
+    if ctor:
+        found.extend(_CtorCall(call) for call in project.calls_named(ctor))
+    else:
+        found.extend(call for call in project.calls_named(target) if call.frame() is not func)
     return found
 
 

@@ -61,10 +61,14 @@ class Conditions:
         if isinstance(items, dict):
             items = list(items)
 
+        try:
+            items = list(items)[:MAX_UNROLL]
+        except TypeError:  # not a collection: nothing to unroll
+            return None
         result: Cond | None = None
         saved = dict(self.consts)
         try:
-            for item in list(items)[:MAX_UNROLL]:
+            for item in items:
                 bound = bind_target(gens[0].target, item)
                 if bound is None:
                     return None

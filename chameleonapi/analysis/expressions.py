@@ -15,6 +15,7 @@ from astroid import nodes
 from chameleonapi.analysis.conditions import and_conds, max_known, min_known, or_conds
 from chameleonapi.analysis.constants import Ref, is_unknown
 from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc
+from chameleonapi.analysis.sdk import METHODS
 
 TEXT_ATTRS = {"description", "name", "object_property", "Name"}
 SCORE_ATTRS = {"score", "confidence", "topicality", "Confidence"}
@@ -388,7 +389,7 @@ class Expressions:
                 const = self.const(arg)
                 if not is_unknown(const):
                     consts[pname] = const
-        if not env and not _returns_sdk(func):
+        if not env and not self.reaches_sdk(func):
             return None
         result = self.an.run_function(func, env, consts)
         if result.predicate is not None:
@@ -397,6 +398,26 @@ class Expressions:
         if not values:
             return None
         return values[-1]
+
+    def reaches_sdk(self, func: nodes.FunctionDef, depth: int = 0) -> bool:
+        """Does the function call an SDK method, itself or through the app's functions it
+        calls (three levels)? Only then is a call without tracked arguments followed."""
+        memo = self.an.reach
+        if id(func) in memo:
+            return memo[id(func)]
+        memo[id(func)] = False  # recursion guard
+        calls = list(func.nodes_of_class(nodes.Call))
+        found = any(isinstance(c.func, nodes.Attribute) and c.func.attrname in METHODS for c in calls)
+        if not found and depth < 3:
+            for call in calls:
+                if not isinstance(call.func, (nodes.Name, nodes.Attribute)):
+                    continue
+                callee = self._resolve_callee(call)
+                if callee is not None and callee is not func and self.reaches_sdk(callee, depth + 1):
+                    found = True
+                    break
+        memo[id(func)] = found
+        return found
 
     def _resolve_callee(self, node: nodes.Call) -> nodes.FunctionDef | None:
         """The application's function or method a call runs, when the syntax tells."""
@@ -496,20 +517,6 @@ def _method(cls: nodes.ClassDef, name: str, const: Any, depth: int = 0) -> nodes
                 if found is not None:
                     return found
     return None
-
-
-def _returns_sdk(func: nodes.FunctionDef) -> bool:
-    for call in func.nodes_of_class(nodes.Call):
-        f = call.func
-        if isinstance(f, nodes.Attribute):
-            from chameleonapi.analysis.sdk import METHODS
-
-            if f.attrname in METHODS:
-                return True
-    for call in func.nodes_of_class(nodes.Call):
-        if isinstance(call.func, (nodes.Name, nodes.Attribute)):
-            return True
-    return False
 
 
 def _score_lookup(base: AV, key: str, node: nodes.NodeNG) -> AV:

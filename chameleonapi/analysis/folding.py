@@ -37,6 +37,9 @@ def evaluate(node: nodes.NodeNG | None, ctx: EvalContext) -> Any:
         return _evaluate(node, ctx)
     except RecursionError:
         return Unknown("recursive definition")
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+        # e.g. iterating over a number the code never iterates at run time
+        return Unknown(f"cannot evaluate ({type(exc).__name__})")
     finally:
         ctx.depth -= 1
 

@@ -57,6 +57,7 @@ class Analyzer:
         self.memo: dict[tuple, FuncResult] = {}
         self.consumed: set[tuple] = set()
         self.sites: dict[int, Site | None] = {}
+        self.reach: dict[int, bool] = {}  # function id -> calls an SDK method (Walker.reaches_sdk)
         self.ids = itertools.count(1)
         self.depth = 0
 

@@ -34,6 +34,9 @@ class Project:
     errors: list[str] = field(default_factory=list)
     deadline: Deadline = field(default_factory=lambda: Deadline(0))
     _missing: set[str] = field(default_factory=set)
+    _lines: dict[str, list[str]] = field(default_factory=dict)
+    _calls: dict[str, list[nodes.Call]] = field(default_factory=dict)
+    _calls_for: int = -1  # number of modules the call index was built over
 
     # ------------------------------------------------------------------ loading
     def add_source(self, source: str, modname: str, file: str) -> nodes.Module | None:
@@ -122,11 +125,30 @@ class Project:
     def location(self, node: nodes.NodeNG) -> tuple[str, int]:
         return (node.root().file or "<string>", node.lineno or 0)
 
+    def lines(self, file: str) -> list[str]:
+        """A source file's lines, split once."""
+        if file not in self._lines:
+            self._lines[file] = self.sources.get(file, "").splitlines()
+        return self._lines[file]
+
+    def calls_named(self, name: str) -> list[nodes.Call]:
+        """Calls in the loaded modules whose callee is written `name` or `x.name`."""
+        if self._calls_for != len(self.modules):
+            index: dict[str, list[nodes.Call]] = {}
+            for module in list(self.modules.values()):
+                for call in module.nodes_of_class(nodes.Call):
+                    fn = call.func
+                    callee = fn.attrname if isinstance(fn, nodes.Attribute) else getattr(fn, "name", None)
+                    if callee:
+                        index.setdefault(callee, []).append(call)
+            self._calls, self._calls_for = index, len(self.modules)
+        return self._calls.get(name, [])
+
     def segment(self, node: nodes.NodeNG) -> str:
-        source = self.sources.get(node.root().file or "<string>", "")
-        if not source or node.lineno is None or node.end_lineno is None:
+        file = node.root().file or "<string>"
+        if file not in self.sources or node.lineno is None or node.end_lineno is None:
             return ""
-        lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
+        lines = self.lines(file)[node.lineno - 1 : node.end_lineno]
         if not lines:
             return ""
         if len(lines) == 1:
@@ -136,7 +158,7 @@ class Project:
         return "\n".join(lines)
 
     def source_line(self, file: str, line: int) -> str:
-        lines = self.sources.get(file, "").splitlines()
+        lines = self.lines(file)
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def implicit_concat(self, node: nodes.Const) -> bool:
