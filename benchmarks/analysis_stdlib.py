@@ -7,7 +7,10 @@ The standard library calls no cloud vision API, so every decision reported is a 
 one. Checked: no exception escapes, no false decision, no file takes more than the time
 budget (1 s), files that call no vision SDK are answered by the pre-check in under 50 ms,
 and the process's resident memory after the run is within 300 MB of where it started
-(astroid's caches are released after each analysis).
+(astroid's caches are released after each analysis). Times are given as wall clock and as
+the thread's CPU time (what the analysis costs, and what its budget counts); on a shared
+machine the wall clock also counts waiting for a core, so the limits are checked on CPU
+time and the wall clock is reported beside it.
 """
 
 from __future__ import annotations
@@ -122,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             "files": len(quick),
             "median_ms": statistics.median(r["seconds"] for r in quick) * 1000 if quick else None,
             "max_ms": max((r["seconds"] for r in quick), default=0) * 1000,
+            "max_cpu_ms": max((r["cpu_seconds"] for r in quick), default=0) * 1000,
             "over_50ms": [r["file"] for r in quick if r["seconds"] > QUICK_LIMIT_S],
+            "over_50ms_cpu": [r["file"] for r in quick if r["cpu_seconds"] > QUICK_LIMIT_S],
         },
         "with_sdk_text": {
             "files": len(parsed),
@@ -142,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     summary["meets_all"] = (
         not exceptions
         and summary["false_decisions"] == 0
-        and not summary["files_over_1s"]
-        and not summary["without_sdk"]["over_50ms"]
+        and not summary["files_over_1s_cpu"]
+        and not summary["without_sdk"]["over_50ms_cpu"]
         and summary["rss_mb"]["growth"] <= RSS_LIMIT_MB
     )
 
@@ -160,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'max CPU ms for one file':44} {summary['max_cpu_ms']:14.0f}")
     print(f"{'files answered by the pre-check':44} {w['files']:14d}")
     if quick:
-        print(f"{'  median / max ms':44} {w['median_ms']:7.2f} /{w['max_ms']:6.1f} {50:10d}")
+        print(f"{'  median / max ms (wall clock)':44} {w['median_ms']:7.2f} /{w['max_ms']:6.1f}")
+        print(f"{'  max ms (CPU time)':44} {w['max_cpu_ms']:14.1f} {50:10d}")
     print(f"{'files parsed and interpreted':44} {p['files']:14d}")
     if parsed:
         print(f"{'  median / max ms':44} {p['median_ms']:7.1f} /{p['max_ms']:6.0f} {1000:10d}")

@@ -177,7 +177,17 @@ def runtime_reason(node: nodes.NodeNG, value: Unknown) -> Unknown:
 
 
 def parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> Any:
-    """A parameter's value: the same constant at every call site in the app, or its default."""
+    """A parameter's value: the same constant at every call site in the app, or its default
+    (worked out once per analysis: call sites that pass parameters on would repeat it)."""
+    memo = ctx.project.params
+    key = (id(func), name)
+    if key not in memo:
+        memo[key] = Unknown(f"{name} is defined in terms of itself")  # recursion guard
+        memo[key] = _parameter_value(func, name, ctx)
+    return memo[key]
+
+
+def _parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> Any:
     args = func.args
     names = [a.name for a in (args.posonlyargs or []) + (args.args or [])]
     kwonly = [a.name for a in args.kwonlyargs or []]

@@ -34,6 +34,7 @@ class Project:
     errors: list[str] = field(default_factory=list)
     deadline: Deadline = field(default_factory=lambda: Deadline(0))
     _missing: set[str] = field(default_factory=set)
+    params: dict[tuple[int, str], object] = field(default_factory=dict)  # bindings.parameter_value
     _lines: dict[str, list[str]] = field(default_factory=dict)
     _calls: dict[str, list[nodes.Call]] = field(default_factory=dict)
     _calls_for: int = -1  # number of modules the call index was built over
