@@ -84,6 +84,8 @@ class Analyzer:
         self.depth += 1
         try:
             walker = Walker(self, func, dict(env), dict(consts), key)
+            if not env and not consts and not walker.reaches_sdk(func):
+                return self.memo[key]  # nothing tracked comes in and no SDK call is reached
             result = walker.run()
         finally:
             self.depth -= 1

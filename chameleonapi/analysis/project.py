@@ -37,7 +37,7 @@ class Project:
     params: dict[tuple[int, str], object] = field(default_factory=dict)  # bindings.parameter_value
     _lines: dict[str, list[str]] = field(default_factory=dict)
     _calls: dict[str, list[nodes.Call]] = field(default_factory=dict)
-    _calls_for: int = -1  # number of modules the call index was built over
+    _indexed: set[str] = field(default_factory=set)  # modules whose calls are in _calls
 
     # ------------------------------------------------------------------ loading
     def add_source(self, source: str, modname: str, file: str) -> nodes.Module | None:
@@ -134,15 +134,15 @@ class Project:
 
     def calls_named(self, name: str) -> list[nodes.Call]:
         """Calls in the loaded modules whose callee is written `name` or `x.name`."""
-        if self._calls_for != len(self.modules):
-            index: dict[str, list[nodes.Call]] = {}
-            for module in list(self.modules.values()):
-                for call in module.nodes_of_class(nodes.Call):
-                    fn = call.func
-                    callee = fn.attrname if isinstance(fn, nodes.Attribute) else getattr(fn, "name", None)
-                    if callee:
-                        index.setdefault(callee, []).append(call)
-            self._calls, self._calls_for = index, len(self.modules)
+        for modname, module in list(self.modules.items()):
+            if modname in self._indexed:
+                continue  # each module is indexed once, when first asked after it loads
+            self._indexed.add(modname)
+            for call in module.nodes_of_class(nodes.Call):
+                fn = call.func
+                callee = fn.attrname if isinstance(fn, nodes.Attribute) else getattr(fn, "name", None)
+                if callee:
+                    self._calls.setdefault(callee, []).append(call)
         return self._calls.get(name, [])
 
     def segment(self, node: nodes.NodeNG) -> str:
