@@ -109,6 +109,16 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _seconds_or_zero(value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError("must be a number of seconds (0: unbounded)") from None
+    if number < 0:
+        raise ValueError("must be 0 or more (0: unbounded)")
+    return number
+
+
 def _positive_int(value: Any) -> int:
     try:
         number = int(str(value).strip())
@@ -154,6 +164,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("allow_local_files", False, _bool, "may image URIs name local files (paths, file://)"),
         Setting("local_root", None, _optional_folder, "when set, local image files are read only under it"),
         Setting("decode_max_mb", "256", _positive_int, "largest raster (MB) decoded at full size"),
+        Setting("analysis_budget", "1", _seconds_or_zero, "CPU seconds one analysis may take (0: unbounded)"),
     )
 }
 

@@ -154,3 +154,59 @@ def test_import_of_chameleonapi_does_not_import_astroid() -> None:
     code = "import sys, chameleonapi, chameleonapi.spec; print('astroid' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_retry_in_except_decides_over_either_call() -> None:
+    specs = analyze(
+        GOOGLE
+        + textwrap.dedent(
+            """
+            def f(img):
+                try:
+                    r = client.label_detection(image=img)
+                except TypeError:
+                    r = client.label_detection(img)
+                tags = [getattr(t, "description", "").lower() for t in getattr(r, "label_annotations", [])]
+                if "coffee" in tags:
+                    return "match"
+                return None
+            """
+        )
+    )
+    assert sorted(s.call.line for s in specs) == [6, 8]
+    assert {(s.kind, s.match, s.categories[0].labels) for s in specs} == {
+        ("true_false", "casefold", ("coffee",))
+    }
+
+
+def test_strings_accumulated_per_category_select_several() -> None:
+    spec = one(
+        """
+        def f(img):
+            seen = ""
+            for l in client.label_detection(image=img).label_annotations:
+                if l.description in ["Cup", "Mug"]:
+                    seen += "cup, "
+                elif l.description in ["Phone"]:
+                    seen += "phone, "
+            print("I can see:", seen)
+        """
+    )
+    assert (spec.kind, spec.category_names) == ("multi_select", ["cup", "phone"])
+    assert spec.decide([("Mug", 0.9), ("Phone", 0.8), ("Tree", 0.7)]) == frozenset({"cup", "phone"})
+
+
+def test_a_list_filter_over_constant_words_is_a_label_test() -> None:
+    spec = one(
+        """
+        WORDS = ["Cat", "Dog"]
+        def f(img):
+            for l in client.label_detection(image=img).label_annotations:
+                hits = [w for w in WORDS if l.description.lower() == w.lower()]
+                if hits:
+                    return True
+            return False
+        """
+    )
+    assert (spec.kind, spec.match) == ("true_false", "casefold")
+    assert {x.lower() for x in spec.categories[0].labels} == {"cat", "dog"}

@@ -23,16 +23,20 @@ class Report:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def analyze(path_or_source: str | Path) -> list[DecisionSpec]:
-    """Decision specs of a file, a package directory, or source text."""
-    return analyze_report(path_or_source).specs
+def analyze(path_or_source: str | Path, *, budget: float | None = None) -> list[DecisionSpec]:
+    """Decision specs of a file, a package directory, or source text.
+
+    `budget` bounds the time in seconds (default: `CHAMELEONAPI_ANALYSIS_BUDGET`, else 1 s);
+    past it the specs found so far come back marked partial, with the reason.
+    """
+    return analyze_report(path_or_source, budget=budget).specs
 
 
-def analyze_report(path_or_source: str | Path) -> Report:
+def analyze_report(path_or_source: str | Path, *, budget: float | None = None) -> Report:
     from chameleonapi.analysis.run import run
 
     try:
-        return run(path_or_source)
+        return run(path_or_source, budget)
     except RecursionError:
         return Report(errors=[f"{_label(path_or_source)}: code is nested too deeply to analyze"])
     except Exception as exc:  # the analysis must never take the application down

@@ -9,25 +9,52 @@ that each add to a collection or set their own flag select several categories.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
+from chameleonapi.analysis.facts import Outcome, Rule, Site
 from chameleonapi.analysis.interp import Decision
-from chameleonapi.analysis.model import Rule, Site
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]
+OPEN = "\0"  # marks a category standing for labels known only at run time
 
 
 def build_specs(decision: Decision) -> list[DecisionSpec]:
     by_site: dict[Site, list[Rule]] = defaultdict(list)
     for rule in decision.rules:
         by_site[rule.cond.site].append(rule)
+        for site in rule.cond.also:  # the same test over another call's labels
+            if site != rule.cond.site:
+                by_site[site].append(rule)
     specs = []
     for site, rules in by_site.items():
-        spec = build_one(decision, site, sorted(rules, key=lambda r: r.seq))
-        if spec is not None:
-            specs.append(spec)
+        for group in _independent(sorted(rules, key=lambda r: r.seq)):
+            spec = build_one(decision, site, group)
+            if spec is not None:
+                specs.append(spec)
     return specs
+
+
+def _independent(rules: list[Rule]) -> list[list[Rule]]:
+    """Loops over the labels that feed different variables are different decisions
+    (`for l in labels: if ...: beard = True` then another loop filling `held`)."""
+    if not rules or any(r.cond.scope != "label" for r in rules):
+        return [rules]
+    groups: dict[int | None, list[Rule]] = {}
+    for rule in rules:
+        groups.setdefault(rule.cond.loop, []).append(rule)
+    if len(groups) < 2:
+        return [rules]
+    targets = [{(r.effect.kind, r.effect.target) for r in g} for g in groups.values()]
+    if any(("return", "") in t for t in targets):
+        return [rules]  # returns from both loops: one decision, the first loop first
+    seen: set = set()
+    for t in targets:
+        if seen & t:
+            return [rules]
+        seen |= t
+    return list(groups.values())
 
 
 def _falsy(rule: Rule) -> bool:
@@ -38,8 +65,13 @@ def _falsy(rule: Rule) -> bool:
 def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec | None:
     reasons: list[str] = list(site.reasons)
     warnings: list[str] = []
+    rules = _outcomes_only(rules)
     positive = [r for r in rules if not _falsy(r)]
     negative = [r for r in rules if _falsy(r)]
+    if not positive and negative and all(r.effect.kind == "return" for r in negative):
+        # `if <banned label>: return False` then `return True`: the test is the decision
+        positive = [replace(r, effect=replace(r.effect, outcome=Outcome("const", True))) for r in negative]
+        negative = []
     if not positive:
         return None
     returns = [r for r in positive if r.effect.kind == "return"]
@@ -82,8 +114,15 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     elif len(loops) > 1 and scopes == {"label"} and not multi_select:
         order = "category"
 
-    if len(names) == 1:
+    open_labels = any(n.startswith(OPEN) for n in names)
+    names = [n.removeprefix(OPEN) for n in names]
+    cats = {n.removeprefix(OPEN): v for n, v in cats.items()}
+    if open_labels and not multi_select:
+        kind = "multi_choice"
+    elif len(names) == 1:
         kind = "true_false"
+        if order == "last":
+            order = "label"  # one category: the first and the last match decide alike
     else:
         kind = "multi_select" if multi_select else "multi_choice"
 
@@ -129,6 +168,32 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     )
 
 
+def _outcomes_only(rules: list[Rule]) -> list[Rule]:
+    """One outcome per branch. A branch that sets a flag and also keeps the label's score and
+    text, or saves a record and awards points, yields one thing: what it returns, else the
+    constant it records, else the label; calls there are bookkeeping."""
+    best: dict[int, Rule] = {}
+    for rule in rules:
+        if rule.branch and (rule.branch not in best or _rank(rule) < _rank(best[rule.branch])):
+            best[rule.branch] = rule
+    return [r for r in rules if not r.branch or best[r.branch] is r]
+
+
+def _rank(rule: Rule) -> int:
+    effect, outcome = rule.effect, rule.effect.outcome
+    if effect.kind == "return":
+        return 0
+    if effect.kind == "call":
+        return 6 if outcome.kind == "branch" else 5
+    if outcome.kind == "const" and isinstance(outcome.value, str) and outcome.value:
+        return 1
+    if outcome.kind == "const" and outcome.value not in (None, False, 0, ""):
+        return 2
+    if outcome.kind in ("label", "map"):
+        return 3
+    return 4
+
+
 def _exclusive(rules: list[Rule]) -> bool:
     """At most one branch runs: one if/elif chain, or every branch ends the search."""
     if all(r.effect.terminates for r in rules):
@@ -149,9 +214,15 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
     outcome = effect.outcome
     if outcome.kind == "label":
         if cond.labels is None:
-            reasons.append("the decision returns labels that could not be resolved")
-            return []
+            # the label itself is the outcome, compared with labels read at run time:
+            # one choice per label, which ones is known only then
+            return [(OPEN + decision.name, [])]
+        if cond.match.startswith("substring"):
+            # any label containing a word: the labels found are open-ended, the branch is the outcome
+            return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
         return [(label, [label]) for label in labels]
+    if outcome.kind == "branch":
+        return [(decision.name, labels)]
     if outcome.kind == "map":
         mapping: dict[str, Any] = {}
         for k, v in outcome.value or ():

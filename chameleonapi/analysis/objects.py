@@ -14,9 +14,10 @@ from collections.abc import Iterable
 
 from astroid import nodes
 
-from chameleonapi.analysis.model import Site
+from chameleonapi.analysis.constants import EvalContext, is_unknown
+from chameleonapi.analysis.facts import Site
+from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
-from chameleonapi.analysis.values import EvalContext, evaluate, is_unknown
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 OBJECT_METHODS = ("object_localization", "detect_objects", "detect_objects_in_stream")
@@ -58,8 +59,13 @@ def merge(specs: list[DecisionSpec], counted: list[DecisionSpec]) -> list[Decisi
     taken = {(str(s.call), line.line) for s in counted for line in s.conditions}
     kept = [s for s in specs if not any((str(s.call), c.line) in taken for c in s.conditions)]
     out = kept + counted
-    out.sort(key=lambda s: (s.call.file if s.call else "", s.call.line if s.call else 0,
-                            s.conditions[0].line if s.conditions else 0))
+    out.sort(
+        key=lambda s: (
+            s.call.file if s.call else "",
+            s.call.line if s.call else 0,
+            s.conditions[0].line if s.conditions else 0,
+        )
+    )
     return out
 
 
@@ -110,7 +116,9 @@ def _source_names(scope: nodes.NodeNG, call: nodes.Call) -> set[str]:
     while changed:
         changed = False
         for assign in scope.nodes_of_class(nodes.Assign):
-            holds = _contains(assign.value, call) or (_mentions(assign.value, names) and not _is_count(assign.value))
+            holds = _contains(assign.value, call) or (
+                _mentions(assign.value, names) and not _is_count(assign.value)
+            )
             if holds:
                 for target in assign.targets:
                     if isinstance(target, nodes.AssignName) and target.name not in names:
@@ -151,21 +159,33 @@ def _counts(scope, call, sources, ctx):
         for test in gen.ifs:
             _read_test(test, gen.target.name, filt, ctx)
         parent = comp.parent
-        if isinstance(parent, nodes.Call) and isinstance(parent.func, nodes.Name) and parent.func.name in ("len", "sum"):
+        if (
+            isinstance(parent, nodes.Call)
+            and isinstance(parent.func, nodes.Name)
+            and parent.func.name in ("len", "sum")
+        ):
             holder = parent.parent
-            var = holder.targets[0].name if isinstance(holder, nodes.Assign) and isinstance(holder.targets[0], nodes.AssignName) else None
+            var = (
+                holder.targets[0].name
+                if isinstance(holder, nodes.Assign) and isinstance(holder.targets[0], nodes.AssignName)
+                else None
+            )
             found.append((parent, filt, var))
         elif isinstance(parent, nodes.Assign) and isinstance(parent.targets[0], nodes.AssignName):
             var = parent.targets[0].name
             for use in scope.nodes_of_class(nodes.Call):
                 if (
-                    isinstance(use.func, nodes.Name) and use.func.name == "len" and len(use.args) == 1
-                    and isinstance(use.args[0], nodes.Name) and use.args[0].name == var
+                    isinstance(use.func, nodes.Name)
+                    and use.func.name == "len"
+                    and len(use.args) == 1
+                    and isinstance(use.args[0], nodes.Name)
+                    and use.args[0].name == var
                 ):
                     holder = use.parent
                     count_var = (
                         holder.targets[0].name
-                        if isinstance(holder, nodes.Assign) and isinstance(holder.targets[0], nodes.AssignName)
+                        if isinstance(holder, nodes.Assign)
+                        and isinstance(holder.targets[0], nodes.AssignName)
                         else var
                     )
                     found.append((use, filt, count_var))
@@ -189,7 +209,11 @@ def _counts(scope, call, sources, ctx):
 def _elem_attr(node: nodes.NodeNG, element: str) -> tuple[str | None, bool]:
     """(attribute read from the element, folded?) for `o.name`, `o.name.lower()`."""
     folded = False
-    if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute) and node.func.attrname in _FOLDS:
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.func, nodes.Attribute)
+        and node.func.attrname in _FOLDS
+    ):
         node, folded = node.func.expr, True
     if isinstance(node, nodes.Attribute) and isinstance(node.expr, nodes.Name) and node.expr.name == element:
         return node.attrname, folded
@@ -222,7 +246,12 @@ def _read_test(test: nodes.NodeNG, element: str, filt: _Filter, ctx: EvalContext
             filt.labels.append(value)
         elif op == "in" and isinstance(value, (tuple, list, set, frozenset)):
             filt.labels.extend(v for v in value if isinstance(v, str))
-    elif attr in SCORE_ATTRS and op in (">", ">=") and isinstance(value, (int, float)) and not is_unknown(value):
+    elif (
+        attr in SCORE_ATTRS
+        and op in (">", ">=")
+        and isinstance(value, (int, float))
+        and not is_unknown(value)
+    ):
         filt.threshold = float(value)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import astroid
 from astroid import nodes
 
+from chameleonapi.analysis.budget import Deadline
+
 SKIP_DIRS = {".git", ".venv", "venv", "env", "__pycache__", "node_modules", "site-packages", ".tox", "build"}
 
 
@@ -30,12 +32,17 @@ class Project:
     sources: dict[str, str] = field(default_factory=dict)  # by file name
     entry: list[str] = field(default_factory=list)  # modules whose call sites are analyzed
     errors: list[str] = field(default_factory=list)
+    deadline: Deadline = field(default_factory=lambda: Deadline(0))
     _missing: set[str] = field(default_factory=set)
+    params: dict[tuple[int, str], object] = field(default_factory=dict)  # bindings.parameter_value
+    _lines: dict[str, list[str]] = field(default_factory=dict)
+    _calls: dict[str, list[nodes.Call]] = field(default_factory=dict)
+    _indexed: set[str] = field(default_factory=set)  # modules whose calls are in _calls
 
     # ------------------------------------------------------------------ loading
     def add_source(self, source: str, modname: str, file: str) -> nodes.Module | None:
         try:
-            module = astroid.parse(source, module_name=modname, path=file if file != "<string>" else None)
+            module = build(source, modname, file if file != "<string>" else None)
         except astroid.AstroidSyntaxError as exc:
             err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
             where = f"{file}:{err.lineno}" if err and err.lineno else file
@@ -52,7 +59,7 @@ class Project:
 
     def load_file(self, path: Path, modname: str) -> nodes.Module | None:
         try:
-            source = path.read_text(encoding="utf-8", errors="replace")
+            source = read_source(path)
         except OSError as exc:
             self.errors.append(f"{path}: cannot read: {exc.strerror or exc}")
             return None
@@ -64,6 +71,7 @@ class Project:
             return self.modules[modname]
         if modname in self._missing or not modname:
             return None
+        self.deadline.check()
         rel = Path(*modname.split("."))
         for root in self.roots:
             for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
@@ -88,6 +96,12 @@ class Project:
             pkg = pkg[: len(pkg) - (node.level - 1)] if node.level > 1 else pkg
             base = ".".join([*pkg, base] if base else pkg)
         for orig, alias in node.names:
+            if orig == "*":  # from helpers import *: the name if that app module defines it
+                module = self.module(base)
+                found = top_level(module, name) if module is not None else None
+                if found is not None:
+                    return found
+                continue
             if (alias or orig) != name:
                 continue
             module = self.module(base)
@@ -98,6 +112,11 @@ class Project:
             return self.module(f"{base}.{orig}" if base else orig)
         return None
 
+    def owns(self, node: nodes.NodeNG) -> bool:
+        """Is this node in one of the application's modules (not astroid's builtins)?"""
+        root = node.root()
+        return any(root is module for module in self.modules.values())
+
     def functions(self) -> list[nodes.FunctionDef]:
         out: list[nodes.FunctionDef] = []
         for name in list(self.modules):
@@ -107,11 +126,30 @@ class Project:
     def location(self, node: nodes.NodeNG) -> tuple[str, int]:
         return (node.root().file or "<string>", node.lineno or 0)
 
+    def lines(self, file: str) -> list[str]:
+        """A source file's lines, split once."""
+        if file not in self._lines:
+            self._lines[file] = self.sources.get(file, "").splitlines()
+        return self._lines[file]
+
+    def calls_named(self, name: str) -> list[nodes.Call]:
+        """Calls in the loaded modules whose callee is written `name` or `x.name`."""
+        for modname, module in list(self.modules.items()):
+            if modname in self._indexed:
+                continue  # each module is indexed once, when first asked after it loads
+            self._indexed.add(modname)
+            for call in module.nodes_of_class(nodes.Call):
+                fn = call.func
+                callee = fn.attrname if isinstance(fn, nodes.Attribute) else getattr(fn, "name", None)
+                if callee:
+                    self._calls.setdefault(callee, []).append(call)
+        return self._calls.get(name, [])
+
     def segment(self, node: nodes.NodeNG) -> str:
-        source = self.sources.get(node.root().file or "<string>", "")
-        if not source or node.lineno is None or node.end_lineno is None:
+        file = node.root().file or "<string>"
+        if file not in self.sources or node.lineno is None or node.end_lineno is None:
             return ""
-        lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
+        lines = self.lines(file)[node.lineno - 1 : node.end_lineno]
         if not lines:
             return ""
         if len(lines) == 1:
@@ -121,7 +159,7 @@ class Project:
         return "\n".join(lines)
 
     def source_line(self, file: str, line: int) -> str:
-        lines = self.sources.get(file, "").splitlines()
+        lines = self.lines(file)
         return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def implicit_concat(self, node: nodes.Const) -> bool:
@@ -136,6 +174,46 @@ class Project:
         except (tokenize.TokenError, SyntaxError, IndentationError):
             return False
         return len(toks) > 1
+
+
+def build(source: str, modname: str, path: str | None) -> nodes.Module:
+    """The module's syntax tree, without astroid's post-build steps: those import every
+    module named in a `from x import *` through astroid's own loader and infer every
+    `self.attr = ...`, which costs seconds and memory on large packages and reads code
+    outside the application. Imported names are bound the way astroid binds them; star
+    imports are resolved later against the application's own modules (`Project.star`)."""
+    try:
+        from astroid.builder import AstroidBuilder
+
+        builder = AstroidBuilder(astroid.MANAGER, apply_transforms=False)
+        module, tree = builder._data_build(source, modname, path)
+        pending = tree._import_from_nodes
+    except (AttributeError, TypeError, ValueError):  # another astroid layout
+        return astroid.parse(source, module_name=modname, path=path)
+    for from_node, global_names in pending:
+        for name, asname in from_node.names:
+            if name == "*":
+                continue
+            bound = asname or name
+            scope = module if bound in global_names else from_node.parent
+            scope.set_local(bound, from_node)
+            scope.scope().locals[bound].sort(key=lambda n: n.fromlineno or 0)
+    return module
+
+
+def read_source(path: Path) -> str:
+    """A Python file's text the way Python reads it: a byte-order mark or a PEP 263 coding
+    line picks the encoding (UTF-8 otherwise); undecodable bytes are replaced, not fatal."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown encoding name in the coding line
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding, errors="replace").removeprefix("\ufeff")
+    except LookupError:
+        return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def top_level(module: nodes.Module, name: str) -> nodes.NodeNG | None:
@@ -154,23 +232,38 @@ def top_level(module: nodes.Module, name: str) -> nodes.NodeNG | None:
     return found
 
 
-def load(path_or_source: str | Path) -> Project:
-    """Parse a file, a package directory, or source text into a Project."""
-    project = Project()
-    if isinstance(path_or_source, Path) or (
+def as_path(path_or_source: str | Path) -> Path | None:
+    """The path meant, or None when the argument is source text."""
+    if isinstance(path_or_source, Path):
+        return path_or_source
+    if (
         isinstance(path_or_source, str)
         and "\n" not in path_or_source
         and len(path_or_source) < 4096
         and Path(path_or_source).exists()
     ):
-        path = Path(path_or_source).resolve()
+        return Path(path_or_source)
+    return None
+
+
+def python_files(folder: Path) -> list[Path]:
+    """The application's .py files under a folder (virtualenvs, caches and builds skipped)."""
+    return [
+        f for f in sorted(folder.rglob("*.py")) if not SKIP_DIRS.intersection(f.relative_to(folder).parts)
+    ]
+
+
+def load(path_or_source: str | Path) -> Project:
+    """Parse a file, a package directory, or source text into a Project."""
+    project = Project()
+    given = as_path(path_or_source)
+    if given is not None:
+        path = given.resolve()
         if path.is_dir():
             project.roots = [path]
             if (path / "__init__.py").exists():
                 project.roots.append(path.parent)
-            for file in sorted(path.rglob("*.py")):
-                if SKIP_DIRS.intersection(file.relative_to(path).parts):
-                    continue
+            for file in python_files(path):
                 rel = file.relative_to(path).with_suffix("")
                 parts = list(rel.parts)
                 if parts[-1] == "__init__":

@@ -2,32 +2,83 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from astroid import nodes
 
 from chameleonapi.analysis import Report
+from chameleonapi.analysis.budget import (
+    BudgetExceeded,
+    Deadline,
+    astroid_modules,
+    budget_seconds,
+    release_astroid,
+)
 from chameleonapi.analysis.build import build_specs
+from chameleonapi.analysis.facts import FINAL
 from chameleonapi.analysis.interp import Analyzer
-from chameleonapi.analysis.project import load
+from chameleonapi.analysis.precheck import calls_sdk_text, may_call_sdk
+from chameleonapi.analysis.project import Project, as_path, load, python_files, read_source
 from chameleonapi.analysis.sdk import find_sites
+from chameleonapi.spec import DecisionSpec
 
 
-def run(path_or_source: str | Path) -> Report:
-    project = load(path_or_source)
+def run(path_or_source: str | Path, budget: float | None = None, precheck: bool = True) -> Report:
+    """Analyze within a time budget (seconds; see `budget.budget_seconds`). `precheck=False`
+    parses even code that never names an SDK method (for measuring the full analysis)."""
+    deadline = Deadline(budget_seconds(budget))
+    if precheck and not _may_call_sdk(path_or_source):
+        return Report()  # no vision SDK call anywhere: nothing to parse
+    before = astroid_modules()
+    try:
+        project = load(path_or_source)
+        project.deadline = deadline
+        return _run(project)
+    finally:
+        release_astroid(before)
+
+
+def _may_call_sdk(path_or_source: str | Path) -> bool:
+    path = as_path(path_or_source)
+    if path is None:
+        return not isinstance(path_or_source, str) or calls_sdk_text(path_or_source)
+    if path.is_dir():
+        return any(calls_sdk_text(_read(f) or "") for f in python_files(path))
+    return not path.is_file() or may_call_sdk(path, _read)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return read_source(path)
+    except OSError:
+        return None
+
+
+def _run(project: Project) -> Report:
     report = Report(errors=list(project.errors))
     analyzer = Analyzer(project)
     sites = []
-    for modname in list(project.entry):
-        module = project.modules[modname]
-        sites.extend(find_sites(project, module))
-        analyzer.run_function(module)
-        for func in module.nodes_of_class(nodes.FunctionDef):
-            analyzer.run_function(func)
+    stopped = None
+    try:
+        for modname in list(project.entry):
+            module = project.modules[modname]
+            sites.extend(find_sites(project, module))
+        for modname in list(project.entry):
+            module = project.modules[modname]
+            analyzer.run_function(module)
+            for func in module.nodes_of_class(nodes.FunctionDef):
+                analyzer.run_function(func)
+    except BudgetExceeded as exc:
+        stopped = str(exc)
+        project.deadline = Deadline(0)  # what was found so far is still turned into specs
+        analyzer.deadline = project.deadline
     seen: set[tuple] = set()
     specs = []
     for decision in analyzer.decisions:
-        if id(decision.func) in analyzer.consumed and all(r.seq >= 10**6 for r in decision.rules):
+        if id(decision.func) in analyzer.consumed and (
+            decision.predicate or all(r.seq >= FINAL for r in decision.rules)
+        ):
             continue  # a predicate whose result another function decides with
         for spec in build_specs(decision):
             key = (
@@ -50,6 +101,9 @@ def run(path_or_source: str | Path) -> Report:
             s.conditions[0].line if s.conditions else 0,
         )
     )
+    if stopped is not None:
+        specs = [_partial(s, stopped) for s in specs]
+        report.notes.append(f"{stopped}; decisions not reached yet are missing")
     report.specs = specs
     decided = {(s.call.file, s.call.line) for s in specs if s.call}
     for site in sites:
@@ -60,6 +114,11 @@ def run(path_or_source: str | Path) -> Report:
             )
     report.sources = project.sources
     return report
+
+
+def _partial(spec: DecisionSpec, reason: str) -> DecisionSpec:
+    reasons = [*spec.reasons, reason] if reason not in spec.reasons else list(spec.reasons)
+    return replace(spec, partial=True, reasons=reasons)
 
 
 def _drop_subsumed(specs: list) -> list:

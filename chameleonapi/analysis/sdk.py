@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from astroid import nodes
 
-from chameleonapi.analysis.model import Site
+from chameleonapi.analysis.constants import EvalContext, is_unknown
+from chameleonapi.analysis.facts import Site
+from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
-from chameleonapi.analysis.values import EvalContext, evaluate, is_unknown
 
 METHODS: dict[str, str] = {
     **dict.fromkeys(
@@ -112,7 +113,7 @@ def _keyword(call: nodes.Call, name: str) -> nodes.NodeNG | None:
     return None
 
 
-def _find_max_results(call: nodes.Call, depth: int = 0) -> nodes.NodeNG | None:
+def _find_max_results(call: nodes.Call) -> nodes.NodeNG | None:
     """max_results inside a request built inline or in variables (dicts or Feature(...))."""
     pending: list[nodes.NodeNG] = [*call.args, *(kw.value for kw in call.keywords or [])]
     seen = 0
@@ -141,6 +142,4 @@ def _find_max_results(call: nodes.Call, depth: int = 0) -> nodes.NodeNG | None:
                 parent = assign.parent
                 if isinstance(parent, nodes.Assign):
                     pending.append(parent.value)
-                elif isinstance(parent, nodes.Arguments) and depth == 0:
-                    pass
     return None

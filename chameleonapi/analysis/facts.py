@@ -1,6 +1,6 @@
 """The abstract values the analysis tracks from an SDK call to the conditions that decide.
 
-An `AV` says what an expression holds relative to one API call (the response, its label
+An `AV` (of a `Kind`) says what an expression holds relative to one API call (the response, its label
 list, one label, a label's text or score, ...); a `Cond` is a test over labels that the
 application writes; a `Rule` pairs a test with what the application does when it holds.
 """
@@ -8,22 +8,32 @@ application writes; a `Rule` pairs a test with what the application does when it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 from astroid import nodes
 
-# AV kinds
-RESP = "resp"  # one image's response
-RESPS = "resps"  # a batch response / list of responses
-LABELS = "labels"  # the (score-ordered) label objects
-LABEL = "label"  # one label object
-TEXT = "text"  # one label's text
-TEXTS = "texts"  # the label texts (list or set)
-SCORE = "score"  # one label's score
-SCOREMAP = "scoremap"  # {text: score}
-BLOB = "blob"  # all label texts in one string (str(labels), " ".join(texts))
-MATCH = "match"  # the label text chosen by a search (next(...), filtered list)
-MAPPED = "mapped"  # a label's text mapped through a constant dict
+
+class Kind(Enum):
+    """What an abstract value holds, relative to one API call."""
+
+    RESP = "resp"  # one image's response
+    RESPS = "resps"  # a batch response / list of responses
+    LABELS = "labels"  # the (score-ordered) label objects
+    LABEL = "label"  # one label object
+    TEXT = "text"  # one label's text
+    TEXTS = "texts"  # the label texts (list or set)
+    SCORE = "score"  # one label's score
+    SCOREMAP = "scoremap"  # {text: score}
+    BLOB = "blob"  # all label texts in one string (str(labels), " ".join(texts))
+    MATCH = "match"  # the label text chosen by a search (next(...), filtered list)
+    COUNT = "count"  # how many labels a search found: len(filtered list)
+    MAPPED = "mapped"  # a label's text mapped through a constant dict
+    ENUM = "enum"  # enumerate(labels): (index, label) pairs
+    OTHER = "other"  # a tuple element that is none of the above
+
+    def __repr__(self) -> str:
+        return f"Kind.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,9 @@ class Site:
 
 @dataclass(frozen=True)
 class AV:
-    kind: str
+    """An abstract value: what an expression holds relative to one SDK call."""
+
+    kind: Kind
     site: Site
     top_k: int | None = None
     threshold: float | None = None
@@ -56,8 +68,9 @@ class AV:
     mapping: tuple[tuple[str, Any], ...] | None = None  # MAPPED: label -> value
     loop: int | None = None  # LABEL/TEXT: the loop that binds it
     many: bool = False  # MATCH: all matching labels (a filtered list), not the first
+    also: tuple[Site, ...] = ()  # other calls the value may come from (a retry in `except`)
 
-    def narrowed(self, kind: str, **changes: Any) -> AV:
+    def narrowed(self, kind: Kind, **changes: Any) -> AV:
         return replace(self, kind=kind, **changes)
 
     def with_top_k(self, k: int | None) -> AV:
@@ -91,13 +104,15 @@ class Cond:
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     mapping: tuple[tuple[str, Any], ...] | None = None  # label -> value (MAPPED tests)
+    via: tuple[int, ...] = field(default=(), compare=False)  # predicate functions it came from
+    also: tuple[Site, ...] = ()  # other calls whose labels the test may be over
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a branch yields: a constant, the matching label itself, or a mapped value."""
 
-    kind: str  # const | label | map | unknown
+    kind: str  # const | label | map | branch (only that the branch ran) | unknown
     value: Any = None
 
 
@@ -118,7 +133,28 @@ class Rule:
     seq: int
     unroll: tuple[int, int] | None = None  # (unrolled loop id, iteration)
     file: str = ""
+    branch: int = 0  # the guarded block the effect is in (effects of one branch share it)
+
+
+@dataclass(frozen=True)
+class State:
+    """Where the walker is: the tests guarding this point, the if/elif chain, the loops."""
+
+    guards: tuple[Cond, ...] = ()
+    chain: tuple[int, int] | None = None
+    unroll: tuple[int, int] | None = None
+    loops: tuple[int, ...] = ()
+    branch: int = 0
+    nested: bool = False  # inside an if: an assignment there may not happen
+
+
+Value = AV | Cond | None
+
+FINAL = 10**6  # Rule.seq offset of rules read from a function's unguarded return
 
 
 def loc(node: nodes.NodeNG) -> int:
     return node.lineno or 0
+
+
+__all__ = ["AV", "FINAL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]

@@ -1,0 +1,103 @@
+"""The corpus scorer grades an analysis result against an annotation as documented: field by
+field, kind first, print-only applications quiet or not, failures recorded as crashes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("analysis_corpus", ROOT / "benchmarks" / "analysis_corpus.py")
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
+
+PETS = {"kind": "true_false", "order": "label", "match": "casefold", "threshold": 0.7, "top_k": 10,
+        "names": "derived", "categories": [{"name": "has_pet", "labels": ["dog", "cat"]}]}
+
+
+def spec(**changes) -> dict:
+    data = {"kind": "true_false", "order": "category", "match": "casefold", "threshold": 0.7, "top_k": 10,
+            "categories": [{"name": "pet", "labels": ["Cat", "Dog"]}], "partial": False, "call": {"line": 5}}
+    data.update(changes)
+    return data
+
+
+def result(*specs, errors=(), notes=()) -> dict:
+    return {"seconds": 0.1, "specs": list(specs), "errors": list(errors), "notes": list(notes)}
+
+
+def app(*decisions, role="decision") -> dict:
+    return {"file": "x.py", "role": role, "decisions": list(decisions)}
+
+
+def test_same_fields_are_exact_whatever_the_case_order_and_derived_name() -> None:
+    assert corpus.score_app(app(PETS), result(spec())) == ("exact", [])
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [({"threshold": 0.5}, "threshold"), ({"match": "exact"}, "match"), ({"top_k": None}, "top_k"),
+     ({"categories": [{"name": "pet", "labels": ["Cat"]}]}, "categories")],
+)
+def test_one_field_off_is_partly_right_and_says_which(changes: dict, field: str) -> None:
+    outcome, details = corpus.score_app(app(PETS), result(spec(**changes)))
+    assert outcome == "partly" and details[0].startswith(field)
+
+
+def test_literal_names_and_multi_choice_order_are_compared() -> None:
+    choice = {**PETS, "kind": "multi_choice", "names": "literal",
+              "categories": [{"name": "cat", "labels": ["cat"]}, {"name": "dog", "labels": ["dog"]}]}
+    got = spec(kind="multi_choice", order="label",
+               categories=[{"name": "cat", "labels": ["Cat"]}, {"name": "dog", "labels": ["Dog"]}])
+    assert corpus.score_app(app(choice), result(got))[0] == "exact"
+    renamed = {**got, "categories": [{"name": "Cat", "labels": ["Cat"]}, {"name": "dog", "labels": ["Dog"]}]}
+    assert corpus.score_app(app(choice), result(renamed))[0] == "partly"
+    swapped = {**got, "categories": got["categories"][::-1]}
+    assert corpus.score_app(app(choice), result(swapped))[0] == "partly"
+
+
+def test_split_decision_is_partly_and_other_kind_is_wrong() -> None:
+    assert corpus.score_app(app(PETS), result(spec(), spec()))[0] == "partly"
+    assert corpus.score_app(app(PETS), result(spec(kind="multi_select")))[0] == "wrong"
+
+
+def test_nothing_found_is_missed_and_a_failure_is_a_crash() -> None:
+    assert corpus.score_app(app(PETS), result(notes=["no decision found"]))[0] == "missed"
+    crash = result(errors=["x.py: code is nested too deeply to analyze"])
+    assert corpus.score_app(app(PETS), crash)[0] == "crashed"
+
+
+def test_print_only_app_is_quiet_without_specs_and_false_with_one() -> None:
+    assert corpus.score_app(app(role="quiet"), result(notes=["no decision"]))[0] == "quiet"
+    assert corpus.score_app(app(role="quiet"), result(spec()))[0] == "false"
+
+
+def test_runtime_labels_expect_a_partial_spec_with_an_empty_category() -> None:
+    runtime = {**PETS, "runtime_labels": True, "categories": [{"name": "x", "labels": []}]}
+    unresolved = spec(partial=True, categories=[{"name": "x", "labels": []}])
+    assert corpus.score_app(app(runtime), result(unresolved))[0] == "exact"
+    assert corpus.score_app(app(runtime), result(spec(partial=True)))[0] == "partly"
+
+
+def test_a_crashing_subprocess_is_recorded(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text("from google.cloud import vision\n")
+    report = corpus.run_analysis(source, limit_s=60)
+    assert report["errors"] == [] and report["specs"] == []
+    timed_out = corpus.run_analysis(source, limit_s=0.001)
+    assert corpus.score_app(app(PETS), timed_out)[0] == "crashed"
+
+
+def test_every_annotation_has_the_documented_fields() -> None:
+    apps = json.loads((ROOT / "benchmarks" / "corpus" / "annotations.json").read_text())["apps"]
+    assert sum(a["role"] == "decision" for a in apps) >= 40
+    for entry in apps:
+        assert entry["role"] in ("decision", "quiet") and entry["provider"] in ("google", "azure_cv", "azure_ia", "aws")
+        assert entry["source"]["index_id"] or entry["source"]["repo"]
+        assert (entry["role"] == "quiet") == (not entry["decisions"])
+        for decision in entry["decisions"]:
+            assert decision["kind"] in ("true_false", "multi_choice", "multi_select")
+            assert decision["names"] in ("literal", "derived") and decision["categories"]
