@@ -17,6 +17,19 @@ __all__ = ["add_settings_flags", "describe_settings", "positive_int", "uses_sett
 _FLAGS = {"data": "data", "budget": "budget", "threads": "threads", "train_mode": "train", "progress": "progress"}
 
 
+def configured_data() -> str:
+    """The data to customize with (flag > environment > pyproject); a one-line error when none is set."""
+    data = config.data_source()
+    if data is None:
+        from chameleonapi.errors import DataError
+
+        raise DataError(
+            "no data to customize with: pass --data <image folder or CSV of labeled photos> "
+            "(or --data builtin for the built-in silhouettes), or set CHAMELEONAPI_DATA"
+        )
+    return data
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
     try:

@@ -8,7 +8,7 @@ import sys
 import time
 
 from chameleonapi import config
-from chameleonapi.cli.common import add_settings_flags, uses_settings
+from chameleonapi.cli.common import add_settings_flags, configured_data, uses_settings
 from chameleonapi.cli.table import short_path
 
 __all__ = ["register", "run", "summary"]
@@ -65,14 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if not complete:
         print("chameleonapi train: no decision with known labels was found", file=sys.stderr)
         return 1
-    data, budget = config.data_source(), config.budget()
-    if data is None:
-        from chameleonapi.errors import DataError
-
-        raise DataError(
-            "no data to customize with: pass --data <image folder or CSV of labeled photos> "
-            "(or --data builtin for the built-in silhouettes), or set CHAMELEONAPI_DATA"
-        )
+    data, budget = configured_data(), config.budget()
     check_data(data, ("train", "val"), complete)
     rows = []
     for spec in complete:
