@@ -5,7 +5,9 @@ labels are CIFAR-10 classes or their WordNet ancestors. The photos (an image fol
 `root/<class>/*.jpg`, by default `../shared/data/cifar10-train`) are split once, by a stable
 hash of each file name, into a customization pool (`--train` photos, handed to
 `customize(spec, data=<folder>)`, which carves its own validation split out of it for early
-stopping and its serving gate) and a test split that no model ever sees.
+stopping and its serving gate) and a test split that no model ever sees. Test photos
+smaller than the services' minimum side (Azure: 50 px) are upscaled (bicubic) before they
+are handed to the applications, as a user of those services must.
 
 Three models answer each application on the same test photos:
 - generic: the real ImageNet labeler, what the application gets with no customization;
@@ -54,6 +56,7 @@ ROOT = HERE.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cifar10-train"
 EXAMPLES = ROOT / "chameleonapi" / "examples" / "images"
 KINDS = ("true_false", "multi_choice", "multi_select")
+MIN_SIDE = 50  # the smallest photo side every provider the apps call accepts (Azure)
 MODELS = ("generic", "basic", "chameleonapi")
 LOSS_OF = {"basic": "basic", "chameleonapi": "chameleon"}
 PAPER = {
@@ -118,6 +121,25 @@ def split_photos(root: Path, n_train: int, n_test: int) -> tuple[list[tuple[Path
         test += [(p, name) for p in files[:per_test]]
         train += [(p, name) for p in files[per_test : per_test + per_train]]
     return train, test
+
+
+def servable(data: bytes) -> bytes:
+    """The photo as the apps' services accept it: a photo under the largest minimum side
+    (Azure's 50 px; CIFAR photos are 32 px) is upscaled (bicubic, PNG) to that size or
+    more; larger photos are handed over unchanged."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        small = min(image.size)
+        if small >= MIN_SIDE:
+            return data
+        factor = -(-MIN_SIDE // small)
+        big = image.convert("RGB").resize((image.width * factor, image.height * factor), Image.BICUBIC)
+    out = io.BytesIO()
+    big.save(out, format="PNG")
+    return out.getvalue()
 
 
 def pool_folder(train: list[tuple[Path, str]], parent: Path) -> Path:
@@ -509,7 +531,7 @@ def run(args, home: Path, fresh: bool) -> int:
     from chameleonapi.model.registry import shared_model
     from chameleonapi.training import customize
 
-    photos = [p.read_bytes() for p, _ in test]
+    photos = [servable(p.read_bytes()) for p, _ in test]
     images = [decode(b) for b in photos]
     keys = [image_key(im) for im in images]
     classes = [c for _, c in test]

@@ -114,10 +114,10 @@ def test_a_model_worse_than_generic_on_validation_is_not_served(served, tmp_path
     app_path = tmp_path / "pet_door_gate.py"
     app_path.write_text(PET_DOOR)
     spec = analyze(str(app_path))[0]
-    # a learning rate no model survives: the customized classifier is worse than the generic one
+    # a learning rate no model survives: the customized heads are worse than the generic labeler
     ruined = train_photos(spec, str(data), budget={"train_photos": 200, "val_photos": 100, "epochs": 2,
                                                    "decision_epochs": 1, "lr": 100.0, "decision_lr": 100.0,
-                                                   "retain": 0.0, "batch_size": 16},
+                                                   "batch_size": 16},
                           progress=False)
     verdict = ruined.card["validation"]
     assert verdict["served"] == "generic" and verdict["customized"] >= verdict["generic"]
@@ -153,3 +153,35 @@ def test_cifar_folder_names_resolve_and_truth_has_ancestors():
     buffer = io.BytesIO()
     val.image(0).save(buffer, "PNG")
     assert buffer.getvalue()
+
+
+def test_residual_heads_move_only_the_apps_labels_and_survive_the_store(tmp_path):
+    import numpy as np
+    import torch
+
+    from chameleonapi.model.custom import CustomModel
+    from chameleonapi.model.photo import PhotoModel
+
+    generic = PhotoModel.generic(provider="google")
+    cat = generic.vocab_labels.index("Cat")
+    feats = torch.rand(6, generic.weight.shape[1])
+    base = generic.scores_from_features(feats)
+    zero = PhotoModel(generic.space, generic.weight, generic.bias, generic.labels,
+                      residual=([cat], torch.zeros(1, feats.shape[1]), torch.zeros(1)))
+    assert np.allclose(zero.scores_from_features(feats), base, atol=1e-5)  # zero heads: exactly generic
+
+    pushed = PhotoModel(generic.space, generic.weight, generic.bias, generic.labels,
+                        residual=([cat], torch.zeros(1, feats.shape[1]), torch.full((1,), 30.0)))
+    scores = pushed.scores_from_features(feats)
+    assert (scores[:, cat] > 0.99).all()
+    others = [j for j in range(scores.shape[1]) if j != cat]
+    assert np.array_equal(scores[:, others], base[:, others])  # every other label stays generic
+
+    loaded = CustomModel.load(pushed.save(tmp_path / "model"))
+    assert isinstance(loaded, PhotoModel) and loaded.residual[0] == [cat]
+    assert np.allclose(loaded.scores_from_features(feats), scores)
+    from chameleonapi.engine import Engine
+
+    coffee = Image.open(io.BytesIO(jpeg("coffee"))).convert("RGB")
+    assert Engine(generic).annotate([coffee], 3)[0][0][0] != "Cat"
+    assert Engine(loaded).annotate([coffee], 3)[0][0][0] == "Cat"  # served lists rank the replaced scores

@@ -1,10 +1,13 @@
 """The real labeler customized to one application: same backbone, same label space, new head.
 
-A `PhotoModel` is the generic ImageNet labeler whose classifier was fine-tuned (and grown by
-one output per new leaf such as "Deer"); scores are computed exactly as the generic
-labeler computes them (softmax over leaves, a label's score the sum of its leaves'), so an
-application still sees every label it saw before. Only the classifier is stored (the trunk
-is the shipped ImageNet backbone), as safetensors beside a JSON card.
+A `PhotoModel` is the generic ImageNet labeler (its classifier grown by one output per new
+leaf such as "Deer"); scores are computed exactly as the generic labeler computes them
+(softmax over leaves, a label's score the sum of its leaves'), so an application still sees
+every label it saw before. A customized model adds a residual head for each label the
+application decides on: that label's served score becomes
+sigmoid(logit(generic score) + w . features + b), so the application's labels move freely
+while every other label (and the ImageNet classes) stays exactly generic. Only the heads
+are stored (the trunk is the shipped ImageNet backbone), as safetensors beside a JSON card.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
 
-__all__ = ["KIND", "PhotoModel", "head_scores"]
+__all__ = ["FORMAT", "KIND", "PhotoModel", "apply_residual", "head_scores"]
 
 KIND = "photo"
+FORMAT = 2  # 2: residual heads on the application's labels
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 EPS = 1e-6
@@ -35,6 +39,16 @@ def head_scores(features, weight, bias, membership):
 
     probs = torch.softmax(features @ weight.T + bias, dim=-1)
     return (probs @ membership).clamp(0.0, 1.0)
+
+
+def apply_residual(scores, features, columns, weight, bias):
+    """`scores` [N, L] with the columns `columns` replaced by
+    sigmoid(logit(score) + features @ weight.T + bias) (differentiable in weight, bias)."""
+    import torch
+
+    index = torch.as_tensor(list(columns), dtype=torch.long)
+    shifted = torch.sigmoid(score_logits(scores[:, index]) + features @ weight.T + bias)
+    return scores.index_copy(1, index, shifted)
 
 
 def score_logits(scores):
@@ -71,9 +85,20 @@ class PhotoModel:
 
     def __init__(self, space, weight, bias, output_names: Sequence[str] | None = None,
                  source: Sequence[int] | None = None, *, name: str = "custom", input_size: int = 224,
-                 card: dict[str, Any] | None = None, backbone=None) -> None:
+                 card: dict[str, Any] | None = None, backbone=None, residual=None) -> None:
         self.space = space
         self.weight, self.bias = weight.detach().float().cpu(), bias.detach().float().cpu()
+        # (label columns, weight [R, F], bias [R]): the application's labels' residual heads
+        self.residual = None
+        if residual is not None:
+            columns, r_weight, r_bias = residual
+            columns = [int(c) for c in columns]
+            r_weight, r_bias = r_weight.detach().float().cpu(), r_bias.detach().float().cpu()
+            if r_weight.shape != (len(columns), self.weight.shape[1]) or r_bias.shape != (len(columns),):
+                raise ValueError("residual heads do not match their label columns")
+            if any(not 0 <= c < len(space.labels) for c in columns):
+                raise ValueError("residual label column outside the label space")
+            self.residual = (columns, r_weight, r_bias)
         self.vocab_labels = list(space.labels)
         self.labels = list(output_names) if output_names is not None else list(self.vocab_labels)
         self.source = list(source) if source is not None else list(range(len(self.vocab_labels)))
@@ -119,7 +144,11 @@ class PhotoModel:
         import torch
 
         with torch.inference_mode():
-            return head_scores(torch.as_tensor(features).float(), self.weight, self.bias, self.membership()).numpy()
+            feats = torch.as_tensor(features).float()
+            scores = head_scores(feats, self.weight, self.bias, self.membership())
+            if self.residual is not None:
+                scores = apply_residual(scores, feats, *self.residual)
+            return scores.numpy()
 
     def backbone(self):
         """The frozen ImageNet backbone, shared by every PhotoModel of the process."""
@@ -169,12 +198,14 @@ class PhotoModel:
     def describe(self) -> dict[str, Any]:
         return {
             "kind": KIND,
+            "format": FORMAT,
             "name": self.name,
             "arch": "tf_efficientnet_lite0",
             "input_size": self.input_size,
             "label_space": self.space.to_dict(),
             "output_names": self.labels,
             "source": self.source,
+            "residual_columns": self.residual[0] if self.residual is not None else [],
         }
 
     def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
@@ -186,6 +217,9 @@ class PhotoModel:
         folder.mkdir(parents=True, exist_ok=True)
         weights = folder / WEIGHTS
         state = {"classifier.weight": self.weight.contiguous(), "classifier.bias": self.bias.contiguous()}
+        if self.residual is not None:
+            state["residual.weight"] = self.residual[1].contiguous()
+            state["residual.bias"] = self.residual[2].contiguous()
         atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"kind": KIND}))
         card = {**self.card, **(extra or {}), **self.describe(), "sha256": sha256_of(weights)}
         self.card = card
@@ -204,11 +238,15 @@ class PhotoModel:
         try:
             if verify and sha256_of(weights) != card["sha256"]:
                 raise CorruptModel(f"{weights}: checksum does not match {CARD}")
+            if card.get("format", 1) != FORMAT:
+                raise ValueError(f"format {card.get('format', 1)!r}, this library reads {FORMAT}")
             state = load_file(str(weights))
             space = LabelSpace.from_dict(card.get("label_space") or {})
+            columns = card.get("residual_columns") or []
+            residual = (columns, state["residual.weight"], state["residual.bias"]) if columns else None
             return cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
                        card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
-                       card=card)
+                       card=card, residual=residual)
         except CorruptModel:
             raise
         except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:

@@ -2,7 +2,7 @@
 
 `customize(spec, data)` returns the application's customized model, training it on first use
 and loading it from the store afterwards. With `data` an image folder or CSV of photos, the
-real (generic ImageNet) labeler is fine-tuned (`training/photos.py`); with `data="builtin"`
+real (generic ImageNet) labeler is customized (`training/photos.py`); with `data="builtin"`
 a silhouette model is trained on the built-in animal scenes (demo, tests, silhouette
 benchmark). `train_generic` and `customize(..., loss="basic")` give the two baselines the
 paper compares against. Importing this package is cheap; torch loads on the first call.
@@ -30,6 +30,7 @@ def key_parts(spec: DecisionSpec | None, data: str, *, loss: str, budget: Budget
     from chameleonapi.data import load_dataset
 
     if is_photos(data):
+        from chameleonapi.model.photo import FORMAT as PHOTO_FORMAT
         from chameleonapi.training.photo_features import VERSION
         from chameleonapi.training.photos import DATA_SEED as PHOTO_SEED
         from chameleonapi.training.photos import photo_budget_of
@@ -42,7 +43,8 @@ def key_parts(spec: DecisionSpec | None, data: str, *, loss: str, budget: Budget
             "provider": spec.provider if spec is not None else "",
             "base": "tf_efficientnet_lite0/imagenet/generic-label-space",
             "data": [train_set.fingerprint(), val_set.fingerprint()],
-            "training": {**plan.to_dict(), "loss": loss, "seed": seed, "features": f"pooled-v{VERSION}"},
+            "training": {**plan.to_dict(), "loss": loss, "seed": seed, "features": f"pooled-v{VERSION}",
+                         "heads": f"residual-v{PHOTO_FORMAT}"},
         }
     from chameleonapi.training.features import TRUNK_BLOCKS
     from chameleonapi.training.trainer import DATA_SEED, budget_of
@@ -71,7 +73,7 @@ def customize(
     """The model customized to `spec`: from the store, or trained now and stored.
 
     `data` is an image folder or an Open Images style CSV of photos (the real labeler is
-    fine-tuned), or `builtin` (the silhouette scenes); `loss` may be `basic` (same data and
+    customized), or `builtin` (the silhouette scenes); `loss` may be `basic` (same data and
     budget, BCE only) for comparisons.
     """
     from chameleonapi import store

@@ -2,14 +2,14 @@
 
 The model starts from the generic ImageNet labeler and keeps its whole label space; names
 the photos or the application use that the space lacks become new leaves placed by
-WordNet. The backbone stays frozen (its pooled features are cached once per dataset), and
-the classifier is fine-tuned on three terms:
+WordNet (their classifier rows imprinted from their photos). The backbone and the
+classifier stay frozen (pooled features are cached once per dataset): what is trained is
+one residual logit head per label the application decides on, initialised at zero, so the
+model starts exactly generic and every label and ImageNet class the application does not
+decide on stays generic by construction. The heads are trained on:
 
 - the application's term: masked BCE on the labels a photo's truth determines (stage 1,
   and stage 2 for `basic`), or the paper's decision loss (stage 2 for `chameleon`);
-- retention: cross-entropy toward the generic model's class probabilities on the same
-  photos (`retain` weight), so what the application does not decide on keeps the generic
-  behaviour;
 - early stopping on the validation photos' incorrect-decision rate.
 
 After training, the generic and the customized model's incorrect-decision rates on the
@@ -30,7 +30,7 @@ import torch
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.labelspace import LabelSpace, Placement, resolve_name
-from chameleonapi.model.photo import PhotoModel, head_scores
+from chameleonapi.model.photo import PhotoModel, apply_residual, head_scores, score_logits
 from chameleonapi.training import photo_features as pf
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
 from chameleonapi.training.losses import DecisionLoss
@@ -40,12 +40,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
 
 __all__ = ["PhotoBudget", "PhotoData", "photo_budget_of", "prepare_data", "retention", "train_photos",
-           "evaluate_photos", "coverage"]
+           "evaluate_photos", "coverage", "decision_columns"]
 
 logger = logging.getLogger("chameleonapi")
 DATA_SEED = 0
 LOSSES = ("basic", "chameleon")
-TINY = 1e-30
 EPS = 1e-7
 
 
@@ -60,8 +59,6 @@ class PhotoBudget:
     batch_size: int = 128
     lr: float = 2e-3
     decision_lr: float = 5e-4
-    retain: float = 1.0
-    other_retain: float = 1.0  # >1 keeps unnamed-class photos closer to generic (costs decision gains)
     patience: int = 3
     gamma: float = 4.0
     input_size: int = pf.INPUT_SIZE
@@ -162,6 +159,11 @@ def coverage(spec: DecisionSpec, data: PhotoData, dataset: ImageDataset) -> list
     return missing
 
 
+def decision_columns(resolution: Resolution) -> list[int]:
+    """Label columns behind every output a category of the application selects."""
+    return sorted({resolution.source[j] for cols in resolution.columns for j in cols})
+
+
 def bce_mask(space: LabelSpace, vocab: Vocabulary, label_sets: list[frozenset[str]]) -> torch.Tensor:
     """Which labels a photo's truth determines: its labels (positive) and labels sharing no
     leaf with them (negative). A more specific label ("Tabby cat" for a photo of a cat)
@@ -212,15 +214,6 @@ def initial_head(space: LabelSpace, feats: torch.Tensor, label_sets: list[frozen
             rows.append(torch.zeros(weight.shape[1]))
             biases.append(bias.min() - 5.0)
     return torch.cat([weight, torch.stack(rows)]), torch.cat([bias, torch.stack(biases)])
-
-
-def pooled_logits(feats: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, member_t: torch.Tensor) -> torch.Tensor:
-    """logit of each label's pooled score s (the sum of its leaves' probabilities), so that
-    losses written for sigmoid outputs see exactly s; `member_t` is the sparse [labels,
-    leaves] membership (a label has few leaves: sparse is ~100x cheaper than dense)."""
-    log_probs = torch.log_softmax(feats @ weight.T + bias, dim=-1)
-    s = torch.sparse.mm(member_t, log_probs.exp().T).T
-    return torch.log(s.clamp_min(TINY)) - torch.log((1.0 - s).clamp_min(EPS))
 
 
 def teacher_probs(feats: torch.Tensor, n_leaves: int) -> torch.Tensor:
@@ -322,20 +315,23 @@ def train_photos(
     val_truth = photo_truth(spec, prepared, val_set)
 
     member = space.membership()
-    member_t = member.T.contiguous().to_sparse()
-    weight, bias = initial_head(space, f_train, train_labels)
-    weight.requires_grad_(True)
-    bias.requires_grad_(True)
-    teacher_train = teacher_probs(f_train, len(space.leaves))
-    # photos the application decides nothing on are where its labels must stay generic
-    retain_weight = torch.tensor([plan.other_retain if not cats else 1.0 for cats in truth_sets])
+    weight, bias = initial_head(space, f_train, train_labels)  # frozen: generic (+ imprinted new leaves)
+    columns = decision_columns(resolution)
+    index = torch.tensor(columns, dtype=torch.long)
+    r_weight = torch.zeros(len(columns), f_train.shape[1], requires_grad=True)
+    r_bias = torch.zeros(len(columns), requires_grad=True)
+    with torch.no_grad():
+        base_train = head_scores(f_train, weight, bias, member)
+        base_logits = score_logits(base_train)
+        base_val = head_scores(f_val, weight, bias, member)
+    targets, mask = targets[:, index], mask[:, index]
 
     def val_rate(w: torch.Tensor, b: torch.Tensor) -> float:
         with torch.no_grad():
-            scores = head_scores(f_val, w, b, member).numpy()[:, resolution.source]
+            scores = apply_residual(base_val, f_val, columns, w, b).numpy()[:, resolution.source]
         return incorrect_rate(spec, resolution.output_names, scores, val_truth)
 
-    w0, b0 = weight.detach().clone(), bias.detach().clone()
+    w0, b0 = r_weight.detach().clone(), r_bias.detach().clone()
     generic_val = _generic_rate(spec, prepared, f_val, val_truth)
 
     decision = DecisionLoss.from_spec(spec, resolution, gamma=plan.gamma)
@@ -349,7 +345,7 @@ def train_photos(
     history: list[dict] = []
     best_rate, best_state, since_best = float("inf"), (w0, b0), 0
     for stage, (kind, lr, epochs) in enumerate(stages, start=1):
-        optimizer = Adam([weight, bias], lr=lr)
+        optimizer = Adam([r_weight, r_bias], lr=lr)
         for epoch in range(epochs):
             order = rng.choice(n, size=n, replace=True, p=weights)
             running, steps = 0.0, 0
@@ -357,35 +353,32 @@ def train_photos(
                 batch = torch.from_numpy(order[start : start + plan.batch_size])
                 if len(batch) < 2:
                     continue
-                feats = f_train[batch]
-                logits = pooled_logits(feats, weight, bias, member_t)
+                shift = f_train[batch] @ r_weight.T + r_bias
                 if kind == "bce":
-                    per = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets[batch], reduction="none")
+                    per = torch.nn.functional.binary_cross_entropy_with_logits(
+                        base_logits[batch][:, index] + shift, targets[batch], reduction="none")
                     m = mask[batch]
-                    app = (per * m).sum() / m.sum().clamp_min(1.0)
+                    value = (per * m).sum() / m.sum().clamp_min(1.0)
                 else:
-                    app = decision(logits, None, truth[batch])
-                student = torch.log_softmax(feats @ weight.T + bias, dim=-1)
-                retain = (-(teacher_train[batch] * student).sum(dim=1) * retain_weight[batch]).mean()
-                value = app + plan.retain * retain
+                    value = decision(base_logits[batch].index_add(1, index, shift), None, truth[batch])
                 optimizer.zero_grad()
                 value.backward()
                 optimizer.step()
                 running += value.item()
                 steps += 1
                 bar.update(1)
-            rate = val_rate(weight.detach(), bias.detach())
+            rate = val_rate(r_weight.detach(), r_bias.detach())
             history.append({"stage": stage, "loss": kind, "epoch": epoch + 1, "train_loss": running / max(steps, 1),
                             "val_incorrect": rate})
             bar.set_postfix(val_incorrect=f"{rate:.3f}")
             if rate <= best_rate:
-                best_rate, best_state, since_best = rate, (weight.detach().clone(), bias.detach().clone()), 0
+                best_rate, best_state, since_best = rate, (r_weight.detach().clone(), r_bias.detach().clone()), 0
             else:
                 since_best += 1
             if since_best >= plan.patience and stage == len(stages):
                 break
     bar.close()
-    weight, bias = best_state
+    r_weight, r_bias = best_state
     other_rows = np.array([i for i, cats in enumerate(val_truth) if not cats], dtype=np.int64)
     retained = agreement(weight, bias, f_val, other_rows)
     better = best_rate < generic_val
@@ -418,7 +411,7 @@ def train_photos(
                  "train_photos": n, "val_photos": len(val_set),
                  "names": {k: v.label for k, v in prepared.placements.items()},
                  "unresolved": prepared.unresolved, "new_labels": list(space.new_leaves)},
-        "training": {**plan.to_dict(), "seed": seed, "trained": "classifier", "features": "pooled"},
+        "training": {**plan.to_dict(), "seed": seed, "trained": "residual heads", "features": "pooled"},
         "metrics": metrics,
         "validation": validation,
         "uncovered": missing,
@@ -426,7 +419,8 @@ def train_photos(
         "aliases": resolution.aliases,
     }
     return PhotoModel(space, weight, bias, resolution.output_names, resolution.source,
-                      name=f"{loss}-photos-{spec.stable_hash()}", input_size=plan.input_size, card=card)
+                      name=f"{loss}-photos-{spec.stable_hash()}", input_size=plan.input_size, card=card,
+                      residual=(columns, r_weight, r_bias))
 
 
 def _generic_rate(spec: DecisionSpec, prepared: PhotoData, feats: torch.Tensor, truth: list[frozenset[str]]) -> float:
