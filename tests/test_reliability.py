@@ -65,6 +65,12 @@ def load_app(path: Path, name: str):
     return module
 
 
+@pytest.fixture(autouse=True)
+def builtin_data(monkeypatch):
+    """These tests customize on the built-in scenes, chosen explicitly as a user would."""
+    monkeypatch.setenv("CHAMELEONAPI_DATA", "builtin")
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A private cache folder, already holding the session's verified generic weights."""

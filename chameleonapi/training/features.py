@@ -77,13 +77,16 @@ def compute(dataset: ImageDataset, backbone=None, *, batch_size: int = 64, progr
     return torch.cat(chunks)
 
 
-def features(dataset: ImageDataset, backbone=None, *, progress: bool = False) -> torch.Tensor:
-    """Cached trunk features of `dataset` (computed on first use, once across processes)."""
+def cached_features(path: Path, dataset: ImageDataset, compute_fn, fallback=None) -> torch.Tensor:
+    """Features of `dataset` stored at `path`: read if whole, else made once across processes.
+
+    `fallback()` may supply them without computing (e.g. rows of a cached superset); a file
+    that is unreadable or of the wrong length is recomputed and replaced atomically.
+    """
     from filelock import FileLock
     from safetensors import SafetensorError
     from safetensors.torch import load_file, save_file
 
-    path = cache_path(dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def read() -> torch.Tensor | None:
@@ -100,14 +103,21 @@ def features(dataset: ImageDataset, backbone=None, *, progress: bool = False) ->
         return cached
     with FileLock(str(path) + ".lock"):
         cached = read()
+        if cached is None and fallback is not None:
+            cached = fallback()
         if cached is not None:
             return cached
-        feats = compute(dataset, backbone, progress=progress)
+        feats = compute_fn()
         atomic_write_via(
             path,
             lambda tmp: save_file({"features": feats.contiguous()}, str(tmp), metadata={"dataset": dataset.fingerprint()}),
         )
         return feats
+
+
+def features(dataset: ImageDataset, backbone=None, *, progress: bool = False) -> torch.Tensor:
+    """Cached trunk features of `dataset` (computed on first use, once across processes)."""
+    return cached_features(cache_path(dataset), dataset, lambda: compute(dataset, backbone, progress=progress))
 
 
 def as_numpy(tensor: torch.Tensor) -> np.ndarray:

@@ -17,7 +17,6 @@ from pathlib import Path
 import torch
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_via
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
 
@@ -111,34 +110,10 @@ def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> torch.Tensor
 
 def features(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, progress: bool = False) -> torch.Tensor:
     """Cached pooled features of `dataset` (computed on first use, once across processes)."""
-    from filelock import FileLock
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, save_file
+    from chameleonapi.training.features import cached_features
 
-    path = cache_path(dataset, size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    def read() -> torch.Tensor | None:
-        if not path.exists():
-            return None
-        try:
-            feats = load_file(str(path))["features"]
-        except (SafetensorError, OSError, KeyError):
-            return None
-        return feats if feats.shape[0] == len(dataset) else None
-
-    cached = read()
-    if cached is not None:
-        return cached
-    with FileLock(str(path) + ".lock"):
-        cached = read()
-        if cached is None:
-            cached = from_superset(dataset, size)
-        if cached is not None:
-            return cached
-        feats = compute(dataset, backbone, size=size, progress=progress)
-        atomic_write_via(
-            path,
-            lambda tmp: save_file({"features": feats.contiguous()}, str(tmp), metadata={"dataset": dataset.fingerprint()}),
-        )
-        return feats
+    return cached_features(
+        cache_path(dataset, size), dataset,
+        lambda: compute(dataset, backbone, size=size, progress=progress),
+        fallback=lambda: from_superset(dataset, size),
+    )
