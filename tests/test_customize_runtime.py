@@ -16,6 +16,7 @@ from google.cloud import vision
 
 import chameleonapi
 from chameleonapi import runtime, store
+from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
 
@@ -54,14 +55,6 @@ def scene_png(classes=("cat", None, None, "dog")) -> bytes:
     image.save(buffer, "PNG")
     return buffer.getvalue()
 
-
-def load_app(path, name):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

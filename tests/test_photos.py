@@ -14,6 +14,7 @@ from PIL import Image, ImageOps
 import chameleonapi
 from chameleonapi import runtime, store
 from chameleonapi.model.labelspace import LabelSpace, resolve_name
+from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
 PHOTOS = Path(str(resources.files("chameleonapi.examples").joinpath("images")))
@@ -38,14 +39,6 @@ def photo_folder(root: Path, classes: dict[str, str], count: int = 24) -> Path:
 def jpeg(stem: str) -> bytes:
     return (PHOTOS / f"{stem}.jpg").read_bytes()
 
-
-def load_app(path: Path, name: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ import chameleonapi  # noqa: E402
 from chameleonapi import customize_runtime, runtime, store, store_cli  # noqa: E402
 from chameleonapi.model import backbone, registry  # noqa: E402
 from chameleonapi.model.custom import CustomModel  # noqa: E402
+from tests.apploader import load_app  # noqa: E402
 from tests.images import photo  # noqa: E402
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
@@ -55,14 +56,6 @@ def asides(path: Path) -> list[Path]:
 def labels_of(response) -> list[tuple[str, float]]:
     return [(a.description, round(a.score, 5)) for a in response.label_annotations]
 
-
-def load_app(path: Path, name: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
