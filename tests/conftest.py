@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 
@@ -14,7 +16,10 @@ os.environ.setdefault("CHAMELEONAPI_THREADS", "1")
 os.environ.setdefault("CHAMELEONAPI_TRAIN", "never")
 # One cache per test session (weights converted once, trained models shared by tests);
 # CI gets a fresh one, developers may point CHAMELEONAPI_HOME at a warm cache.
-os.environ.setdefault("CHAMELEONAPI_HOME", tempfile.mkdtemp(prefix="chameleonapi-test-home-"))
+# A session-made cache is removed when the session ends, so test runs leave nothing behind.
+if "CHAMELEONAPI_HOME" not in os.environ:
+    os.environ["CHAMELEONAPI_HOME"] = tempfile.mkdtemp(prefix="chameleonapi-test-home-")
+    atexit.register(shutil.rmtree, os.environ["CHAMELEONAPI_HOME"], ignore_errors=True)
 
 
 @pytest.fixture
