@@ -1,33 +1,25 @@
-"""Google Cloud Vision: `ImageAnnotatorClient.batch_annotate_images`, sync and async.
+"""Where google-cloud-vision is hooked: `ImageAnnotatorClient.batch_annotate_images`, sync and async.
 
 Every helper (`label_detection`, `annotate_image`, ...) ends in the generated
 `batch_annotate_images`, so one patch per client class serves them all. The client's
 `__init__` is wrapped too, so clients construct without cloud credentials while enabled.
+The `vision_v1p*beta1` modules have their own classes, patched the same way.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from typing import Any
 
 from chameleonapi import config
-from chameleonapi.imaging import GOOGLE, ImageInputError, decode_image, read_uri
-from chameleonapi.providers.base import Instrumentor, Patch
+from chameleonapi.imaging import ImageInputError, decode_image
+from chameleonapi.providers.base import Patch
+from chameleonapi.providers.google_vision import codec
+from chameleonapi.providers.google_vision.descriptor import DEFAULT_MAX_RESULTS, DESCRIPTOR, POLICY, VERSIONS
 
-logger = logging.getLogger("chameleonapi")
+__all__ = ["patches", "serve_batch"]
 
-VERSIONS = ("vision_v1", "vision_v1p1beta1", "vision_v1p2beta1", "vision_v1p3beta1", "vision_v1p4beta1")
-DEFAULT_MAX_RESULTS = 10
-LOCAL_FEATURES = {"LABEL_DETECTION", "OBJECT_LOCALIZATION"}
-INVALID_ARGUMENT = 3
-PERMISSION_DENIED = 7
-FAILED_PRECONDITION = 9
-UNIMPLEMENTED = 12
-
-
-def _types(version: str):
-    return importlib.import_module(f"google.cloud.{version}.types")
+PROVIDER = DESCRIPTOR.name
+METHOD = "batch_annotate_images"
 
 
 def _wants_anonymous(kwargs: dict) -> bool:
@@ -60,77 +52,25 @@ def _init_wrapper(wrapped, instance, args, kwargs):
     return wrapped(*args, **kwargs)
 
 
-def _batch_request(types, args, kwargs):
-    request = args[0] if args else kwargs.get("request")
-    requests = kwargs.get("requests")
-    if request is not None and requests:
-        raise ValueError(
-            "If the `request` argument is set, then none of the individual field arguments should be set."
-        )
-    if not isinstance(request, types.BatchAnnotateImagesRequest):
-        request = types.BatchAnnotateImagesRequest(request)
-    if requests:
-        request.requests.extend(requests)
-    return request
-
-
-def _feature_names(types, image_request) -> list[tuple[str, int]]:
-    """(feature name, max_results) per requested feature; none means every feature."""
-    if not image_request.features:
-        return [(t.name, 0) for t in types.Feature.Type if t != 0]
-    return [(types.Feature.Type(f.type_).name, f.max_results) for f in image_request.features]
-
-
-def _image_bytes(image) -> bytes:
-    if image.content:
-        return image.content
-    source = image.source
-    if source.image_uri:
-        return read_uri(source.image_uri, GOOGLE.max_bytes)
-    if source.gcs_image_uri:
-        return read_uri(source.gcs_image_uri, GOOGLE.max_bytes)
-    raise ImageInputError(ImageInputError.BAD_DATA, "No image content or source was given.")
-
-
-def _error(code: int, message: str) -> dict:
-    return {"code": code, "message": message}
-
-
-def _image_error(exc: ImageInputError) -> dict:
-    """The per-image status the service gives for an image it cannot use."""
-    if exc.kind == ImageInputError.UNREADABLE_URI:
-        return _error(PERMISSION_DENIED, str(exc))
-    if exc.kind in (ImageInputError.BAD_DATA, ImageInputError.TOO_LARGE, ImageInputError.TOO_SMALL):
-        return _error(INVALID_ARGUMENT, "Bad image data.")
-    return _error(INVALID_ARGUMENT, str(exc))
-
-
 def _objects_local() -> bool:
     from chameleonapi.detection.service import objects_available
 
     return objects_available()
 
 
-def _negative_max_results(features: list[tuple[str, int]]) -> str | None:
-    for name, limit in features:
-        if limit < 0:
-            return f"Invalid max_results {limit} for {name}: it must not be negative."
-    return None
-
-
 def serve_batch(version: str, request, passthrough_call=None):
     """Answer a BatchAnnotateImagesRequest locally (pass-through for what we cannot serve)."""
     from chameleonapi import runtime
 
-    types = _types(version)
+    types = codec.types_of(version)
     responses: list[Any] = [None] * len(request.requests)
     to_label: list[tuple[int, Any, int]] = []
     to_locate: list[tuple[int, Any, int]] = []
     forwarded: list[int] = []
     errors: list[str] = []
     for index, image_request in enumerate(request.requests):
-        features = _feature_names(types, image_request)
-        unsupported = [name for name, _ in features if name not in LOCAL_FEATURES]
+        features = codec.feature_names(types, image_request)
+        unsupported = [name for name, _ in features if name not in codec.LOCAL_FEATURES]
         if (unsupported or any(name == "OBJECT_LOCALIZATION" for name, _ in features) and not _objects_local()) \
                 and passthrough_call is not None and config.passthrough():
             forwarded.append(index)
@@ -138,24 +78,19 @@ def serve_batch(version: str, request, passthrough_call=None):
         response = types.AnnotateImageResponse()
         responses[index] = response
         if unsupported:
-            response.error = _error(
-                UNIMPLEMENTED,
-                f"{', '.join(unsupported)} is not served by the local model (chameleonapi serves "
-                f"{', '.join(sorted(LOCAL_FEATURES))}); set CHAMELEONAPI_PASSTHROUGH=1 to send it to "
-                "the Cloud Vision service.",
-            )
-        wanted = {name: m for name, m in reversed(features) if name in LOCAL_FEATURES}
+            response.error = codec.unserved(unsupported)
+        wanted = {name: m for name, m in reversed(features) if name in codec.LOCAL_FEATURES}
         if not wanted:
             continue
-        invalid = _negative_max_results(features)
+        invalid = codec.negative_max_results(features)
         if invalid is not None:
-            response.error = _error(INVALID_ARGUMENT, invalid)
+            response.error = codec.error(codec.INVALID_ARGUMENT, invalid)
             errors.append(invalid)
             continue
         try:
-            image = decode_image(_image_bytes(image_request.image), GOOGLE).image
+            image = decode_image(codec.image_bytes(image_request.image), POLICY).image
         except ImageInputError as exc:
-            response.error = _image_error(exc)
+            response.error = codec.image_error(exc)
             errors.append(response.error.message)
             continue
         if "LABEL_DETECTION" in wanted:
@@ -165,17 +100,15 @@ def serve_batch(version: str, request, passthrough_call=None):
     if to_label:
         ranked = runtime.serve_labels(
             [image for _, image, _ in to_label],
-            provider="google",
-            method="batch_annotate_images",
+            provider=PROVIDER,
+            method=METHOD,
             max_results=[limit for _, _, limit in to_label],
         )
         for (index, _, _), labels in zip(to_label, ranked):
-            responses[index].label_annotations = [
-                types.EntityAnnotation(description=label, score=score, topicality=score) for label, score in labels
-            ]
+            responses[index].label_annotations = codec.label_annotations(types, labels)
     if to_locate:
         _locate(types, responses, to_locate)
-    runtime.record_errors("google", "batch_annotate_images", errors)
+    runtime.record_errors(PROVIDER, METHOD, errors)
     if forwarded:
         remote = passthrough_call([request.requests[i] for i in forwarded])
         for index, response in zip(forwarded, remote.responses):
@@ -184,14 +117,12 @@ def serve_batch(version: str, request, passthrough_call=None):
 
 
 def _locate(types, responses: list, to_locate: list[tuple[int, Any, int]]) -> None:
-    """Fill `localized_object_annotations` (boxes as normalized vertices, clockwise from top left)."""
+    """Fill `localized_object_annotations`, or say per image why the detector cannot answer."""
     from chameleonapi import runtime
     from chameleonapi.detection.service import DetectorUnavailable
 
     try:
-        found = runtime.serve_objects(
-            [image for _, image, _ in to_locate], provider="google", method="batch_annotate_images"
-        )
+        found = runtime.serve_objects([image for _, image, _ in to_locate], provider=PROVIDER, method=METHOD)
     except DetectorUnavailable as exc:
         for index, _, _ in to_locate:
             response = responses[index]
@@ -199,28 +130,15 @@ def _locate(types, responses: list, to_locate: list[tuple[int, Any, int]]) -> No
             if response.error.message:
                 response.error.message = f"{response.error.message} {note}"
             else:
-                response.error = _error(FAILED_PRECONDITION, note)
+                response.error = codec.detector_unavailable(note)
         return
     for (index, _, limit), detections in zip(to_locate, found):
-        annotations = []
-        for det in detections[: limit or DEFAULT_MAX_RESULTS]:
-            x0, y0, x1, y1 = det.box
-            corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-            annotations.append(
-                types.LocalizedObjectAnnotation(
-                    name=det.name,
-                    score=det.score,
-                    bounding_poly=types.BoundingPoly(
-                        normalized_vertices=[types.NormalizedVertex(x=x, y=y) for x, y in corners]
-                    ),
-                )
-            )
-        responses[index].localized_object_annotations = annotations
+        responses[index].localized_object_annotations = codec.object_annotations(types, detections, limit)
 
 
 def _sync_wrapper(version: str):
     def wrapper(wrapped, instance, args, kwargs):
-        request = _batch_request(_types(version), args, kwargs)
+        request = codec.batch_request(codec.types_of(version), args, kwargs)
 
         def passthrough(requests):
             return wrapped(requests=requests, retry=kwargs.get("retry"), timeout=kwargs.get("timeout"))
@@ -232,20 +150,17 @@ def _sync_wrapper(version: str):
 
 def _async_wrapper(version: str):
     def wrapper(wrapped, instance, args, kwargs):
-        request = _batch_request(_types(version), args, kwargs)
+        types = codec.types_of(version)
+        request = codec.batch_request(types, args, kwargs)
 
         async def run():
             import asyncio
 
-            passthrough_results: dict[str, Any] = {}
             forwarded_requests: list[Any] = []
 
             def passthrough(requests):
                 forwarded_requests.extend(requests)
-                passthrough_results["pending"] = True
-                return _types(version).BatchAnnotateImagesResponse(
-                    responses=[_types(version).AnnotateImageResponse() for _ in requests]
-                )
+                return types.BatchAnnotateImagesResponse(responses=[types.AnnotateImageResponse() for _ in requests])
 
             from chameleonapi import runtime
 
@@ -258,7 +173,7 @@ def _async_wrapper(version: str):
                 merged = []
                 for image_request, response in zip(request.requests, local.responses):
                     merged.append(next(remote_iter) if image_request in forwarded_requests else response)
-                return _types(version).BatchAnnotateImagesResponse(responses=merged)
+                return types.BatchAnnotateImagesResponse(responses=merged)
             return local
 
         return run()
@@ -266,20 +181,13 @@ def _async_wrapper(version: str):
     return wrapper
 
 
-class GoogleVisionInstrumentor(Instrumentor):
-    """Serves Google Cloud Vision label detection and object localization from local models."""
-
-    name = "google"
-    distribution = "google-cloud-vision"
-    supported = ("3.0", "4.0")
-
-    def patches(self) -> list[Patch]:
-        patches = []
-        for version in VERSIONS:
-            base = f"google.cloud.{version}.services.image_annotator"
-            patches += [
-                Patch(f"{base}.client", "ImageAnnotatorClient.__init__", _init_wrapper),
-                Patch(f"{base}.client", "ImageAnnotatorClient.batch_annotate_images", _sync_wrapper(version)),
-                Patch(f"{base}.async_client", "ImageAnnotatorAsyncClient.batch_annotate_images", _async_wrapper(version)),
-            ]
-        return patches
+def patches() -> list[Patch]:
+    out = []
+    for version in VERSIONS:
+        base = f"google.cloud.{version}.services.image_annotator"
+        out += [
+            Patch(f"{base}.client", "ImageAnnotatorClient.__init__", _init_wrapper),
+            Patch(f"{base}.client", "ImageAnnotatorClient.batch_annotate_images", _sync_wrapper(version)),
+            Patch(f"{base}.async_client", "ImageAnnotatorAsyncClient.batch_annotate_images", _async_wrapper(version)),
+        ]
+    return out
