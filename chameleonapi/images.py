@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from chameleonapi.imaging import GOOGLE, ImageInputError, decode_image
+from chameleonapi.imaging import ImageInputError, decode_image
 from chameleonapi.imaging import read_uri as _read_uri
+from chameleonapi.providers.google_vision.descriptor import POLICY as GOOGLE
 
 __all__ = ["ImageInputError", "decode", "read_uri"]
 

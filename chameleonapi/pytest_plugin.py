@@ -106,11 +106,10 @@ class Served:
 
 
 def _as_sdk_returned(provider: str, labels: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    from chameleonapi.spec import PROVIDER_MIN_SCORE
-    from chameleonapi.vocab import provider_style
+    from chameleonapi import providers
 
-    floor = PROVIDER_MIN_SCORE["azure_cv"] if provider.startswith("azure") else None
-    return [(provider_style(name, provider), score) for name, score in labels
+    floor = providers.min_score(provider)
+    return [(providers.style(name, provider), score) for name, score in labels
             if floor is None or score >= floor]
 
 

@@ -16,6 +16,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from chameleonapi import providers
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
@@ -25,8 +27,9 @@ VOCAB_FILE = "animal_vocab.json"
 
 
 def provider_style(label: str, provider: str = "") -> str:
-    """How a provider prints a label: Google keeps Title case, Azure prints lower case."""
-    return label.lower() if provider.lower().startswith("azure") else label
+    """How a provider prints a label, per its descriptor: Google keeps the model's "Tabby cat",
+    Azure prints "tabby cat", Rekognition "Tabby Cat"; no or an unknown provider keeps it."""
+    return providers.style(label, provider)
 
 
 def _canon(text: str) -> str:

@@ -171,12 +171,13 @@ def test_env_toggle_patches_when_the_sdk_is_imported():
 
 
 def test_every_patched_module_lies_below_a_watched_sdk_package():
-    from chameleonapi.bootstrap import SDK_PACKAGES
-    from chameleonapi.providers import PROVIDERS, get_instrumentor
+    from chameleonapi.providers import get_instrumentor, switches
+    from tests.providers.drivers import bootstrap_packages  # importing the bootstrap would install its hook
 
-    for name in PROVIDERS:
+    watched = tuple(p + "." for p in bootstrap_packages())
+    for name in switches():
         for patch in get_instrumentor(name).patch_list():
-            assert patch.module.startswith(tuple(p + "." for p in SDK_PACKAGES)), patch.module
+            assert patch.module.startswith(watched), patch.module
 
 
 def test_run_launcher_serves_an_unchanged_program_with_one_thread(tmp_path):

@@ -68,11 +68,12 @@ def test_resolve_aliases_synonyms_and_reports_unmapped():
 
 
 def test_azure_apps_see_lower_case():
-    res = V.resolve(spec(["cat"], provider="azure-computervision"))
+    res = V.resolve(spec(["cat"], provider="azure_cv"))
     assert res.output_names[: len(V)] == [label.lower() for label in V.labels]
     assert res.columns == [[V.labels.index("Cat")]] and not res.aliases
-    assert provider_style("Tabby cat", "azure") == "tabby cat"
+    assert provider_style("Tabby cat", "azure_ia") == "tabby cat"
     assert provider_style("Tabby cat", "google") == "Tabby cat"
+    assert provider_style("Tabby cat", "aws") == "Tabby Cat"
 
 
 def test_extended_keeps_known_labels_and_adds_new_ones():

@@ -13,6 +13,8 @@ from typing import Any
 
 from astroid import nodes
 
+from chameleonapi import providers
+
 
 class Kind(Enum):
     """What an abstract value holds, relative to one API call."""
@@ -52,7 +54,7 @@ class Site:
     @property
     def scale(self) -> float:
         """Scores in the application's code are on this scale (AWS uses 0-100)."""
-        return 100.0 if self.provider == "aws" else 1.0
+        return providers.descriptor(self.provider).score_scale
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ from collections.abc import Iterable
 
 from astroid import nodes
 
+from chameleonapi import providers
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
 from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
-OBJECT_METHODS = ("object_localization", "detect_objects", "detect_objects_in_stream")
+OBJECT_METHODS = tuple(m for d in providers.descriptors() for m in d.object_methods)
 NAME_ATTRS = ("name", "object_property")
 SCORE_ATTRS = ("score", "confidence")
 _OPS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "==": "==", "!=": "!="}

@@ -1,40 +1,23 @@
 """Find the cloud vision SDK calls in an application and read what their requests set.
 
-Recognized by method name (the SDK clients are rarely inferable statically): Google Cloud
-Vision, Azure Computer Vision, Azure Image Analysis and AWS Rekognition. The request's
-top-k and minimum confidence are part of the decision, so they are read here.
+Recognized by method name (the SDK clients are rarely inferable statically), as each
+provider's descriptor lists them: Google Cloud Vision, Azure Computer Vision, Azure Image
+Analysis and AWS Rekognition. The request's top-k and minimum confidence are part of the
+decision, so they are read here, from the request fields the descriptor names.
 """
 
 from __future__ import annotations
 
 from astroid import nodes
 
+from chameleonapi import providers
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
 from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
 
-METHODS: dict[str, str] = {
-    **dict.fromkeys(
-        ("label_detection", "annotate_image", "batch_annotate_images", "object_localization"), "google"
-    ),
-    **dict.fromkeys(
-        (
-            "tag_image",
-            "tag_image_in_stream",
-            "analyze_image",
-            "analyze_image_in_stream",
-            "detect_objects",
-            "detect_objects_in_stream",
-        ),
-        "azure_cv",
-    ),
-    **dict.fromkeys(("analyze", "analyze_from_url"), "azure_ia"),
-    "detect_labels": "aws",
-}
-
-GOOGLE_DEFAULT_K = 10  # the service's default maxResults for label and object detection
-AWS_DEFAULT_MIN_CONFIDENCE = 55.0  # Rekognition's documented default MinConfidence
+# SDK method name -> provider name, from the provider registry (method names do not overlap).
+METHODS: dict[str, str] = {method: d.name for d in providers.descriptors() for method in d.methods}
 
 
 def find_sites(project: Project, module: nodes.Module) -> list[Site]:
@@ -47,16 +30,15 @@ def site_of(project: Project, call: nodes.Call) -> Site | None:
     func = call.func
     if not isinstance(func, nodes.Attribute) or func.attrname not in METHODS:
         return None
-    provider = METHODS[func.attrname]
+    provider = providers.descriptor(METHODS[func.attrname])
     if _is_app_method(call, func):
         return None
-    source = project.sources.get(call.root().file or "<string>", "")
-    if provider == "azure_ia" and not (
-        "imageanalysis" in source or any(k.arg == "visual_features" for k in call.keywords or [])
-    ):
-        return None
-    if provider == "aws" and "boto" not in source and not any(k.arg == "Image" for k in call.keywords or []):
-        return None
+    if provider.source_hints or provider.call_keywords:
+        source = project.sources.get(call.root().file or "<string>", "")
+        if not any(hint in source for hint in provider.source_hints) and not any(
+            k.arg in provider.call_keywords for k in call.keywords or []
+        ):
+            return None
     return _site(project, call, provider, func.attrname)
 
 
@@ -71,12 +53,12 @@ def _is_app_method(call: nodes.Call, func: nodes.Attribute) -> bool:
     )
 
 
-def _site(project: Project, call: nodes.Call, provider: str, method: str) -> Site:
+def _site(project: Project, call: nodes.Call, provider: providers.ProviderDescriptor, method: str) -> Site:
     file, line = project.location(call)
     ctx = EvalContext(project)
     reasons: list[str] = []
-    top_k: int | None = None
-    threshold: float | None = None
+    top_k: int | None = provider.default_top_k
+    threshold: float | None = provider.default_threshold
 
     def number(node: nodes.NodeNG, what: str) -> float | None:
         value = evaluate(node, ctx)
@@ -85,25 +67,26 @@ def _site(project: Project, call: nodes.Call, provider: str, method: str) -> Sit
             return None
         return value
 
-    if provider == "google":
-        k_node = (
-            _keyword(call, "max_results") if method in ("label_detection", "object_localization") else None
-        )
-        if k_node is None and method in ("annotate_image", "batch_annotate_images"):
-            k_node = _find_max_results(call)
+    if provider.top_k_param is not None:
+        k_node = _keyword(call, provider.top_k_param)
+        if k_node is None:
+            k_node = _find_param(call, _spellings(provider.top_k_param))
         if k_node is not None:
-            k = number(k_node, "max_results")
-            top_k = int(k) if k else (GOOGLE_DEFAULT_K if k == 0 else None)
-        else:
-            top_k = GOOGLE_DEFAULT_K
-    elif provider == "aws":
-        k_node, c_node = _keyword(call, "MaxLabels"), _keyword(call, "MinConfidence")
-        if k_node is not None:
-            k = number(k_node, "MaxLabels")
-            top_k = int(k) if k is not None else None
-        confidence = number(c_node, "MinConfidence") if c_node is not None else AWS_DEFAULT_MIN_CONFIDENCE
-        threshold = round(confidence / 100.0, 6) if confidence is not None else None
-    return Site(provider, method, file, line, top_k, threshold, tuple(reasons), node=call)
+            k = number(k_node, provider.top_k_param)
+            # 0 asks for the service's default where it has one (Google's maxResults)
+            top_k = None if k is None else (provider.default_top_k if k == 0 and provider.default_top_k else int(k))
+    if provider.threshold_param is not None:
+        c_node = _keyword(call, provider.threshold_param)
+        if c_node is not None:
+            confidence = number(c_node, provider.threshold_param)
+            threshold = None if confidence is None else round(confidence / provider.score_scale, 6)
+    return Site(provider.name, method, file, line, top_k, threshold, tuple(reasons), node=call)
+
+
+def _spellings(param: str) -> tuple[str, ...]:
+    """A request field as Python keywords and REST JSON spell it (`max_results`, `maxResults`)."""
+    head, *rest = param.split("_")
+    return (param, head + "".join(part.title() for part in rest))
 
 
 def _keyword(call: nodes.Call, name: str) -> nodes.NodeNG | None:
@@ -113,8 +96,8 @@ def _keyword(call: nodes.Call, name: str) -> nodes.NodeNG | None:
     return None
 
 
-def _find_max_results(call: nodes.Call) -> nodes.NodeNG | None:
-    """max_results inside a request built inline or in variables (dicts or Feature(...))."""
+def _find_param(call: nodes.Call, names: tuple[str, ...]) -> nodes.NodeNG | None:
+    """A request field inside a request built inline or in variables (dicts or Feature(...))."""
     pending: list[nodes.NodeNG] = [*call.args, *(kw.value for kw in call.keywords or [])]
     seen = 0
     while pending and seen < 200:
@@ -122,12 +105,12 @@ def _find_max_results(call: nodes.Call) -> nodes.NodeNG | None:
         seen += 1
         if isinstance(node, nodes.Dict):
             for key, value in node.items:
-                if isinstance(key, nodes.Const) and key.value in ("max_results", "maxResults"):
+                if isinstance(key, nodes.Const) and key.value in names:
                     return value
                 pending.append(value)
         elif isinstance(node, nodes.Call):
             for kw in node.keywords or []:
-                if kw.arg in ("max_results", "maxResults"):
+                if kw.arg in names:
                     return kw.value
                 pending.append(kw.value)
             pending.extend(node.args)

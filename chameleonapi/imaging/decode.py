@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chameleonapi.imaging.errors import ImageInputError
-from chameleonapi.imaging.policy import GOOGLE, ServicePolicy
+from chameleonapi.imaging.policy import ServicePolicy
 
 __all__ = ["KEEP_SIDE", "DecodedImage", "decode_image", "raster_bytes"]
 
@@ -112,8 +112,8 @@ def _reduce(image):
         return image.resize(size, Image.Resampling.NEAREST)
 
 
-def decode_image(data: bytes, policy: ServicePolicy = GOOGLE, budget: int | None = None) -> DecodedImage:
-    """Decode `data` under `policy`; raises ImageInputError (never anything else)."""
+def decode_image(data: bytes, policy: ServicePolicy, budget: int | None = None) -> DecodedImage:
+    """Decode `data` under `policy` (a provider descriptor's); raises ImageInputError (never anything else)."""
     from PIL import Image
 
     if budget is None:

@@ -1,8 +1,11 @@
-"""Instrumentor: one per SDK, `instrument()` / `uninstrument()`, in the OpenTelemetry manner.
+"""Instrumentor: one per switch, `instrument()` / `uninstrument()`, in the OpenTelemetry manner.
 
-Patches are class-level wrapt wrappers registered with post-import hooks, so clients created
-before `enable()` are covered and an SDK imported after `enable()` is patched on import.
-Post-import hooks cannot be unregistered; each hook checks the `active` flag instead.
+An instrumentor patches the services of its descriptors (one, or several sharing a switch
+such as both Azure SDKs). Patches are class-level wrapt wrappers registered with post-import
+hooks, so clients created before `enable()` are covered and an SDK imported after
+`enable()` is patched on import. Post-import hooks cannot be unregistered; each hook checks
+the `active` flag instead. A service whose SDK version is outside its supported range is
+left unpatched, and says so once.
 """
 
 from __future__ import annotations
@@ -11,9 +14,14 @@ import importlib.metadata
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
+
+from chameleonapi.providers.descriptor import ProviderDescriptor
+
+__all__ = ["Instrumentor", "Patch", "installed_version", "is_supported"]
 
 logger = logging.getLogger("chameleonapi")
 
@@ -27,57 +35,69 @@ class Patch:
     wrapper: Callable[..., Any]
 
 
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a PyPI distribution, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def is_supported(descriptor: ProviderDescriptor) -> bool:
+    """Whether the installed SDK is in range; not installed counts (its hooks may never fire)."""
+    version = installed_version(descriptor.distribution)
+    if version is None:
+        return True
+    low, high = (_version_tuple(v) for v in descriptor.supported)
+    return low <= _version_tuple(version) < high
+
+
 class Instrumentor:
-    """Base class: subclasses declare `name`, `distribution`, `supported` and `patches()`."""
+    """Patches the services of one switch while active; `uninstrument()` restores the originals."""
 
-    name: str = ""
-    distribution: str = ""
-    supported: tuple[str, str] = ("0", "999")  # [min, max) of the distribution version
-
-    def __init__(self) -> None:
+    def __init__(self, name: str, descriptors: Sequence[ProviderDescriptor]) -> None:
+        self.name = name
+        self.descriptors = tuple(descriptors)
         self.active = False
         self._lock = threading.RLock()
         self._originals: dict[tuple[str, str], tuple[object, str, object]] = {}
         self._hooked: set[str] = set()
-        self._patch_list: list[Patch] | None = None
-
-    # -------------------------------------------------------------- to override
-    def patches(self) -> list[Patch]:
-        raise NotImplementedError
-
-    def patch_list(self) -> list[Patch]:
-        if self._patch_list is None:
-            self._patch_list = self.patches()
-        return self._patch_list
+        self._patches: dict[str, list[Patch]] = {}
+        self._served: tuple[ProviderDescriptor, ...] = ()
 
     # -------------------------------------------------------------- public API
-    def installed_version(self) -> str | None:
-        try:
-            return importlib.metadata.version(self.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
+    def patches_of(self, descriptor: ProviderDescriptor) -> list[Patch]:
+        """The patch points of one service (its `patch` module is imported here, not before)."""
+        if descriptor.name not in self._patches:
+            module, _, function = descriptor.patch.partition(":")
+            self._patches[descriptor.name] = list(getattr(import_module(module), function)())
+        return self._patches[descriptor.name]
 
-    def is_supported_version(self) -> bool:
-        version = self.installed_version()
-        if version is None:
-            return True  # not installed: hooks wait for an import that may never come
-        parsed = _version_tuple(version)
-        low, high = (_version_tuple(v) for v in self.supported)
-        return low <= parsed < high
+    def patch_list(self) -> list[Patch]:
+        """Every patch of the services this instrumentor serves (all of them before `instrument()`)."""
+        served = self._served if self.active else self.descriptors
+        return [patch for descriptor in served for patch in self.patches_of(descriptor)]
 
     def instrument(self) -> None:
         with self._lock:
             if self.active:
                 return
-            if not self.is_supported_version():
+            served = []
+            for descriptor in self.descriptors:
+                if is_supported(descriptor):
+                    served.append(descriptor)
+                    continue
                 logger.warning(
-                    "%s %s is outside the supported range %s..%s; not patched",
-                    self.distribution, self.installed_version(), *self.supported,
+                    "%s %s is outside the supported range %s..%s; %s is not patched",
+                    descriptor.distribution, installed_version(descriptor.distribution),
+                    *descriptor.supported, descriptor.name,
                 )
+            if not served:
                 return
-            self.active = True
             import wrapt
 
+            self._served = tuple(served)
+            self.active = True
             for module in sorted({p.module for p in self.patch_list()}):
                 if module in self._hooked:
                     if module in sys.modules:
@@ -90,6 +110,7 @@ class Instrumentor:
         """Put every original function back (the very same objects)."""
         with self._lock:
             self.active = False
+            self._served = ()
             for (module, qualname), (owner, attr, original) in list(self._originals.items()):
                 setattr(owner, attr, original)
                 del self._originals[(module, qualname)]

@@ -33,9 +33,9 @@ def ranked():
 
 def above_floor(provider: str):
     """Tags the service reports: Azure leaves out those under its confidence floor."""
-    from chameleonapi.spec import PROVIDER_MIN_SCORE
+    from chameleonapi import providers
 
-    floor = PROVIDER_MIN_SCORE.get(provider, 0.0)
+    floor = providers.min_score(provider) or 0.0
     return [(t, s) for t, s in ranked() if s >= floor]
 
 

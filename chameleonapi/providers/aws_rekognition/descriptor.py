@@ -22,16 +22,25 @@ POLICY = ServicePolicy("aws", ("JPEG", "PNG"), max_bytes=5 * MB, min_side=80, ma
 
 DESCRIPTOR = ProviderDescriptor(
     name="aws",
+    switch="aws",
     distribution="botocore",
     supported=("1.29", "2.0"),
+    patch="chameleonapi.providers.aws_rekognition.patch:patches",
+    sdk_packages=("botocore",),
     methods=("detect_labels",),
+    object_methods=(),
     operations=("DetectLabels",),
     label_field="Name",
     score_field="Confidence",
     score_scale=100.0,
-    default_top_k=MAX_LABELS,
-    min_score=DEFAULT_MIN_CONFIDENCE / 100.0,
+    default_top_k=None,  # MaxLabels defaults to its limit, 1000: more labels than ever pass MinConfidence
+    min_score=None,  # MinConfidence may be as low as 0
+    default_threshold=DEFAULT_MIN_CONFIDENCE / 100.0,
+    top_k_param="MaxLabels",
+    threshold_param="MinConfidence",
     casing=capitalize_words,
     frame_prefixes=("boto3", "botocore", "s3transfer"),
     policy=POLICY,
+    source_hints=("boto",),
+    call_keywords=("Image",),
 )

@@ -19,9 +19,9 @@ import inspect
 from chameleonapi import config
 from chameleonapi.providers.aws_rekognition import codec
 from chameleonapi.providers.aws_rekognition.descriptor import DESCRIPTOR, POLICY, SERVICE
-from chameleonapi.providers.base import Instrumentor, Patch
+from chameleonapi.providers.base import Patch
 
-__all__ = ["RekognitionInstrumentor", "serve_detect_labels"]
+__all__ = ["patches", "serve_detect_labels"]
 
 METHOD = "detect_labels"
 NETWORK_PROVIDERS = ("container-role", "iam-role")  # botocore's credential providers that call endpoints
@@ -127,15 +127,8 @@ def _offline_credentials(session) -> bool:
     return False
 
 
-class RekognitionInstrumentor(Instrumentor):
-    """Serves Amazon Rekognition label detection (boto3/botocore) from the local model."""
-
-    name = DESCRIPTOR.name
-    distribution = DESCRIPTOR.distribution
-    supported = DESCRIPTOR.supported
-
-    def patches(self) -> list[Patch]:
-        return [
-            Patch("botocore.session", "Session.create_client", _create_client),
-            Patch("botocore.client", "BaseClient._make_api_call", _make_api_call),
-        ]
+def patches() -> list[Patch]:
+    return [
+        Patch("botocore.session", "Session.create_client", _create_client),
+        Patch("botocore.client", "BaseClient._make_api_call", _make_api_call),
+    ]

@@ -1,27 +1,23 @@
-"""Azure Computer Vision (azure-cognitiveservices-vision-computervision, API v3.2).
+"""Computer Vision requests → image and options; tags, categories, objects → msrest models; errors.
 
-The legacy client has no single choke point: each operation sends its own request, so each
-method of `ComputerVisionClientOperationsMixin` (the class that defines them) is wrapped.
 Answers are the SDK's own msrest models built with `Model.deserialize(<REST JSON>)`, which
-keeps read-only fields the constructors would drop; errors are the SDK's
-`ComputerVisionErrorResponseException` built from a real HTTP-shaped error response.
+keeps read-only fields the constructors would drop (`DetectResult.objects`,
+`DetectedObject.rectangle`); errors are the SDK's `ComputerVisionErrorResponseException`
+built from a real HTTP-shaped error response.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from chameleonapi import config
-from chameleonapi.imaging import AZURE_CV
-from chameleonapi.providers import azure as shared
-from chameleonapi.providers.azure import ServiceError
-from chameleonapi.providers.base import Patch
+from chameleonapi.providers.azure import codec as shared
+from chameleonapi.providers.azure.codec import LocalImage, ServiceError
+from chameleonapi.providers.azure_computervision.descriptor import DESCRIPTOR
 
-MODULE = "azure.cognitiveservices.vision.computervision.operations._computer_vision_client_operations"
-MIXIN = "ComputerVisionClientOperationsMixin"
+__all__ = ["CATEGORY_LABELS", "body", "objects_json", "raise_error", "refusal", "response_model"]
+
 MODEL_VERSION = "2021-05-01"  # the v3.2 service's "latest"
-SERVED_FEATURES = {"tags", "categories", "objects"}
+SERVED_FEATURES = frozenset(DESCRIPTOR.operations)
 CATEGORY_CUT = 0.5  # a category is reported when its labels are this likely
 
 # Azure's 86-category taxonomy, filled from the labels the generic model really produces
@@ -55,6 +51,7 @@ CATEGORY_LABELS: dict[str, tuple[str, ...]] = {
 }
 # Besides "x_" giving way to "x_child": WordNet files beverages under food, Azure does not.
 SUPERSEDES: dict[str, tuple[str, ...]] = {"drink_": ("food_",)}
+BIRDS = {"bird"}  # detector classes whose taxonomy parent is "animal", not "mammal"
 
 
 def _models():
@@ -68,19 +65,7 @@ def _feature_name(feature: Any) -> str:
     return str(value)
 
 
-_signatures: dict[str, inspect.Signature] = {}
-
-
-def _arguments(name: str, wrapped, args: tuple, kwargs: dict) -> dict[str, Any]:
-    """The call's arguments by parameter name, defaults filled in (as the SDK method sees them)."""
-    if name not in _signatures:
-        _signatures[name] = inspect.signature(wrapped)
-    bound = _signatures[name].bind(*args, **kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
-def _refusal(method: str, arguments: dict[str, Any]) -> ServiceError | None:
+def refusal(method: str, arguments: dict[str, Any]) -> ServiceError | None:
     """Why the local model cannot answer this call, or None when it can."""
     if method.startswith("analyze_image"):
         requested = arguments.get("visual_features") or ["Categories"]  # the service's default
@@ -114,10 +99,30 @@ def _categories(tags: list[tuple[str, float]]) -> list[dict]:
     return [{"name": name, "score": score} for name, score in sorted(found.items(), key=lambda kv: -kv[1])]
 
 
-def _body(method: str, arguments: dict[str, Any], image: shared.LocalImage, req_id: str) -> tuple[str, dict]:
-    """(msrest model name, REST JSON body) of the answer."""
-    from chameleonapi.detection.azure_json import computer_vision_objects
+def objects_json(image: LocalImage, method: str) -> list[dict]:
+    """`DetectResult.objects` / `ImageAnalysis.objects` as REST JSON, with taxonomy parents."""
+    out = []
+    for det in shared.detect([image], DESCRIPTOR, method)[0]:
+        name = DESCRIPTOR.style(det.name)
+        out.append(
+            {
+                "rectangle": shared.rect(det.box, image.width, image.height),
+                "object": name,
+                "confidence": round(det.score, 3),
+                "parent": _parent(name, det.score),
+            }
+        )
+    return out
 
+
+def _parent(name: str, confidence: float) -> dict:
+    """The service's taxonomy parent of a detected animal ("dog" -> "mammal" -> "animal")."""
+    animal = {"object": "animal", "confidence": round(confidence, 3)}
+    return animal if name in BIRDS else {"object": "mammal", "confidence": round(confidence, 3), "parent": animal}
+
+
+def body(method: str, arguments: dict[str, Any], image: LocalImage, req_id: str) -> tuple[str, dict]:
+    """(msrest model name, REST JSON body) of the answer."""
     version = arguments.get("model_version") or "latest"
     body: dict[str, Any] = {
         "requestId": req_id,
@@ -125,11 +130,11 @@ def _body(method: str, arguments: dict[str, Any], image: shared.LocalImage, req_
         "modelVersion": MODEL_VERSION if version == "latest" else version,
     }
     if method.startswith("detect_objects"):
-        body["objects"] = computer_vision_objects(image, method)
+        body["objects"] = objects_json(image, method)
         return "DetectResult", body
     names = {_feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
     if method.startswith("tag_image") or names & {"tags", "categories"}:
-        tags = shared.rank_tags([image], method)[0]
+        tags = shared.rank_tags([image], DESCRIPTOR, method)[0]
         tag_json = [{"name": name, "confidence": score} for name, score in tags]
         if method.startswith("tag_image"):
             body["tags"] = tag_json
@@ -139,13 +144,18 @@ def _body(method: str, arguments: dict[str, Any], image: shared.LocalImage, req_
         if "categories" in names:
             body["categories"] = _categories(tags)
     if "objects" in names:
-        body["objects"] = computer_vision_objects(image, method)
+        body["objects"] = objects_json(image, method)
     return "ImageAnalysis", body
 
 
-def _raise(instance, method: str, error: ServiceError, url: str, req_id: str):
+def response_model(model_name: str, body_json: dict):
+    """The SDK's msrest model `model_name` deserialized from REST JSON (read-only fields kept)."""
+    return _models().__dict__[model_name].deserialize(body_json)
+
+
+def raise_error(instance, method: str, error: ServiceError, url: str, req_id: str):
     """Raise the SDK's ComputerVisionErrorResponseException, deserialized from an error response."""
-    shared.record_error(method, error)
+    shared.record_error(DESCRIPTOR, method, error)
     response = shared.http_response(error.status, error.body(), url, req_id)
     models = _models()
     deserialize = getattr(instance, "_deserialize", None)
@@ -154,50 +164,3 @@ def _raise(instance, method: str, error: ServiceError, url: str, req_id: str):
 
         deserialize = Deserializer({k: v for k, v in vars(models).items() if isinstance(v, type)})
     raise models.ComputerVisionErrorResponseException(deserialize, response) from None
-
-
-def _wrapper(method: str, path: str):
-    """Wrap one Computer Vision operation; `path` is its REST path, for the response URL."""
-    from_stream = method.endswith("_in_stream")
-
-    def wrapper(wrapped, instance, args, kwargs):
-        arguments = _arguments(method, wrapped, args, kwargs)
-        refusal = _refusal(method, arguments)
-        if refusal is not None and config.passthrough():
-            return wrapped(*args, **kwargs)
-        endpoint = str(getattr(getattr(instance, "config", None), "endpoint", "") or "").rstrip("/")
-        url = f"{endpoint}/vision/v3.2{path}"
-        req_id = shared.request_id()
-        try:
-            if refusal is not None:
-                raise refusal
-            if from_stream:
-                data = shared.read_stream(arguments["image"])
-            else:
-                data = shared.image_from_url(arguments["url"], AZURE_CV)
-            image = shared.load_image(data, AZURE_CV)
-            model_name, body = _body(method, arguments, image, req_id)
-        except ServiceError as error:
-            _raise(instance, method, error, url, req_id)
-        result = _models().__dict__[model_name].deserialize(body)
-        if arguments.get("raw"):
-            from msrest.pipeline import ClientRawResponse
-
-            return ClientRawResponse(result, shared.http_response(200, body, url, req_id))
-        return result
-
-    return wrapper
-
-
-METHODS = {
-    "tag_image": "/tag",
-    "tag_image_in_stream": "/tag",
-    "analyze_image": "/analyze",
-    "analyze_image_in_stream": "/analyze",
-    "detect_objects": "/detect",
-    "detect_objects_in_stream": "/detect",
-}
-
-
-def patches() -> list[Patch]:
-    return [Patch(MODULE, f"{MIXIN}.{method}", _wrapper(method, path)) for method, path in METHODS.items()]

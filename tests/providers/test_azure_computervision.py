@@ -185,7 +185,7 @@ def test_listeners_see_azure_calls(azure):
             client().tag_image_in_stream(io.BytesIO(CORRUPT))
     finally:
         runtime.remove_listener(seen.append)
-    assert [(s.provider, s.method) for s in seen] == [("azure", "tag_image_in_stream")] * 2
+    assert [(s.provider, s.method) for s in seen] == [("azure_cv", "tag_image_in_stream")] * 2
     assert seen[0].call_site.file == __file__
     assert seen[1].errors and "not a valid image" in seen[1].errors[0]
 

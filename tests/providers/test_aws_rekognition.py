@@ -23,7 +23,7 @@ from chameleonapi import runtime  # noqa: E402
 from chameleonapi.providers import get_instrumentor  # noqa: E402
 from tests.images import CORRUPT, photo  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHELSEA = (ROOT / "chameleonapi" / "examples" / "images" / "chelsea.jpg").read_bytes()
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("CHAMELEONAPI_", "AWS_"))}
 ENV["CHAMELEONAPI_HOME"] = os.environ["CHAMELEONAPI_HOME"]
@@ -208,8 +208,10 @@ def test_env_var_serves_an_unchanged_boto3_app(tmp_path):
     assert "InvalidImageFormatException" in result.stdout
 
 
-def test_the_analysis_names_the_call_the_runtime_serves(aws):
+def test_the_analysis_names_the_call_the_runtime_serves(aws, monkeypatch):
     from chameleonapi.analysis import analyze
+
+    monkeypatch.setenv("CHAMELEONAPI_DATA", "builtin")  # customization data is configured
 
     path = ROOT / "tests" / "apps" / "aws_conf_threshold.py"
     (spec,) = [s for s in analyze(str(path)) if s.call is not None]
@@ -252,8 +254,9 @@ def test_each_name_is_reported_once_with_its_ancestors():
 
 
 def test_botocore_outside_the_supported_range_is_left_alone(monkeypatch, caplog):
-    instrumentor = get_instrumentor("aws")
-    monkeypatch.setattr(instrumentor, "installed_version", lambda: "0.9.0")
+    from chameleonapi.providers import base
+
+    monkeypatch.setattr(base, "installed_version", lambda distribution: "0.9.0")
     original = vars(botocore.client.BaseClient)["_make_api_call"]
     try:
         chameleonapi.enable(["aws"])

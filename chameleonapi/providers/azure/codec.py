@@ -1,39 +1,39 @@
-"""Azure vision SDKs: Computer Vision (msrest, v3.2) and Image Analysis 4.0 (azure-core).
+"""What both Azure vision codecs share: tag ranking, image reading, the REST error dialect.
 
-One provider name, "azure", covers both SDKs so one switch (`CHAMELEONAPI_AZURE_ENABLED=0`)
-turns both off. The per-SDK request/response code lives in `azure_computervision.py` and
-`azure_imageanalysis.py`; this module holds what they share (tag ranking, image reading,
-HTTP-shaped error bodies) and the instrumentor that combines their patches.
-
-Version ranges: the base class checks one distribution, so each SDK's range is checked here
-instead and an SDK outside its range simply contributes no patches.
+Azure Computer Vision (msrest, v3.2) and Image Analysis 4.0 (azure-core) answer with the
+same HTTP error body, read images under similar rules and report tags the same way; each
+SDK's own package (`azure_computervision`, `azure_imageanalysis`) turns these into its own
+types. This module imports neither SDK and neither SDK package imports the other.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chameleonapi.imaging import ImageInputError, ServicePolicy, decode_image, read_uri
-from chameleonapi.providers.base import Instrumentor, Patch, _version_tuple
-from chameleonapi.spec import PROVIDER_MIN_SCORE
+from chameleonapi.providers.descriptor import ProviderDescriptor
 
-logger = logging.getLogger("chameleonapi")
+__all__ = [
+    "LocalImage",
+    "ServiceError",
+    "check_language",
+    "detect",
+    "http_response",
+    "image_from_url",
+    "load_image",
+    "not_served",
+    "rank_tags",
+    "read_stream",
+    "record_error",
+    "rect",
+    "request_id",
+]
 
-PROVIDER = "azure"
-# Azure has no max_results: it reports every tag it is reasonably sure of. Tags below this
-# confidence are left out, as the service leaves out its low-confidence guesses.
-MIN_CONFIDENCE = PROVIDER_MIN_SCORE["azure_cv"]
 LOCAL_LANGUAGES = {"en"}  # the local model's labels are English
-
-COMPUTER_VISION = "azure-cognitiveservices-vision-computervision"
-IMAGE_ANALYSIS = "azure-ai-vision-imageanalysis"
-SUPPORTED = {COMPUTER_VISION: ("0.9", "1.0"), IMAGE_ANALYSIS: ("1.0", "2.0")}
 
 
 @dataclass(frozen=True)
@@ -155,22 +155,37 @@ def load_image(data: bytes, policy: ServicePolicy) -> LocalImage:
     return LocalImage(decoded.image, decoded.width, decoded.height, name.capitalize())
 
 
-def rank_tags(images: Sequence[LocalImage], method: str) -> list[list[tuple[str, float]]]:
-    """Per image, (lower-case tag, confidence) in score order, above MIN_CONFIDENCE."""
-    from chameleonapi import runtime
-    from chameleonapi.vocab import provider_style
-
-    ranked = runtime.serve_labels([i.image for i in images], provider=PROVIDER, method=method, max_results=None)
-    return [
-        [(provider_style(label, PROVIDER), float(score)) for label, score in labels if score >= MIN_CONFIDENCE]
-        for labels in ranked
-    ]
-
-
-def record_error(method: str, error: ServiceError) -> None:
+def rank_tags(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list[tuple[str, float]]]:
+    """Per image, (tag in the provider's casing, confidence) in score order, above its floor."""
     from chameleonapi import runtime
 
-    runtime.record_errors(PROVIDER, method, [error.message])
+    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None)
+    floor = provider.min_score or 0.0
+    return [[(provider.style(label), float(score)) for label, score in labels if score >= floor] for labels in ranked]
+
+
+def record_error(provider: ProviderDescriptor, method: str, error: ServiceError) -> None:
+    from chameleonapi import runtime
+
+    runtime.record_errors(provider.name, method, [error.message])
+
+
+def detect(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list]:
+    """Detected objects per image; a missing generic detector is the service's ModelNotReady."""
+    from chameleonapi import runtime
+    from chameleonapi.detection.service import DetectorUnavailable
+
+    try:
+        return runtime.serve_objects([i.image for i in images], provider=provider.name, method=method)
+    except DetectorUnavailable as exc:
+        raise ServiceError(503, "ServiceUnavailable", "ModelNotReady", f"Object detection: {exc}") from None
+
+
+def rect(box: Sequence[float], width: int, height: int) -> dict[str, int]:
+    """A normalized (x0, y0, x1, y1) box as Azure's integer pixel rectangle of the sent image."""
+    x0, y0 = int(round(box[0] * width)), int(round(box[1] * height))
+    x1, y1 = int(round(box[2] * width)), int(round(box[3] * height))
+    return {"x": x0, "y": y0, "w": max(1, x1 - x0), "h": max(1, y1 - y0)}
 
 
 def request_id() -> str:
@@ -193,50 +208,3 @@ def http_response(status: int, body: dict, url: str, req_id: str):
     )
     response.url = url
     return response
-
-
-def installed(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def supported(distribution: str) -> bool:
-    """Not installed counts as supported: its hooks wait for an import that may never come."""
-    version = installed(distribution)
-    if version is None:
-        return True
-    low, high = (_version_tuple(v) for v in SUPPORTED[distribution])
-    return low <= _version_tuple(version) < high
-
-
-class AzureInstrumentor(Instrumentor):
-    """Serves Azure Computer Vision and Image Analysis tagging from the local model."""
-
-    name = "azure"
-    distribution = COMPUTER_VISION
-    supported = SUPPORTED[COMPUTER_VISION]
-
-    def is_supported_version(self) -> bool:
-        """Instrument when either SDK is in range; `patches()` drops the one that is not."""
-        return any(supported(d) for d in SUPPORTED)
-
-    def patches(self) -> list[Patch]:
-        patches: list[Patch] = []
-        for distribution in SUPPORTED:
-            if not supported(distribution):
-                logger.warning(
-                    "%s %s is outside the supported range %s..%s; not patched",
-                    distribution, installed(distribution), *SUPPORTED[distribution],
-                )
-                continue
-            if distribution == COMPUTER_VISION:
-                from chameleonapi.providers import azure_computervision
-
-                patches += azure_computervision.patches()
-            else:
-                from chameleonapi.providers import azure_imageanalysis
-
-                patches += azure_imageanalysis.patches()
-        return patches

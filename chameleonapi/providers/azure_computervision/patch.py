@@ -1,0 +1,78 @@
+"""Where the Computer Vision SDK is hooked: each operation of `ComputerVisionClientOperationsMixin`.
+
+The legacy client has no single choke point: each operation sends its own request, so each
+method of the class that defines them is wrapped.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from chameleonapi import config
+from chameleonapi.providers.azure import codec as shared
+from chameleonapi.providers.azure.codec import ServiceError
+from chameleonapi.providers.azure_computervision import codec
+from chameleonapi.providers.azure_computervision.descriptor import POLICY
+from chameleonapi.providers.base import Patch
+
+__all__ = ["METHODS", "patches"]
+
+MODULE = "azure.cognitiveservices.vision.computervision.operations._computer_vision_client_operations"
+MIXIN = "ComputerVisionClientOperationsMixin"
+METHODS = {  # method -> its REST path (for the response URL)
+    "tag_image": "/tag",
+    "tag_image_in_stream": "/tag",
+    "analyze_image": "/analyze",
+    "analyze_image_in_stream": "/analyze",
+    "detect_objects": "/detect",
+    "detect_objects_in_stream": "/detect",
+}
+
+_signatures: dict[str, inspect.Signature] = {}
+
+
+def _arguments(name: str, wrapped, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The call's arguments by parameter name, defaults filled in (as the SDK method sees them)."""
+    if name not in _signatures:
+        _signatures[name] = inspect.signature(wrapped)
+    bound = _signatures[name].bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _wrapper(method: str, path: str):
+    """Wrap one Computer Vision operation."""
+    from_stream = method.endswith("_in_stream")
+
+    def wrapper(wrapped, instance, args, kwargs):
+        arguments = _arguments(method, wrapped, args, kwargs)
+        refusal = codec.refusal(method, arguments)
+        if refusal is not None and config.passthrough():
+            return wrapped(*args, **kwargs)
+        endpoint = str(getattr(getattr(instance, "config", None), "endpoint", "") or "").rstrip("/")
+        url = f"{endpoint}/vision/v3.2{path}"
+        req_id = shared.request_id()
+        try:
+            if refusal is not None:
+                raise refusal
+            if from_stream:
+                data = shared.read_stream(arguments["image"])
+            else:
+                data = shared.image_from_url(arguments["url"], POLICY)
+            image = shared.load_image(data, POLICY)
+            model_name, body = codec.body(method, arguments, image, req_id)
+        except ServiceError as error:
+            codec.raise_error(instance, method, error, url, req_id)
+        result = codec.response_model(model_name, body)
+        if arguments.get("raw"):
+            from msrest.pipeline import ClientRawResponse
+
+            return ClientRawResponse(result, shared.http_response(200, body, url, req_id))
+        return result
+
+    return wrapper
+
+
+def patches() -> list[Patch]:
+    return [Patch(MODULE, f"{MIXIN}.{method}", _wrapper(method, path)) for method, path in METHODS.items()]

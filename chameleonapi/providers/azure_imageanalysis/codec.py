@@ -1,0 +1,83 @@
+"""Image Analysis requests → features; tags and objects → `ImageAnalysisResult`; errors.
+
+Results are `ImageAnalysisResult(<REST JSON>)`, exactly what the SDK deserializes from the
+service; errors are azure-core's `HttpResponseError` around a real REST response carrying
+the service's error body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chameleonapi.providers.azure import codec as shared
+from chameleonapi.providers.azure.codec import LocalImage, ServiceError
+from chameleonapi.providers.azure_imageanalysis.descriptor import DESCRIPTOR
+
+__all__ = ["API_VERSION", "http_error", "objects_json", "refusal", "result", "wanted"]
+
+API_VERSION = "2023-10-01"
+MODEL_VERSION = "2023-10-01"  # what the service reports for "latest"
+SERVED_FEATURES = frozenset(DESCRIPTOR.operations)
+
+
+def _feature_name(feature: Any) -> str:
+    return str(getattr(feature, "value", feature))
+
+
+def wanted(arguments: dict[str, Any]) -> set[str]:
+    """The requested visual features, lower case."""
+    return {_feature_name(f).lower() for f in arguments.get("visual_features") or ()}
+
+
+def refusal(arguments: dict[str, Any]) -> ServiceError | None:
+    """Why the local model cannot answer this call, or None when it can."""
+    features = arguments.get("visual_features")
+    if not features:
+        return ServiceError(
+            400, "InvalidRequest", "InvalidParameter", "At least one visual feature must be specified."
+        )
+    unsupported = [_feature_name(f) for f in features if _feature_name(f).lower() not in SERVED_FEATURES]
+    if unsupported:
+        return shared.not_served(f"Visual feature(s) {', '.join(unsupported)}")
+    return shared.check_language(arguments.get("language"))
+
+
+def objects_json(image: LocalImage, method: str) -> dict:
+    """`ImageAnalysisResult.objects` (`objectsResult`) as REST JSON."""
+    values = []
+    for det in shared.detect([image], DESCRIPTOR, method)[0]:
+        values.append(
+            {
+                "boundingBox": shared.rect(det.box, image.width, image.height),
+                "tags": [{"name": DESCRIPTOR.style(det.name), "confidence": round(det.score, 3)}],
+            }
+        )
+    return {"values": values}
+
+
+def result(arguments: dict[str, Any], image: LocalImage, tags: list[tuple[str, float]] | None, objects: dict | None):
+    """The `ImageAnalysisResult` the service would send for these tags and objects."""
+    from azure.ai.vision.imageanalysis.models import ImageAnalysisResult
+
+    model_version = arguments.get("model_version") or "latest"
+    body: dict[str, Any] = {
+        "modelVersion": MODEL_VERSION if model_version == "latest" else model_version,
+        "metadata": {"width": image.width, "height": image.height},
+    }
+    if tags is not None:
+        body["tagsResult"] = {"values": [{"name": name, "confidence": score} for name, score in tags]}
+    if objects is not None:
+        body["objectsResult"] = objects
+    return ImageAnalysisResult(body)
+
+
+def http_error(error: ServiceError, url: str, req_id: str):
+    """azure-core's HttpResponseError over a REST response with the service's error body."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.rest import HttpRequest
+    from azure.core.rest._requests_basic import RestRequestsTransportResponse
+
+    internal = shared.http_response(error.status, error.body(), url, req_id)
+    response = RestRequestsTransportResponse(request=HttpRequest("POST", url), internal_response=internal)
+    response.read()
+    return HttpResponseError(response=response)

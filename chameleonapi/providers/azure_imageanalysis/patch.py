@@ -1,0 +1,115 @@
+"""Where the Image Analysis SDK is hooked: `ImageAnalysisClient.analyze` and `analyze_from_url`.
+
+The public `ImageAnalysisClient` (sync and `.aio`) is the `_patch` subclass that defines both
+methods, so that class is wrapped.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from chameleonapi import config
+from chameleonapi.providers.azure import codec as shared
+from chameleonapi.providers.azure.codec import ServiceError
+from chameleonapi.providers.azure_imageanalysis import codec
+from chameleonapi.providers.azure_imageanalysis.descriptor import DESCRIPTOR, POLICY
+from chameleonapi.providers.base import Patch
+
+__all__ = ["patches", "serve"]
+
+SYNC_MODULE = "azure.ai.vision.imageanalysis._patch"
+ASYNC_MODULE = "azure.ai.vision.imageanalysis.aio._patch"
+
+
+def _check_call(wrapped, args: tuple, kwargs: dict) -> None:
+    """A call the SDK method itself would refuse (e.g. no `visual_features`) raises its TypeError."""
+    try:
+        signature = inspect.signature(wrapped)
+    except (TypeError, ValueError):  # pragma: no cover - a C or odd callable: nothing to check
+        return
+    signature.bind(*args, **kwargs)
+
+
+def _arguments(method: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Positional and keyword arguments by name (both methods take the image, then the features)."""
+    first = "image_url" if method == "analyze_from_url" else "image_data"
+    arguments = dict(kwargs)
+    for name, value in zip((first, "visual_features"), args):
+        arguments[name] = value
+    return arguments
+
+
+def _endpoint(instance) -> str:
+    endpoint = getattr(getattr(instance, "_config", None), "endpoint", "") or ""
+    return f"{str(endpoint).rstrip('/')}/computervision/imageanalysis:analyze?api-version={codec.API_VERSION}"
+
+
+def serve(method: str, arguments: dict[str, Any], url: str):
+    """Answer one call locally: an ImageAnalysisResult, or raise HttpResponseError."""
+    req_id = shared.request_id()
+    try:
+        refusal = codec.refusal(arguments)
+        if refusal is not None:
+            raise refusal
+        if method == "analyze_from_url":
+            data = shared.image_from_url(arguments.get("image_url"), POLICY)
+        else:
+            data = shared.read_stream(arguments.get("image_data", b""))
+        image = shared.load_image(data, POLICY)
+        wanted = codec.wanted(arguments)
+        tags = shared.rank_tags([image], DESCRIPTOR, method)[0] if "tags" in wanted else None
+        objects = codec.objects_json(image, method) if "objects" in wanted else None
+    except ServiceError as error:
+        shared.record_error(DESCRIPTOR, method, error)
+        raise codec.http_error(error, url, req_id) from None
+    return codec.result(arguments, image, tags, objects)
+
+
+def _sync_wrapper(method: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        _check_call(wrapped, args, kwargs)
+        arguments = _arguments(method, args, kwargs)
+        if config.passthrough() and codec.refusal(arguments) is not None:
+            return wrapped(*args, **kwargs)
+        return serve(method, arguments, _endpoint(instance))
+
+    return wrapper
+
+
+def _async_wrapper(method: str):
+    def wrapper(wrapped, instance, args, kwargs):
+        _check_call(wrapped, args, kwargs)
+        arguments = _arguments(method, args, kwargs)
+        if config.passthrough() and codec.refusal(arguments) is not None:
+            return wrapped(*args, **kwargs)
+        url = _endpoint(instance)
+
+        async def run():
+            import asyncio
+
+            # Read the image here: a stream belongs to the caller's thread.
+            if method == "analyze" and hasattr(arguments.get("image_data"), "read"):
+                try:
+                    arguments["image_data"] = shared.read_stream(arguments["image_data"])
+                except ServiceError as error:
+                    shared.record_error(DESCRIPTOR, method, error)
+                    raise codec.http_error(error, url, shared.request_id()) from None
+            from chameleonapi import runtime
+
+            # The worker thread has no application frames: pin the caller's site for it.
+            with runtime.pinned_call_site(runtime.find_call_site()):
+                return await asyncio.to_thread(serve, method, arguments, url)
+
+        return run()
+
+    return wrapper
+
+
+def patches() -> list[Patch]:
+    return [
+        Patch(SYNC_MODULE, "ImageAnalysisClient.analyze", _sync_wrapper("analyze")),
+        Patch(SYNC_MODULE, "ImageAnalysisClient.analyze_from_url", _sync_wrapper("analyze_from_url")),
+        Patch(ASYNC_MODULE, "ImageAnalysisClient.analyze", _async_wrapper("analyze")),
+        Patch(ASYNC_MODULE, "ImageAnalysisClient.analyze_from_url", _async_wrapper("analyze_from_url")),
+    ]
