@@ -36,6 +36,7 @@ def check_settings() -> None:
     try:
         config.torch_threads()
         config.train_mode()
+        config.detector_budget()
     except SettingsError:
         raise
     except ValueError as exc:
@@ -48,8 +49,8 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
     Idempotent and thread-safe; returns the providers now active. An unusable setting
     raises `SettingsError` before anything is patched.
     """
-    from chameleonapi import runtime
     from chameleonapi.providers import get_instrumentor
+    from chameleonapi.serving.executors import hook_executors
 
     check_settings()
     with _lock:
@@ -58,19 +59,19 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
                 get_instrumentor(name).instrument()
                 _active.append(name)
         if _active:
-            runtime.hook_executors()
+            hook_executors()
         return list(_active)
 
 
 def disable() -> None:
     """Restore every patched SDK function; idempotent."""
-    from chameleonapi import runtime
     from chameleonapi.providers import get_instrumentor
+    from chameleonapi.serving.executors import unhook_executors
 
     with _lock:
         while _active:
             get_instrumentor(_active.pop()).uninstrument()
-        runtime.unhook_executors()
+        unhook_executors()
 
 
 def is_enabled(provider: str | None = None) -> bool:
@@ -94,6 +95,6 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
                 get_instrumentor(name).uninstrument()
                 _active.remove(name)
             if not _active:
-                from chameleonapi import runtime
+                from chameleonapi.serving.executors import unhook_executors
 
-                runtime.unhook_executors()
+                unhook_executors()
