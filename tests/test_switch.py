@@ -216,10 +216,10 @@ def test_log_lines_carry_one_prefix():
         import logging, sys
         import chameleonapi
         chameleonapi.enable(["google"])
-        from chameleonapi.runtime import _warn_once
+        from chameleonapi.serving.notices import say_once
         if sys.argv[-1] == "configured":
             logging.basicConfig(format="%(name)s: %(message)s")
-        _warn_once("something to say")
+        say_once("something to say")
     """
     for mode in ("bare", "configured"):
         result = subprocess.run([sys.executable, "-c", textwrap.dedent(code), mode], env=ENV,
