@@ -16,8 +16,8 @@ from astroid import nodes
 
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
-from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
+from chameleonapi.analysis.values import evaluate
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 OBJECT_METHODS = ("object_localization", "detect_objects", "detect_objects_in_stream")

@@ -11,8 +11,8 @@ from astroid import nodes
 
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
-from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
+from chameleonapi.analysis.values import evaluate
 
 METHODS: dict[str, str] = {
     **dict.fromkeys(
