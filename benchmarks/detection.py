@@ -115,12 +115,12 @@ def latency(repeats: int) -> dict:
     from google.cloud import vision
 
     import chameleonapi
-    from chameleonapi.data.transforms import to_input
     from chameleonapi.detection import scenes
     from chameleonapi.detection.detector import shared_trunk
     from chameleonapi.detection.heads import generic_head
     from chameleonapi.detection.model import decode
     from chameleonapi.images import decode as decode_image
+    from chameleonapi.model.transforms import to_input
 
     os.environ["CHAMELEONAPI_TRAIN"] = "never"  # serve the stored generic detector
     sample = scenes.sample_scenes("test", repeats, seed=11)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chameleonapi.data.transforms import INPUT_SIZE, to_pixels
+from chameleonapi.model.transforms import INPUT_SIZE, to_pixels
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image

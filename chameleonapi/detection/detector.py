@@ -41,9 +41,9 @@ class DetectorModel:
     def detect(self, images: Sequence[Image], min_score: float = REPORT_FLOOR) -> list[list[Detection]]:
         import torch
 
-        from chameleonapi.data.transforms import to_input
         from chameleonapi.detection.model import decode
         from chameleonapi.model.backbone import configure_threads
+        from chameleonapi.model.transforms import to_input
 
         configure_threads()
         x = torch.from_numpy(to_input(list(images), SCENE_SIZE))

@@ -61,7 +61,7 @@ class CustomModel:
 
     def predict_columns(self, images: Sequence) -> np.ndarray:
         """Scores [N, len(vocab_labels)] (no aliases)."""
-        from chameleonapi.data.transforms import to_input
+        from chameleonapi.model.transforms import to_input
 
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)

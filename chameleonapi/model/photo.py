@@ -161,7 +161,7 @@ class PhotoModel:
         remembered: every PhotoModel shares the same frozen backbone)."""
         import torch
 
-        from chameleonapi.training.photo_features import photo_transform, pooled, preprocess
+        from chameleonapi.model.photo_input import photo_transform, pooled, preprocess
 
         keys = [_image_key(image, self.input_size) for image in images]
         missing = [i for i, k in enumerate(keys) if k not in _MEMO]
