@@ -29,6 +29,9 @@ class BackgroundCustomization:
         self._what = what
         self._thread = threading.Thread(target=self._work, daemon=True, name=f"chameleonapi-customize-{what}")
 
+    def start(self) -> None:
+        self._thread.start()
+
     def _work(self) -> None:
         try:
             model = self._build()
@@ -49,5 +52,5 @@ def serve_in_background(
     """Start `build()` in a thread and return `engine`, which serves the generic model until
     the built model (None: keep the generic one) is swapped in."""
     engine.background = BackgroundCustomization(engine, build, on_failure, what)
-    engine.background._thread.start()
+    engine.background.start()
     return engine

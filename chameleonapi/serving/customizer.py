@@ -15,11 +15,12 @@ class Customizer(Protocol):
     """One kind of model: how to plan a customization from a call site's decision, build (or
     load) its artifact, and serve it.
 
-    `what` and `generic_name` word the messages ("customization failed (...); serving the
-    generic model").
+    `artifact`, `what` and `generic_name` word the messages ("customized model ready",
+    "customization failed (...); serving the generic model").
     """
 
     kind: str
+    artifact: str
     what: str
     generic_name: str
 

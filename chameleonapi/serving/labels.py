@@ -74,6 +74,7 @@ class LabelsCustomizer:
     """Labels: plan from the label decision at a site, build through `chameleonapi.training`."""
 
     kind = "labels"
+    artifact = "model"
     what = "customization"
     generic_name = "generic model"
 

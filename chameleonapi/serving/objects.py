@@ -61,6 +61,7 @@ class ObjectsCustomizer:
     """Objects: plan from the object decision at a site, build a stored detector head."""
 
     kind = "objects"
+    artifact = "detector"
     what = "detector customization"
     generic_name = "generic detector"
 

@@ -65,7 +65,7 @@ class Resolver:
             if mode == "background":
                 engine = self.customizer.engine(self.generic().model)
                 return serve_in_background(
-                    engine, lambda: self._customized(site, provider, False), self._report, self.customizer.kind
+                    engine, lambda: self._customized(site, provider, False), self._report, self.customizer.artifact
                 )
             model = self._customized(site, provider, config.progress()) if mode == "auto" else None
         except ImportError:  # an install without the training extras serves the generic model
