@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 
-from chameleonapi import config
+from chameleonapi.config import detector_budget, provider_enabled, torch_threads, train_mode
 from chameleonapi.logs import install_fallback
 
 logger = logging.getLogger("chameleonapi")
@@ -26,7 +26,7 @@ def _resolve(providers: Iterable[str] | None) -> list[str]:
         if unknown:
             raise ValueError(f"unknown provider(s) {unknown}; known: {', '.join(PROVIDERS)}")
         return names
-    return [name for name in available() if config.provider_enabled(name)]
+    return [name for name in available() if provider_enabled(name)]
 
 
 def check_settings() -> None:
@@ -34,9 +34,9 @@ def check_settings() -> None:
     from chameleonapi.errors import SettingsError
 
     try:
-        config.torch_threads()
-        config.train_mode()
-        config.detector_budget()
+        torch_threads()
+        train_mode()
+        detector_budget()
     except SettingsError:
         raise
     except ValueError as exc:

@@ -6,20 +6,29 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from chameleonapi.serving.engines import ServedModel
-
-__all__ = ["BackgroundCustomization", "serve_in_background"]
+__all__ = ["BackgroundCustomization", "Swappable", "serve_in_background"]
 
 logger = logging.getLogger("chameleonapi")
+
+
+class Swappable(Protocol):
+    """An engine whose model can be replaced while it serves (`engines.ServedModel`)."""
+
+    background: BackgroundCustomization | None
+
+    def swap(self, model: Any) -> None: ...
+
+
+E = TypeVar("E", bound=Swappable)
 
 
 class BackgroundCustomization:
     """One background customization: `ready` once swapped in, `finished` when it has ended."""
 
     def __init__(
-        self, engine: ServedModel, build: Callable[[], Any], on_failure: Callable[[BaseException], None], what: str
+        self, engine: Swappable, build: Callable[[], Any], on_failure: Callable[[BaseException], None], what: str
     ) -> None:
         self.engine = engine
         self.ready = threading.Event()
@@ -47,8 +56,8 @@ class BackgroundCustomization:
 
 
 def serve_in_background(
-    engine: ServedModel, build: Callable[[], Any], on_failure: Callable[[BaseException], None], what: str
-) -> ServedModel:
+    engine: E, build: Callable[[], Any], on_failure: Callable[[BaseException], None], what: str
+) -> E:
     """Start `build()` in a thread and return `engine`, which serves the generic model until
     the built model (None: keep the generic one) is swapped in."""
     engine.background = BackgroundCustomization(engine, build, on_failure, what)
