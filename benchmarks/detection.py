@@ -53,19 +53,21 @@ def predictions(head, c3, c4):
 
 def app_rows(n_scenes: int, generic, seeds: list[int]) -> list[dict]:
     from chameleonapi.analysis import analyze
-    from chameleonapi.detection import service, train
+    from chameleonapi.detection import heads, train
     from chameleonapi.detection.evaluate import count_score
+    from chameleonapi.detection.policy import REPORT_FLOOR
     from chameleonapi.detection.scenes import NAMES
+    from chameleonapi.serving.objects import OBJECT_METHODS, listed_classes
 
     rows = []
     for path in sorted(APPS.glob("*.py")):
-        specs = [s for s in analyze(path) if s.method in service.OBJECT_METHODS]
+        specs = [s for s in analyze(path) if s.method in OBJECT_METHODS]
         if not specs:
             print(f"  {path.name}: no object decision found; skipped")
             continue
         spec = sorted(specs, key=lambda s: s.target != "objects")[0]
-        listed = service.listed_classes(spec, spec.provider)
-        threshold = max(service.REPORT_FLOOR, spec.threshold or 0.0)
+        listed = listed_classes(spec, spec.provider)
+        threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
         # the application's own held-out images: test tiles, its listed classes drawn often
         test_scenes, c3, c4 = train.cached_features("test", n_scenes, focus=listed)
         runs = {"generic": [predictions(generic, c3, c4)]}
@@ -73,7 +75,7 @@ def app_rows(n_scenes: int, generic, seeds: list[int]) -> list[dict]:
         for loss in ("basic", "chameleon"):
             for seed in seeds:
                 start = time.perf_counter()
-                head = service.customized_head(listed, threshold, loss, seed=seed)
+                head = heads.customized_head(listed, threshold, loss, seed=seed)
                 seconds.setdefault(loss, []).append(time.perf_counter() - start)
                 runs.setdefault(loss, []).append(predictions(head, c3, c4))
         row = {
@@ -113,10 +115,12 @@ def latency(repeats: int) -> dict:
     from google.cloud import vision
 
     import chameleonapi
-    from chameleonapi.data.transforms import to_input
-    from chameleonapi.detection import scenes, service
+    from chameleonapi.detection import scenes
+    from chameleonapi.detection.detector import shared_trunk
+    from chameleonapi.detection.heads import generic_head
     from chameleonapi.detection.model import decode
     from chameleonapi.images import decode as decode_image
+    from chameleonapi.model.transforms import to_input
 
     os.environ["CHAMELEONAPI_TRAIN"] = "never"  # serve the stored generic detector
     sample = scenes.sample_scenes("test", repeats, seed=11)
@@ -125,7 +129,7 @@ def latency(repeats: int) -> dict:
     with chameleonapi.enabled(["google"]):
         client = vision.ImageAnnotatorClient()
         client.object_localization(image=vision.Image(content=pngs[0]))  # warm up
-        head, trunk = service.generic_head(), service.shared_trunk()
+        head, trunk = generic_head(), shared_trunk()
         for png in pngs:
             start = time.perf_counter()
             client.object_localization(image=vision.Image(content=png))
@@ -156,14 +160,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from chameleonapi.detection import service, train
+    from chameleonapi import config
+    from chameleonapi.detection import heads, train
     from chameleonapi.detection.evaluate import mean_ap
     from chameleonapi.detection.scenes import NAMES
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    generic = service.generic_head(build=True)
-    print(f"generic detector ready in {time.perf_counter() - start:.1f} s ({service.budget_name()} budget)")
+    generic = heads.generic_head(build=True)
+    print(f"generic detector ready in {time.perf_counter() - start:.1f} s ({config.detector_budget()} budget)")
     test_scenes, c3, c4 = train.cached_features("test", args.test_scenes)
     generic_preds = predictions(generic, c3, c4)
     m, aps = mean_ap(generic_preds, test_scenes, len(NAMES))
@@ -204,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             "ap_per_class": dict(zip(NAMES, aps)),
             "test_scenes": len(test_scenes),
             "test_objects": n_objects,
-            "budget": service.budget_name(),
+            "budget": config.detector_budget(),
             "apps": rows,
             "seeds": seeds,
             "latency": lat,

@@ -71,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import chameleonapi
-    from chameleonapi import runtime
     from chameleonapi.data.animal_mnist import load_tiles
     from chameleonapi.model.backbone import imagenet_state_dict
+    from chameleonapi.serving.calls import labels_resolver
+    from chameleonapi.serving.listeners import add_listener
 
     root = Path(tempfile.mkdtemp(prefix="chameleonapi-first-call-"))
     warm = root / "warm"
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CHAMELEONAPI_PROGRESS"] = "0"
     chameleonapi.enable(["google"])
     models: list[str] = []
-    runtime.add_listener(lambda call: models.append(call.model))
+    add_listener(lambda call: models.append(call.model))
     other = load(root / "served_site.py", "served_site")
 
     def timed() -> float:
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- background: the first call answers at once
     os.environ["CHAMELEONAPI_TRAIN"] = "background"
-    runtime.resolver.reset()
+    labels_resolver.reset()
     fresh_home(root, "background", warm)
     timed()
     reference = statistics.median(timed() for _ in range(5))
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     app.should_open(image)
     background_first = time.perf_counter() - start
     background_model = models[-1]
-    engine = next(e for e in runtime.resolver._sites._engines.values() if hasattr(e, "finished"))
-    engine.finished.wait(600)
+    engine = next(e for e in labels_resolver._sites._engines.values() if e.background is not None)
+    engine.background.finished.wait(600)
     chameleonapi.disable()
     shutil.rmtree(root, ignore_errors=True)
 

@@ -259,17 +259,15 @@ def truth_model(spec, classes: Sequence[str], keys: Sequence[str]) -> ReplayMode
 @contextlib.contextmanager
 def serving(model):
     """Every intercepted SDK call is answered by `model` (through a real Engine)."""
-    from chameleonapi import runtime
-    from chameleonapi.engine import Engine
+    from chameleonapi.serving.calls import labels_resolver
+    from chameleonapi.serving.engines import Engine
 
-    if not hasattr(runtime.resolver, "override"):
-        raise SystemExit("chameleonapi.runtime.resolver has no `override`: the benchmark cannot pin a model")
-    before = runtime.resolver.override
-    runtime.resolver.override = Engine(model)
+    before = labels_resolver.override
+    labels_resolver.override = Engine(model)
     try:
         yield
     finally:
-        runtime.resolver.override = before
+        labels_resolver.override = before
 
 
 def provider_style(label: str, provider: str) -> str:
@@ -284,11 +282,11 @@ def provider_style(label: str, provider: str) -> str:
 def run_app(fn: Callable, photos: Sequence[bytes], model, spec) -> tuple[list, list]:
     """The app's decision on each photo with `model` behind the SDK, and `spec.decide` of
     the very labels the SDK handed the app."""
-    from chameleonapi import runtime
+    from chameleonapi.serving.listeners import add_listener, remove_listener
 
     seen: list = []
     listener = seen.append
-    runtime.add_listener(listener)
+    add_listener(listener)
     decisions, spec_decisions = [], []
     try:
         with serving(model):
@@ -299,12 +297,12 @@ def run_app(fn: Callable, photos: Sequence[bytes], model, spec) -> tuple[list, l
                           for call in seen for labels in call.labels for label, score in labels]
                 spec_decisions.append(spec.decide(served))
     finally:
-        runtime.remove_listener(listener)
+        remove_listener(listener)
     return decisions, spec_decisions
 
 
 def score_matrix(model, images) -> object:
-    from chameleonapi.engine import Engine
+    from chameleonapi.serving.engines import Engine
 
     return Engine(model).scores(images)
 
@@ -665,10 +663,10 @@ def card_summary(model) -> dict:
 
 def pet_door_check(fn: Callable, examples: dict[str, bytes], model) -> dict:
     """The pet door's decision on each example photo, and whether it is the right one."""
-    from chameleonapi import runtime
+    from chameleonapi.serving.listeners import add_listener, remove_listener
 
     served: list = []
-    runtime.add_listener(served.append)
+    add_listener(served.append)
     out = {}
     try:
         with serving(model):
@@ -678,7 +676,7 @@ def pet_door_check(fn: Callable, examples: dict[str, bytes], model) -> dict:
                 top = [f"{label} {score:.2f}" for call in served for labels in call.labels for label, score in labels[:3]]
                 out[name] = {"opens": bool(decision), "right": bool(decision) == PET_DOOR_EXPECTED[name], "top3": top}
     finally:
-        runtime.remove_listener(served.append)
+        remove_listener(served.append)
     out["all_right"] = all(v["right"] for v in out.values() if isinstance(v, dict))
     return out
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
-    "budget", "data_setting", "data_source", "decode_max_bytes", "device", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
+    "BUDGETS", "DETECTOR_BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
+    "budget", "data_setting", "detector_budget", "data_source", "decode_max_bytes", "device", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
     "local_files_root", "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
     "resolve", "set_project", "source_of", "torch_threads", "train_mode",
 ]
@@ -31,8 +31,9 @@ __all__ = [
 _FALSE = {"", "0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 TRAIN_MODES = ("auto", "never", "background")
-BUDGETS = ("default", "small", "tiny")
-DEVICES = ("auto", "cpu", "cuda")  # the presets of chameleonapi.training.trainer.BUDGETS
+BUDGETS = ("default", "small", "tiny")  # the presets of chameleonapi.training.trainer.BUDGETS
+DETECTOR_BUDGETS = ("default", "tiny")  # the presets of chameleonapi.detection.train.BUDGETS
+DEVICES = ("auto", "cpu", "cuda")
 
 
 class SettingsError(ValueError):
@@ -153,6 +154,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV"),
         Setting("device", "auto", _choice(DEVICES), "torch device for training and inference: auto, cpu, cuda"),
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
+        Setting("detector_budget", "default", _choice(DETECTOR_BUDGETS), "object detector training budget preset"),
         Setting("train", "auto", _choice(TRAIN_MODES), "what a first call does: auto, never, background"),
         Setting("threads", "1", _threads, "intra-op threads per process for the local model (0: torch's default)"),
         Setting("home", None, _home, "cache folder for weights, features and models"),
@@ -398,6 +400,11 @@ def device(value: str | None = None) -> str:
 def budget(value: str | None = None) -> str:
     """Training budget preset used by customization (`default`, `small`, `tiny`)."""
     return get("budget", value)
+
+
+def detector_budget(value: str | None = None) -> str:
+    """Training budget preset of the object detectors (`default`, or `tiny` for tests and smoke runs)."""
+    return get("detector_budget", value)
 
 
 def progress(value: bool | None = None) -> bool:

@@ -19,7 +19,8 @@ import pytest
 
 import chameleonapi
 from chameleonapi import config as settings
-from chameleonapi import runtime
+from chameleonapi.serving.calls import labels_resolver, object_resolver
+from chameleonapi.serving.listeners import ServedCall, add_listener, remove_listener
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,7 +72,8 @@ def _training(train: bool):
     unless `train`. Call sites served under the other mode are forgotten, so they choose anew."""
     mode = "auto" if train else "never"
     if _last_mode and _last_mode[-1] != mode:
-        runtime.resolver.reset()
+        labels_resolver.reset()
+        object_resolver.reset()
     _last_mode[:] = [mode]
     return settings.override(train=mode)
 
@@ -85,9 +87,9 @@ def _offline_env() -> None:
 class Served:
     """What the local model served during one test."""
 
-    calls: list[runtime.ServedCall] = field(default_factory=list)
+    calls: list[ServedCall] = field(default_factory=list)
 
-    def __call__(self, call: runtime.ServedCall) -> None:
+    def __call__(self, call: ServedCall) -> None:
         self.calls.append(call)
 
     @property
@@ -116,7 +118,7 @@ def _as_sdk_returned(provider: str, labels: list[tuple[str, float]]) -> list[tup
 def _serve(request: pytest.FixtureRequest, marker: pytest.Mark | None):
     _offline_env()
     recorder = Served()
-    runtime.add_listener(recorder)
+    add_listener(recorder)
     kwargs = marker.kwargs if marker is not None else {}
     train = kwargs.get("train", getattr(request.config, "_chameleonapi_train", False))
     training = _training(bool(train))
@@ -127,7 +129,7 @@ def _serve(request: pytest.FixtureRequest, marker: pytest.Mark | None):
     def finish() -> None:
         context.__exit__(None, None, None)
         training.__exit__(None, None, None)
-        runtime.remove_listener(recorder)
+        remove_listener(recorder)
 
     request.addfinalizer(finish)
     return recorder

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 
-from chameleonapi import config
+from chameleonapi.config import detector_budget, provider_enabled, torch_threads, train_mode
 from chameleonapi.logs import install_fallback
 
 logger = logging.getLogger("chameleonapi")
@@ -26,7 +26,7 @@ def _resolve(providers: Iterable[str] | None) -> list[str]:
         if unknown:
             raise ValueError(f"unknown provider(s) {unknown}; known: {', '.join(PROVIDERS)}")
         return names
-    return [name for name in available() if config.provider_enabled(name)]
+    return [name for name in available() if provider_enabled(name)]
 
 
 def check_settings() -> None:
@@ -34,8 +34,9 @@ def check_settings() -> None:
     from chameleonapi.errors import SettingsError
 
     try:
-        config.torch_threads()
-        config.train_mode()
+        torch_threads()
+        train_mode()
+        detector_budget()
     except SettingsError:
         raise
     except ValueError as exc:
@@ -48,8 +49,8 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
     Idempotent and thread-safe; returns the providers now active. An unusable setting
     raises `SettingsError` before anything is patched.
     """
-    from chameleonapi import runtime
     from chameleonapi.providers import get_instrumentor
+    from chameleonapi.serving.executors import hook_executors
 
     check_settings()
     with _lock:
@@ -58,19 +59,19 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
                 get_instrumentor(name).instrument()
                 _active.append(name)
         if _active:
-            runtime.hook_executors()
+            hook_executors()
         return list(_active)
 
 
 def disable() -> None:
     """Restore every patched SDK function; idempotent."""
-    from chameleonapi import runtime
     from chameleonapi.providers import get_instrumentor
+    from chameleonapi.serving.executors import unhook_executors
 
     with _lock:
         while _active:
             get_instrumentor(_active.pop()).uninstrument()
-        runtime.unhook_executors()
+        unhook_executors()
 
 
 def is_enabled(provider: str | None = None) -> bool:
@@ -94,6 +95,6 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
                 get_instrumentor(name).uninstrument()
                 _active.remove(name)
             if not _active:
-                from chameleonapi import runtime
+                from chameleonapi.serving.executors import unhook_executors
 
-                runtime.unhook_executors()
+                unhook_executors()

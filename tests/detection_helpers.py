@@ -10,6 +10,6 @@ os.environ["CHAMELEONAPI_DATA"] = "builtin"
 
 
 def tiny_generic():
-    from chameleonapi.detection.service import generic_head
+    from chameleonapi.detection.heads import generic_head
 
     return generic_head(build=True)

@@ -15,7 +15,9 @@ import pytest
 from google.cloud import vision
 
 import chameleonapi
-from chameleonapi import runtime, store
+from chameleonapi import store
+from chameleonapi.serving.calls import labels_resolver
+from chameleonapi.serving.listeners import add_listener, remove_listener
 from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
@@ -36,9 +38,9 @@ def should_open(image_bytes):
 
 DRIVER = """
 import importlib.util, sys
-from chameleonapi import runtime
+from chameleonapi.serving.listeners import add_listener
 served = []
-runtime.add_listener(lambda call: served.append(call.model))
+add_listener(lambda call: served.append(call.model))
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 app = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(app)
@@ -62,14 +64,14 @@ def tiny_auto(monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
     monkeypatch.setenv("CHAMELEONAPI_BUDGET", "tiny")
     monkeypatch.setenv("CHAMELEONAPI_DATA", "builtin")
-    runtime.resolver.reset()
+    labels_resolver.reset()
     chameleonapi.enable(["google"])
     served: list = []
-    runtime.add_listener(served.append)
+    add_listener(served.append)
     yield served
-    runtime.remove_listener(served.append)
+    remove_listener(served.append)
     chameleonapi.disable()
-    runtime.resolver.reset()
+    labels_resolver.reset()
 
 
 def test_first_call_customizes_and_later_calls_reuse(tiny_auto, tmp_path):

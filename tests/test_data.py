@@ -20,7 +20,7 @@ from chameleonapi.data.builtin import (
 )
 from chameleonapi.data.csv import CsvImages
 from chameleonapi.data.folder import ImageFolder
-from chameleonapi.data.transforms import INPUT_SIZE, to_input, to_pixels
+from chameleonapi.model.transforms import INPUT_SIZE, to_input, to_pixels
 
 
 class Boom:

@@ -106,15 +106,15 @@ def test_decision_loss_rewards_listed_peaks_above_t_and_nothing_else():
 
 
 def test_tiny_training_learns_and_is_stored_once(monkeypatch):
-    from chameleonapi.detection import service
+    from chameleonapi.detection import heads
 
     head = tiny_generic()
-    again = service.generic_head(build=True)
+    again = heads.generic_head(build=True)
     assert again is head  # the process keeps one
     calls = []
     monkeypatch.setattr(train, "train_generic", lambda *a, **k: calls.append(1))
-    service._generic_heads.clear()
-    reloaded = service.generic_head(build=False)  # read back from the store, not retrained
+    heads._generic_heads.clear()
+    reloaded = heads.generic_head(build=False)  # read back from the store, not retrained
     assert not calls
     for (k, v), w in zip(head.state_dict().items(), reloaded.state_dict().values()):
         assert torch.equal(v, w), k
@@ -129,7 +129,7 @@ def test_tiny_training_learns_and_is_stored_once(monkeypatch):
 
 
 def test_unreadable_store_entry_is_rebuilt(tmp_path, monkeypatch):
-    from chameleonapi.detection import service
+    from chameleonapi.detection import heads
 
     monkeypatch.setenv("CHAMELEONAPI_HOME", str(tmp_path))
     parts = {"kind": "unit"}
@@ -139,29 +139,31 @@ def test_unreadable_store_entry_is_rebuilt(tmp_path, monkeypatch):
         built.append(1)
         return Head(), {"name": "unit"}
 
-    service.get_or_train(parts, build)
-    service.get_or_train(parts, build)
+    heads.get_or_train(parts, build)
+    heads.get_or_train(parts, build)
     assert len(built) == 1
-    (service.detectors_dir() / service.key_of(parts) / "head.safetensors").write_bytes(b"garbage")
-    service.get_or_train(parts, build)
+    (heads.detectors_dir() / heads.key_of(parts) / "head.safetensors").write_bytes(b"garbage")
+    heads.get_or_train(parts, build)
     assert len(built) == 2
 
 
 def test_missing_generic_detector_is_not_trained_when_training_is_off(tmp_path, monkeypatch):
-    from chameleonapi.detection import service
+    from chameleonapi.detection import heads
 
     monkeypatch.setenv("CHAMELEONAPI_HOME", str(tmp_path))
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "never")
-    monkeypatch.setattr(service, "_generic_heads", {})
-    with pytest.raises(service.DetectorUnavailable, match="python -m chameleonapi.detection build"):
-        service.generic_head()
+    monkeypatch.setattr(heads, "_generic_heads", {})
+    from chameleonapi.detection.policy import DetectorUnavailable
+
+    with pytest.raises(DetectorUnavailable, match="python -m chameleonapi.detection build"):
+        heads.generic_head()
 
 
 def test_build_command_stores_the_generic_detector(capsys):
-    from chameleonapi.detection import service
+    from chameleonapi.detection import heads
     from chameleonapi.detection.__main__ import main
 
     tiny_generic()
     assert main(["build"]) == 0
     assert "stored under" in capsys.readouterr().out
-    assert (service.detectors_dir() / service.key_of(service.generic_parts())).is_dir()
+    assert (heads.detectors_dir() / heads.key_of(heads.generic_parts())).is_dir()

@@ -19,7 +19,8 @@ from msrest.pipeline import ClientRawResponse
 
 import chameleonapi
 from chameleonapi.detection import scenes
-from chameleonapi.detection.service import REPORT_FLOOR, object_resolver
+from chameleonapi.detection.policy import REPORT_FLOOR
+from chameleonapi.serving.calls import object_resolver
 from tests.detection_helpers import tiny_generic
 from tests.images import CORRUPT
 

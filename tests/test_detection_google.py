@@ -8,9 +8,11 @@ import pytest
 from google.cloud import vision
 
 import chameleonapi
-from chameleonapi import runtime
 from chameleonapi.detection import scenes
-from chameleonapi.detection.service import REPORT_FLOOR, object_resolver
+from chameleonapi.detection.policy import REPORT_FLOOR
+from chameleonapi.serving import calls
+from chameleonapi.serving.calls import object_resolver
+from chameleonapi.serving.listeners import add_listener, remove_listener
 from tests.detection_helpers import tiny_generic
 from tests.images import CORRUPT
 
@@ -76,23 +78,25 @@ def test_corrupt_image_is_a_per_image_error_and_the_others_are_answered(google):
 
 def test_served_calls_are_reported_to_listeners(google):
     seen = []
-    runtime.add_listener(seen.append)
+    add_listener(seen.append)
     try:
         vision.ImageAnnotatorClient().object_localization(
             image=vision.Image(content=scenes.scene_png(scenes.sample_scenes("test", 3)[2]))
         )
     finally:
-        runtime.remove_listener(seen.append)
+        remove_listener(seen.append)
     assert seen and seen[-1].model == "generic-detector" and seen[-1].n_images == 1
 
 
 def test_without_a_detector_and_without_training_the_feature_is_named(tmp_path, monkeypatch):
-    from chameleonapi.detection import service
+    from chameleonapi.detection import heads
+    from chameleonapi.serving.objects import OBJECTS
+    from chameleonapi.serving.resolver import Resolver
 
     monkeypatch.setenv("CHAMELEONAPI_HOME", str(tmp_path))
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "never")
-    monkeypatch.setattr(service, "_generic_heads", {})
-    monkeypatch.setattr(service, "object_resolver", service.ObjectResolver())
+    monkeypatch.setattr(heads, "_generic_heads", {})
+    monkeypatch.setattr(calls, "object_resolver", Resolver(OBJECTS))
     with chameleonapi.enabled(["google"]):
         response = vision.ImageAnnotatorClient().object_localization(
             image=vision.Image(content=scenes.scene_png(scenes.sample_scenes("test", 2)[1]))
@@ -124,11 +128,11 @@ def test_a_counting_application_gets_a_detector_customized_to_its_classes(google
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     seen = []
-    runtime.add_listener(seen.append)
+    add_listener(seen.append)
     try:
         module.sheep_alarm(scenes.scene_png(scenes.sample_scenes("test", 3)[0]))
     finally:
-        runtime.remove_listener(seen.append)
+        remove_listener(seen.append)
     assert seen[-1].model == "chameleon-detector[Sheep]"
     assert seen[-1].call_site.file == str(path)
 
@@ -172,7 +176,7 @@ def test_background_training_serves_the_generic_detector_until_ready(google, tmp
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     seen = []
-    runtime.add_listener(seen.append)
+    add_listener(seen.append)
     png = scenes.scene_png(scenes.sample_scenes("test", 3)[0])
     try:
         module.zebras(png)
@@ -182,5 +186,5 @@ def test_background_training_serves_the_generic_detector_until_ready(google, tmp
             time.sleep(0.5)
             module.zebras(png)
     finally:
-        runtime.remove_listener(seen.append)
+        remove_listener(seen.append)
     assert seen[-1].model == "chameleon-detector[Zebra]"

@@ -8,8 +8,8 @@ import textwrap
 from google.cloud import vision
 
 import chameleonapi
-from chameleonapi import runtime
-from chameleonapi.customize_runtime import spec_for_site
+from chameleonapi.serving.listeners import add_listener, remove_listener
+from chameleonapi.serving.specs import spec_for_site
 
 CELL = textwrap.dedent(
     """
@@ -39,7 +39,7 @@ def test_a_notebook_cell_is_analysed_from_its_source(monkeypatch):
 
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "never")
     served: list = []
-    runtime.add_listener(served.append)
+    add_listener(served.append)
     try:
         with chameleonapi.enabled(["google"]):
             for name in ("<ipython-input-3-5f1c2d>", "/tmp/ipykernel_4242/1234567.py"):
@@ -51,5 +51,5 @@ def test_a_notebook_cell_is_analysed_from_its_source(monkeypatch):
                 assert spec is not None and spec.kind == "true_false"
                 assert {label for c in spec.categories for label in c.labels} == {"Cat", "Dog"}
     finally:
-        runtime.remove_listener(served.append)
+        remove_listener(served.append)
     assert vision  # the SDK is importable in this environment

@@ -12,8 +12,10 @@ from google.cloud import vision
 from PIL import Image, ImageOps
 
 import chameleonapi
-from chameleonapi import runtime, store
+from chameleonapi import store
 from chameleonapi.model.labelspace import LabelSpace, resolve_name
+from chameleonapi.serving.calls import labels_resolver
+from chameleonapi.serving.listeners import add_listener, remove_listener
 from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
@@ -46,17 +48,17 @@ def served(monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
     monkeypatch.setenv("CHAMELEONAPI_BUDGET", "tiny")
     monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
-    from chameleonapi import customize_runtime
+    from chameleonapi.serving import notices
 
-    customize_runtime._said.clear()
-    runtime.resolver.reset()
+    notices._said.clear()
+    labels_resolver.reset()
     chameleonapi.enable(["google"])
     calls: list = []
-    runtime.add_listener(calls.append)
+    add_listener(calls.append)
     yield calls
-    runtime.remove_listener(calls.append)
+    remove_listener(calls.append)
     chameleonapi.disable()
-    runtime.resolver.reset()
+    labels_resolver.reset()
 
 
 def test_names_resolve_through_wordnet():
@@ -173,7 +175,7 @@ def test_residual_heads_move_only_the_apps_labels_and_survive_the_store(tmp_path
     loaded = CustomModel.load(pushed.save(tmp_path / "model"))
     assert isinstance(loaded, PhotoModel) and loaded.residual[0] == [cat]
     assert np.allclose(loaded.scores_from_features(feats), scores)
-    from chameleonapi.engine import Engine
+    from chameleonapi.serving.engines import Engine
 
     coffee = Image.open(io.BytesIO(jpeg("coffee"))).convert("RGB")
     assert Engine(generic).annotate([coffee], 3)[0][0][0] != "Cat"

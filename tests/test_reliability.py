@@ -26,9 +26,17 @@ from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from google.cloud import vision  # noqa: E402
 
 import chameleonapi  # noqa: E402
-from chameleonapi import customize_runtime, runtime, store, store_cli  # noqa: E402
+from chameleonapi import artifacts, store, store_cli  # noqa: E402
 from chameleonapi.model import backbone, registry  # noqa: E402
 from chameleonapi.model.custom import CustomModel  # noqa: E402
+from chameleonapi.serving import labels as serving_labels  # noqa: E402
+from chameleonapi.serving.calls import labels_resolver  # noqa: E402
+from chameleonapi.serving.callsites import CallSite  # noqa: E402
+from chameleonapi.serving.labels import LABELS  # noqa: E402
+from chameleonapi.serving.listeners import add_listener, remove_listener  # noqa: E402
+from chameleonapi.serving.objects import OBJECTS  # noqa: E402
+from chameleonapi.serving.resolver import Resolver  # noqa: E402
+from chameleonapi.serving.sites import SiteEngines  # noqa: E402
 from tests.apploader import load_app  # noqa: E402
 from tests.images import photo  # noqa: E402
 
@@ -82,23 +90,23 @@ def fresh_generic(monkeypatch):
     """Forget the process's generic model so the next call loads it again from the cache."""
     monkeypatch.setattr(registry, "_instances", {})
     monkeypatch.setattr(backbone, "_in_memory", {})
-    monkeypatch.setattr(runtime.resolver, "_generic", None)
-    monkeypatch.setattr(store, "_warned_homes", set())
-    runtime.resolver.reset()
+    monkeypatch.setattr(labels_resolver, "_generic", None)
+    monkeypatch.setattr(artifacts, "_warned_homes", set())
+    labels_resolver.reset()
     yield
-    runtime.resolver.reset()
+    labels_resolver.reset()
 
 
 @pytest.fixture
 def served():
     chameleonapi.enable(["google"])
     calls: list = []
-    runtime.add_listener(calls.append)
-    runtime.resolver.reset()
+    add_listener(calls.append)
+    labels_resolver.reset()
     yield calls
-    runtime.remove_listener(calls.append)
+    remove_listener(calls.append)
     chameleonapi.disable()
-    runtime.resolver.reset()
+    labels_resolver.reset()
 
 
 def ask(client, image: bytes):
@@ -133,7 +141,7 @@ def test_bad_setting_during_calls_keeps_answering(served, monkeypatch, caplog):
     client = vision.ImageAnnotatorClient()
     before = labels_of(ask(client, small_jpeg()))
     monkeypatch.setenv("CHAMELEONAPI_THREADS", "many")
-    monkeypatch.setattr(runtime.resolver, "_generic", None)
+    monkeypatch.setattr(labels_resolver, "_generic", None)
     monkeypatch.setattr(registry, "_instances", {})
     with caplog.at_level(logging.ERROR, logger="chameleonapi"):
         after = [labels_of(ask(client, small_jpeg())) for _ in range(2)]
@@ -182,7 +190,7 @@ def test_store_fault_is_moved_aside_and_rebuilt_while_the_app_answers(home, faul
     builds: list[list[Path]] = []
     entry = store.entry_path(store.key_of(parts))
 
-    def build_customized(spec, data, progress=True):
+    def build_customized(spec, progress=True):
         def train():
             builds.append(asides(entry))
             return tiny_model(f"built-{len(builds)}")
@@ -190,22 +198,22 @@ def test_store_fault_is_moved_aside_and_rebuilt_while_the_app_answers(home, faul
         return store.get_or_create(parts, train)
 
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
-    monkeypatch.setattr(customize_runtime, "plan", lambda site: object())
-    monkeypatch.setattr(customize_runtime, "build_customized", build_customized)
+    monkeypatch.setattr(LABELS, "plan", lambda site, provider: object())
+    monkeypatch.setattr(LABELS, "build", build_customized)
     client = vision.ImageAnnotatorClient()
 
     ask(client, small_jpeg())
     assert served[-1].model == "built-1" and builds == [[]]
 
     _damage(entry, fault)
-    runtime.resolver.reset()  # the next run of the application
+    labels_resolver.reset()  # the next run of the application
     response = ask(client, small_jpeg())
     assert served[-1].model == "built-2" and len(response.label_annotations) == 3
     assert len(builds) == 2 and len(builds[1]) == 1, "the damaged entry was moved aside, not deleted"
     assert asides(entry) == [] and entry.is_dir() and not entry.is_symlink()
     assert store.check_entry(entry, (store.CARD, store.WEIGHTS)) is None
 
-    runtime.resolver.reset()  # and the run after that loads it: no third build
+    labels_resolver.reset()  # and the run after that loads it: no third build
     ask(client, small_jpeg())
     assert served[-1].model == "built-2" and len(builds) == 2
 
@@ -228,7 +236,7 @@ def test_aside_copy_is_kept_when_the_rebuild_fails(home):
 
 
 def test_detector_entry_fault_is_moved_aside_and_rebuilt(home):
-    from chameleonapi.detection import service
+    from chameleonapi.detection import heads
     from chameleonapi.detection.model import Head
 
     parts = {"kind": "test-fault"}
@@ -238,12 +246,12 @@ def test_detector_entry_fault_is_moved_aside_and_rebuilt(home):
         builds.append(1)
         return Head(), {"name": "head"}
 
-    service.get_or_train(parts, build)
-    path = service.detectors_dir() / service.key_of(parts)
-    (path / service.HEAD).write_bytes(b"\0" * 100)
-    head, card = service.get_or_train(parts, build)
+    heads.get_or_train(parts, build)
+    path = heads.detectors_dir() / heads.key_of(parts)
+    (path / heads.HEAD).write_bytes(b"\0" * 100)
+    head, card = heads.get_or_train(parts, build)
     assert len(builds) == 2 and card["name"] == "head" and asides(path) == []
-    service.get_or_train(parts, build)
+    heads.get_or_train(parts, build)
     assert len(builds) == 2
 
 
@@ -277,8 +285,8 @@ def test_converted_generic_weights_are_verified_and_rebuilt(home, fresh_generic,
 
     monkeypatch.setattr(backbone, "_convert", convert)
     monkeypatch.setattr(registry, "_instances", {})
-    monkeypatch.setattr(runtime.resolver, "_generic", None)
-    runtime.resolver.reset()
+    monkeypatch.setattr(labels_resolver, "_generic", None)
+    labels_resolver.reset()
     assert labels_of(ask(client, small_jpeg())) == reference  # the next call answers the same
     assert len(conversions) == 1 and len(conversions[0]) == 1, "moved aside, then converted again"
     assert backbone._read_verified(path)[0] is not None and asides(path) == []
@@ -309,10 +317,9 @@ def test_unwritable_home_serves_generic_answers_with_one_warning(
     try:
         with caplog.at_level(logging.WARNING, logger="chameleonapi"):
             answers = [app.should_open(small_jpeg()) for _ in range(2)]
-            for engine in list(runtime.resolver._sites._engines.values()):
-                finished = getattr(engine, "finished", None)
-                if finished is not None:
-                    assert finished.wait(120)
+            for engine in list(labels_resolver._sites._engines.values()):
+                if engine.background is not None:
+                    assert engine.background.finished.wait(120)
             answers.append(app.should_open(small_jpeg()))
     finally:
         if how == "read-only":
@@ -383,17 +390,17 @@ def test_served_sites_keep_their_latency_while_another_site_trains(served, monke
     release = threading.Event()
     builds = []
 
-    def plan(site):
+    def plan(site, provider):
         return None if site.function == "served_site" else object()
 
-    def slow_build(spec, data, progress=True):
+    def slow_build(spec, progress=True):
         builds.append(1)
         training.set()
         release.wait(30)  # a long training run, holding no CPU
-        return runtime.resolver.generic().model
+        return labels_resolver.generic().model
 
-    monkeypatch.setattr(customize_runtime, "plan", plan)
-    monkeypatch.setattr(customize_runtime, "build_customized", slow_build)
+    monkeypatch.setattr(LABELS, "plan", plan)
+    monkeypatch.setattr(LABELS, "build", slow_build)
     client = vision.ImageAnnotatorClient()
     image = small_jpeg()
 
@@ -431,7 +438,7 @@ def test_background_mode_analyses_in_the_background(served, monkeypatch):
         release.wait(30)
         return None
 
-    monkeypatch.setattr(customize_runtime, "spec_for_site", slow_spec)
+    monkeypatch.setattr(serving_labels, "spec_for_site", slow_spec)
     client = vision.ImageAnnotatorClient()
     try:
         response = ask(client, small_jpeg())  # returns while the analysis is still running
@@ -439,12 +446,12 @@ def test_background_mode_analyses_in_the_background(served, monkeypatch):
         assert served[-1].model == "generic" and len(response.label_annotations) > 0
     finally:
         release.set()
-    engine = runtime.resolver._sites._engines[served[-1].call_site]
-    assert engine.finished.wait(30) and not engine.ready.is_set()
+    engine = labels_resolver.engine_at(served[-1].call_site)
+    assert engine.background.finished.wait(30) and not engine.background.ready.is_set()
 
 
 def test_site_engines_resolve_each_site_once_and_sites_independently():
-    sites = runtime.SiteEngines()
+    sites = SiteEngines()
     gate = threading.Event()
     calls: list[str] = []
 
@@ -467,31 +474,42 @@ def test_site_engines_resolve_each_site_once_and_sites_independently():
     assert sorted(calls) == ["fast", "slow"]
 
 
-def test_object_resolver_does_not_block_other_sites_while_one_trains(monkeypatch):
-    from chameleonapi.detection.service import ObjectResolver
+class _Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
 
+
+@pytest.mark.parametrize("customizer", [LABELS, OBJECTS], ids=["labels", "objects"])
+def test_resolver_serves_other_sites_while_one_trains(customizer, monkeypatch):
+    """Each kind's resolver: a site already served, or resolving to the generic model, never
+    waits for another site's training; concurrent first calls from the training site share it."""
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
-    resolver = ObjectResolver()
     gate, entered = threading.Event(), threading.Event()
-    trained = runtime.CallSite("app.py", 1, "trains")
-    served = runtime.CallSite("app.py", 2, "served")
+    trained = CallSite("app.py", 1, "trains")
+    served = CallSite("app.py", 2, "served")
+    builds = []
 
-    def customized(site, provider):
-        if site == trained:
-            entered.set()
-            gate.wait(30)
-            return "customized-detector"
-        return None
+    def build(plan, progress):
+        builds.append(plan)
+        entered.set()
+        gate.wait(30)  # a long training run, holding no CPU
+        return _Named("customized")
 
-    monkeypatch.setattr(resolver, "_customized", customized)
-    monkeypatch.setattr(resolver, "generic", lambda: "generic-detector")
+    monkeypatch.setattr(customizer, "check_available", lambda: None)
+    monkeypatch.setattr(customizer, "generic_model", lambda: _Named("generic"))
+    monkeypatch.setattr(customizer, "plan", lambda site, provider: site if site == trained else None)
+    monkeypatch.setattr(customizer, "build", build)
+    resolver = Resolver(customizer)
     with ThreadPoolExecutor(2) as pool:
         first = [pool.submit(resolver.engine_for, trained, "google") for _ in range(2)]
         assert entered.wait(30)
-        assert resolver.engine_for(served, "google") == "generic-detector"
+        assert resolver.engine_for(served, "google").name == "generic"
+        assert resolver.engine_for(served, "google") is resolver.generic()
         assert not any(f.done() for f in first)
         gate.set()
-        assert [f.result(timeout=30) for f in first] == ["customized-detector"] * 2
+        engines = [f.result(timeout=30) for f in first]
+    assert [e.name for e in engines] == ["customized"] * 2 and engines[0] is engines[1]
+    assert builds == [trained]
 
 
 # ------------------------------------------------------------------ executors

@@ -12,7 +12,7 @@ from chameleonapi.config import SettingsError
 def project(tmp_path, monkeypatch):
     """An application folder with a pyproject.toml; no CHAMELEONAPI_* variable set."""
     for name in ("CHAMELEONAPI_BUDGET", "CHAMELEONAPI_DATA", "CHAMELEONAPI_TRAIN", "CHAMELEONAPI_PROGRESS",
-                 "CHAMELEONAPI_THREADS"):
+                 "CHAMELEONAPI_THREADS", "CHAMELEONAPI_DETECTOR_BUDGET"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "pkg").mkdir()
     app = tmp_path / "pkg" / "app.py"
@@ -51,6 +51,17 @@ def test_errors_name_the_setting_and_its_source(project, monkeypatch):
     with pytest.raises(SettingsError, match="missing-photos does not exist"):
         config.data_source()
     assert isinstance(SettingsError("x"), ValueError)
+
+
+def test_both_training_budgets_are_settings_of_one_type(project, monkeypatch):
+    from chameleonapi.serving.budgets import Budget, budget_for
+    from chameleonapi.switch import check_settings
+
+    write_pyproject(project, 'detector_budget = "tiny"\nbudget = "small"')
+    assert budget_for("objects") == Budget("objects", "tiny") and budget_for("labels") == Budget("labels", "small")
+    monkeypatch.setenv("CHAMELEONAPI_DETECTOR_BUDGET", "huge")
+    with pytest.raises(SettingsError, match=r"CHAMELEONAPI_DETECTOR_BUDGET='huge'.*one of default, tiny"):
+        check_settings()  # what enable() runs before patching anything
 
 
 def test_progress_bars_only_on_a_terminal_unless_asked(project, monkeypatch, capsys):

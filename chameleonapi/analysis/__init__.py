@@ -7,20 +7,13 @@ input: unreadable or unparsable files give no spec, and `analyze_report` says wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chameleonapi.spec import DecisionSpec
+from chameleonapi.analysis.report import Report
 
-
-@dataclass
-class Report:
-    """Specs plus what could not be analyzed (one line each)."""
-
-    specs: list[DecisionSpec] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.spec import DecisionSpec
 
 
 def analyze(path_or_source: str | Path, *, budget: float | None = None) -> list[DecisionSpec]:

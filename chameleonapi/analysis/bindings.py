@@ -13,7 +13,6 @@ from typing import Any
 
 from astroid import nodes
 
-from chameleonapi.analysis import folding
 from chameleonapi.analysis.constants import (
     RUNTIME_SOURCES,
     EvalContext,
@@ -22,7 +21,9 @@ from chameleonapi.analysis.constants import (
     Unknown,
     bind_target,
     is_unknown,
+    runtime_reason,
 )
+from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project, top_level
 
 
@@ -82,7 +83,7 @@ def value_of_binding(
         if isinstance(parent, (nodes.Assign, nodes.AnnAssign)):
             return _assigned(parent, name, ctx, use)
         if isinstance(parent, nodes.NamedExpr):
-            return folding.evaluate(parent.value, ctx)
+            return evaluate(parent.value, ctx)
         if isinstance(parent, nodes.Arguments):
             return parameter_value(parent.parent, name, ctx)
         if isinstance(parent, (nodes.For, nodes.Comprehension)):
@@ -100,7 +101,7 @@ def _assigned(
     if stmt.value is None:
         return Unknown(f"{name} is declared without a value")
     targets = stmt.targets if isinstance(stmt, nodes.Assign) else [stmt.target]
-    value = folding.evaluate(stmt.value, ctx)
+    value = evaluate(stmt.value, ctx)
     if is_unknown(value):
         return runtime_reason(stmt.value, value)
     for target in targets:
@@ -127,7 +128,7 @@ def _mutations(stmt: nodes.NodeNG, name: str, value: Any, ctx: EvalContext, use:
             and isinstance(other.target, nodes.AssignName)
             and other.target.name == name
         ):
-            extra = folding.evaluate(other.value, ctx)
+            extra = evaluate(other.value, ctx)
             if is_unknown(extra):
                 return extra
             try:
@@ -141,7 +142,7 @@ def _mutations(stmt: nodes.NodeNG, name: str, value: Any, ctx: EvalContext, use:
             isinstance(func, nodes.Attribute) and isinstance(func.expr, nodes.Name) and func.expr.name == name
         ):
             continue
-        args = [folding.evaluate(a, ctx) for a in other.value.args]
+        args = [evaluate(a, ctx) for a in other.value.args]
         if any(is_unknown(a) for a in args):
             return next(a for a in args if is_unknown(a))
         try:
@@ -157,22 +158,6 @@ def _mutations(stmt: nodes.NodeNG, name: str, value: Any, ctx: EvalContext, use:
                 return Unknown(f"{name} is changed in place ({func.attrname})")
         except (TypeError, IndexError, ValueError):
             return Unknown(f"{name} is changed in place")
-    return value
-
-
-def runtime_reason(node: nodes.NodeNG, value: Unknown) -> Unknown:
-    """Name the run-time source (file, environment, database) when there is one."""
-    for sub in [node, *node.nodes_of_class((nodes.Call, nodes.Attribute, nodes.Name))]:
-        name = None
-        if isinstance(sub, nodes.Call):
-            func = sub.func
-            name = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", None)
-        elif isinstance(sub, nodes.Attribute):
-            name = sub.attrname
-        elif isinstance(sub, nodes.Name):
-            name = sub.name
-        if name in RUNTIME_SOURCES:
-            return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
     return value
 
 
@@ -208,7 +193,7 @@ def _parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> An
                 arg_node = call_node.args[idx]
         if arg_node is None and name not in kwonly and name not in names:
             continue
-        value = folding.evaluate(arg_node, ctx) if arg_node is not None else default
+        value = evaluate(arg_node, ctx) if arg_node is not None else default
         values.append(value)
     if not values:
         return default
@@ -238,7 +223,7 @@ def _default(func: nodes.FunctionDef, name: str) -> Any:
 def _plain(node: nodes.NodeNG) -> Any:
     if isinstance(node, nodes.Const):
         return node.value
-    return Unknown("non-literal default")  # resolved by folding.evaluate() at call sites instead
+    return Unknown("non-literal default")  # resolved by evaluate() at call sites instead
 
 
 @dataclass(frozen=True)
@@ -272,7 +257,7 @@ def attribute_value(node: nodes.Attribute, ctx: EvalContext) -> Any:
         cls = _enclosing_class(node)
         if cls is not None:
             return class_attribute(cls, attr, ctx)
-    base = folding.evaluate(expr, ctx)
+    base = evaluate(expr, ctx)
     if isinstance(base, Ref):
         target = base.node
         if isinstance(target, nodes.Module):
@@ -313,10 +298,10 @@ def class_attribute(cls: nodes.ClassDef, attr: str, ctx: EvalContext) -> Any:
             if assign.attrname == attr and isinstance(assign.expr, nodes.Name) and assign.expr.name == "self":
                 stmt = assign.parent
                 if isinstance(stmt, (nodes.Assign, nodes.AnnAssign)) and stmt.value is not None:
-                    value = folding.evaluate(stmt.value, ctx)
+                    value = evaluate(stmt.value, ctx)
                     return runtime_reason(stmt.value, value) if is_unknown(value) else value
     for base in cls.bases:
-        ref = folding.evaluate(base, ctx)
+        ref = evaluate(base, ctx)
         if isinstance(ref, Ref) and isinstance(ref.node, nodes.ClassDef):
             return class_attribute(ref.node, attr, ctx)
     return Unknown(f"{cls.name}.{attr} is not set in the class")

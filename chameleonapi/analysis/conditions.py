@@ -12,9 +12,9 @@ from astroid import nodes
 
 from chameleonapi.analysis.constants import OSet, Unknown, bind_target, is_unknown
 from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc
-from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.regex import translate
 from chameleonapi.analysis.statements import MAX_UNROLL
+from chameleonapi.analysis.values import evaluate
 
 
 class Conditions:

@@ -98,4 +98,20 @@ def bind_target(target: nodes.NodeNG, value: Any) -> dict[str, Any] | None:
     return None
 
 
-__all__ = ["RUNTIME_SOURCES", "EvalContext", "OSet", "Ref", "Unknown", "bind_target", "is_unknown"]
+def runtime_reason(node: nodes.NodeNG, value: Unknown) -> Unknown:
+    """Name the run-time source (file, environment, database) when there is one."""
+    for sub in [node, *node.nodes_of_class((nodes.Call, nodes.Attribute, nodes.Name))]:
+        name = None
+        if isinstance(sub, nodes.Call):
+            func = sub.func
+            name = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", None)
+        elif isinstance(sub, nodes.Attribute):
+            name = sub.attrname
+        elif isinstance(sub, nodes.Name):
+            name = sub.name
+        if name in RUNTIME_SOURCES:
+            return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
+    return value
+
+
+__all__ = ["RUNTIME_SOURCES", "EvalContext", "OSet", "Ref", "Unknown", "bind_target", "is_unknown", "runtime_reason"]

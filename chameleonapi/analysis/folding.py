@@ -1,17 +1,19 @@
 """Constant folding: the value of an expression the application writes, without running it.
 
 Literals, containers, operators, comprehensions over constants and calls of builtins fold to
-Python values; names and attributes are resolved in `bindings`; anything else folds to
-`Unknown(reason)` so the caller can report it instead of guessing.
+Python values; anything else folds to `Unknown(reason)` so the caller can report it instead
+of guessing. Names and attributes are resolved by `bindings`, which folds the values they
+are bound to with `evaluate` in turn: it registers its resolvers here (`resolve_with`), and
+`values` is the module that loads both, the one the rest of the analysis imports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from astroid import nodes
 
-from chameleonapi.analysis import bindings
 from chameleonapi.analysis.constants import (
     RUNTIME_SOURCES,
     EvalContext,
@@ -20,9 +22,24 @@ from chameleonapi.analysis.constants import (
     Unknown,
     bind_target,
     is_unknown,
+    runtime_reason,
 )
 
 MAX_DEPTH = 12
+Resolver = Callable[[Any, EvalContext], Any]
+_resolvers: list[tuple[type, Resolver]] = []
+
+
+def resolve_with(kind: type, resolver: Resolver) -> None:
+    """Resolve expressions of node type `kind` (a name, an attribute) with `resolver`."""
+    _resolvers.append((kind, resolver))
+
+
+def _resolve(node: nodes.NodeNG, ctx: EvalContext) -> Any:
+    for kind, resolver in _resolvers:
+        if isinstance(node, kind):
+            return resolver(node, ctx)
+    return Unknown(f"no resolver for {type(node).__name__}")
 
 
 def evaluate(node: nodes.NodeNG | None, ctx: EvalContext) -> Any:
@@ -76,10 +93,8 @@ def _evaluate(node: nodes.NodeNG, ctx: EvalContext) -> Any:
             except TypeError:
                 return Unknown("unhashable dict key")
         return out
-    if isinstance(node, nodes.Name):
-        return bindings.name_value(node, ctx)
-    if isinstance(node, nodes.Attribute):
-        return bindings.attribute_value(node, ctx)
+    if isinstance(node, (nodes.Name, nodes.Attribute)):
+        return _resolve(node, ctx)
     if isinstance(node, nodes.BinOp):
         return _binop(node, ctx)
     if isinstance(node, nodes.Subscript):
@@ -391,7 +406,7 @@ def _call_app_function(ref: Ref, call: nodes.Call, ctx: EvalContext) -> Any:
         ctx.project, {k: v for k, v in consts.items() if not is_unknown(v)}, ctx.warnings, ctx.depth
     )
     value = evaluate(returns[0].value, sub)
-    return bindings.runtime_reason(returns[0].value, value) if is_unknown(value) else value
+    return runtime_reason(returns[0].value, value) if is_unknown(value) else value
 
 
-__all__ = ["evaluate", "evaluate_test"]
+__all__ = ["evaluate", "evaluate_test", "resolve_with"]

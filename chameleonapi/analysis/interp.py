@@ -20,10 +20,10 @@ from chameleonapi.analysis.conditions import Conditions, or_conds
 from chameleonapi.analysis.constants import EvalContext, Unknown
 from chameleonapi.analysis.expressions import Expressions
 from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, Site, State, Value, loc
-from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
 from chameleonapi.analysis.sdk import site_of
 from chameleonapi.analysis.statements import Statements, _name
+from chameleonapi.analysis.values import evaluate
 
 MAX_CALL_DEPTH = 6
 

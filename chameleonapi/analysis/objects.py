@@ -17,8 +17,8 @@ from astroid import nodes
 from chameleonapi import providers
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
-from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
+from chameleonapi.analysis.values import evaluate
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 OBJECT_METHODS = tuple(m for d in providers.descriptors() for m in d.object_methods)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from chameleonapi.analysis import Report
+from chameleonapi.analysis.report import Report
 from chameleonapi.spec import DecisionSpec
 
 JSON_KEYS = ("kind", "order", "categories", "match", "threshold", "top_k", "provider", "method", "call")

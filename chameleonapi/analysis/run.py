@@ -7,7 +7,6 @@ from pathlib import Path
 
 from astroid import nodes
 
-from chameleonapi.analysis import Report
 from chameleonapi.analysis.budget import (
     BudgetExceeded,
     Deadline,
@@ -20,6 +19,7 @@ from chameleonapi.analysis.facts import FINAL
 from chameleonapi.analysis.interp import Analyzer
 from chameleonapi.analysis.precheck import calls_sdk_text, may_call_sdk
 from chameleonapi.analysis.project import Project, as_path, load, python_files, read_source
+from chameleonapi.analysis.report import Report
 from chameleonapi.analysis.sdk import find_sites
 from chameleonapi.spec import DecisionSpec
 

@@ -13,8 +13,8 @@ from astroid import nodes
 from chameleonapi import providers
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
-from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
+from chameleonapi.analysis.values import evaluate
 
 # SDK method name -> provider name, from the provider registry (method names do not overlap).
 METHODS: dict[str, str] = {method: d.name for d in providers.descriptors() for method in d.methods}

@@ -42,11 +42,12 @@ def run_customization_demo(args: argparse.Namespace) -> dict:
     import importlib
 
     import chameleonapi
-    from chameleonapi import config, runtime
+    from chameleonapi import config
     from chameleonapi.analysis import analyze_report
     from chameleonapi.analysis.render import render_text
     from chameleonapi.data import load_dataset
-    from chameleonapi.engine import Engine
+    from chameleonapi.serving.calls import labels_resolver
+    from chameleonapi.serving.engines import Engine
     from chameleonapi.training import train_generic
     from chameleonapi.training.trainer import DATA_SEED
 
@@ -73,12 +74,12 @@ def run_customization_demo(args: argparse.Namespace) -> dict:
     # The pet door's first call customizes its model on the built-in data, whatever is configured.
     with config.override(data="builtin", train="auto", progress=progress), chameleonapi.enabled(["google"]):
         pet_door = importlib.import_module("chameleonapi.examples.pet_door")
-        runtime.resolver.override = Engine(generic)
+        labels_resolver.override = Engine(generic)
         try:
             generic_rate = _rate(pet_door.should_open, spec, scenes, "pet door, generic model", progress)
         finally:
-            runtime.resolver.override = None
-        runtime.resolver.reset()
+            labels_resolver.override = None
+        labels_resolver.reset()
         start = time.perf_counter()
         pet_door.should_open(scenes[0][0])  # first call: analyse, then train or load
         custom_s = time.perf_counter() - start

@@ -4,6 +4,7 @@ Every source gives images with their true label sets (canonical vocabulary label
 ancestors), through the `ImageDataset` interface the trainer consumes.
 """
 
-from chameleonapi.data.base import ImageDataset, load_dataset
+from chameleonapi.data.base import ImageDataset
+from chameleonapi.data.sources import load_dataset
 
 __all__ = ["ImageDataset", "load_dataset"]

@@ -100,7 +100,7 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     """The cached arrays; None when absent. A damaged file is moved aside (rebuilt by the caller)."""
     import zipfile
 
-    from chameleonapi import store
+    from chameleonapi import artifacts
 
     if not path.exists():
         return None
@@ -110,14 +110,14 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
         if images.ndim != 3 or images.dtype != np.uint8 or labels.shape != images.shape[:1]:
             raise ValueError(f"arrays of shapes {images.shape} / {labels.shape}")
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
-        store.move_aside(path, f"unreadable ({exc})")
+        artifacts.move_aside(path, f"unreadable ({exc})")
         return None
     return images, labels
 
 
 @lru_cache(maxsize=2)
 def _load_tiles(npz: str) -> tuple[np.ndarray, np.ndarray]:
-    from chameleonapi import store
+    from chameleonapi import artifacts
 
     path = Path(npz)
     got = _read_npz(path)
@@ -135,11 +135,11 @@ def _load_tiles(npz: str) -> tuple[np.ndarray, np.ndarray]:
 
         try:
             atomic_write_via(path, write)
-            store.drop_aside(path)
+            artifacts.drop_aside(path)
         except OSError as exc:
-            if not store.is_unwritable(exc):
+            if not artifacts.is_unwritable(exc):
                 raise
-            store.warn_unwritable(exc)
+            artifacts.warn_unwritable(exc)
         got = images, labels
     images, labels = got
     images.setflags(write=False)

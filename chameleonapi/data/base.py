@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chameleonapi.data.transforms import INPUT_SIZE, to_pixels
+from chameleonapi.model.transforms import INPUT_SIZE, to_pixels
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
@@ -118,27 +118,3 @@ def file_digest(paths: Sequence[Path], base: Path | None = None) -> str:
         name = path.relative_to(base).as_posix() if base is not None else str(path)
         h.update(f"{name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
-
-
-def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = None) -> ImageDataset:
-    """`builtin` (animal scenes), an image folder, or an Open Images style CSV file.
-
-    `size` is the number of scenes for the built-in source, and at most that many photos
-    (a stable subset) for user data.
-    """
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    if source == "builtin":
-        from chameleonapi.data.builtin import BuiltinScenes, default_size
-
-        return BuiltinScenes(split, size or default_size(split), seed=seed)
-    path = Path(source).expanduser()
-    if path.is_dir():
-        from chameleonapi.data.folder import ImageFolder
-
-        return ImageFolder(path, split, seed=seed, size=size)
-    if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
-        from chameleonapi.data.csv import CsvImages
-
-        return CsvImages(path, split, seed=seed, size=size)
-    raise ValueError(f"data source {source!r} is not 'builtin', an image folder or a .csv file")

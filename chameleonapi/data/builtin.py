@@ -17,7 +17,7 @@ import numpy as np
 
 from chameleonapi.data.animal_mnist import CLASSES, load_tiles
 from chameleonapi.data.base import SPLITS, ImageDataset
-from chameleonapi.data.transforms import INPUT_SIZE
+from chameleonapi.model.transforms import INPUT_SIZE
 
 TILE = 28
 SCALE = 2

@@ -11,10 +11,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["build"])
     args = parser.parse_args(argv)
     if args.command == "build":
-        from chameleonapi.detection.service import budget_name, detectors_dir, generic_head
+        from chameleonapi import config
+        from chameleonapi.detection.heads import detectors_dir, generic_head
 
         generic_head(build=True)
-        print(f"generic detector ({budget_name()} budget) stored under {detectors_dir()}")
+        print(f"generic detector ({config.detector_budget()} budget) stored under {detectors_dir()}")
     return 0
 
 

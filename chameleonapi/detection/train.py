@@ -62,7 +62,7 @@ def _trunk():
 
 def compute_features(scenes: Sequence[DetScene], trunk=None, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     """Frozen-trunk features (C3, C4) as float16 for every scene."""
-    from chameleonapi.data.transforms import normalize
+    from chameleonapi.model.transforms import normalize
 
     trunk = trunk if trunk is not None else _trunk()
     c3s, c4s = [], []

@@ -77,7 +77,7 @@ def _write(path: Path, state: dict) -> None:
     """Store the converted weights, then their checksum (both atomically)."""
     from safetensors.torch import save_file
 
-    from chameleonapi.store import sha256_file
+    from chameleonapi.artifacts import sha256_file
 
     atomic_write_via(path, lambda tmp: save_file(state, str(tmp), metadata={"arch": ARCH}))
     atomic_write_text(checksum_path(path), f"{sha256_file(path)}  {path.name}\n")
@@ -89,7 +89,7 @@ def _read_verified(path: Path) -> tuple[dict | None, str | None]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from chameleonapi.store import sha256_file
+    from chameleonapi.artifacts import sha256_file
 
     if not os.path.lexists(path):
         return None, None
@@ -123,7 +123,7 @@ def imagenet_state_dict() -> dict:
     moved aside and converted again; when the cache folder cannot be written the converted
     weights are kept in memory for the life of the process (one warning).
     """
-    from chameleonapi import store
+    from chameleonapi import artifacts
 
     path = safetensors_path()
     with _lock:
@@ -133,22 +133,22 @@ def imagenet_state_dict() -> dict:
             state, reason = _read_verified(path)
         except OSError as exc:  # the folder cannot be read: not a fault of the file
             state, reason = None, None
-            store.warn_unwritable(exc)
+            artifacts.warn_unwritable(exc)
             _in_memory[str(path)] = state = _convert()
         if state is not None:
             return state
         if reason is not None:
-            store.move_aside(path, reason)
+            artifacts.move_aside(path, reason)
         state = _convert()
         try:
             _write(path, state)
         except OSError as exc:
-            if not store.is_unwritable(exc):
+            if not artifacts.is_unwritable(exc):
                 raise
-            store.warn_unwritable(exc)
+            artifacts.warn_unwritable(exc)
             _in_memory[str(path)] = state
             return state
-        store.drop_aside(path)
+        artifacts.drop_aside(path)
         return state
 
 

@@ -9,7 +9,6 @@ score is that of the label they mean.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,23 +17,14 @@ from typing import Any
 import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
+from chameleonapi.model.files import CorruptModel, sha256_of
 from chameleonapi.model.registry import register_model
+
+__all__ = ["CARD", "FORMAT", "WEIGHTS", "CorruptModel", "CustomModel", "create_custom", "sha256_of"]
 
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 FORMAT = 1
-
-
-class CorruptModel(RuntimeError):
-    """A saved model is incomplete or does not match its card's checksum."""
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class CustomModel:
@@ -71,7 +61,7 @@ class CustomModel:
 
     def predict_columns(self, images: Sequence) -> np.ndarray:
         """Scores [N, len(vocab_labels)] (no aliases)."""
-        from chameleonapi.data.transforms import to_input
+        from chameleonapi.model.transforms import to_input
 
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)

@@ -161,7 +161,7 @@ class PhotoModel:
         remembered: every PhotoModel shares the same frozen backbone)."""
         import torch
 
-        from chameleonapi.training.photo_features import photo_transform, pooled, preprocess
+        from chameleonapi.model.photo_input import photo_transform, pooled, preprocess
 
         keys = [_image_key(image, self.input_size) for image in images]
         missing = [i for i, k in enumerate(keys) if k not in _MEMO]
@@ -211,7 +211,7 @@ class PhotoModel:
     def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
         from safetensors.torch import save_file
 
-        from chameleonapi.model.custom import sha256_of
+        from chameleonapi.model.files import sha256_of
 
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
@@ -231,7 +231,7 @@ class PhotoModel:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        from chameleonapi.model.custom import CorruptModel, sha256_of
+        from chameleonapi.model.files import CorruptModel, sha256_of
         from chameleonapi.model.labelspace import LabelSpace
 
         weights = folder / WEIGHTS

@@ -19,8 +19,8 @@ from torch import nn
 from chameleonapi import config
 from chameleonapi.atomic import atomic_write_via
 from chameleonapi.data.base import ImageDataset
-from chameleonapi.data.transforms import INPUT_SIZE, normalize
 from chameleonapi.model.backbone import ARCH
+from chameleonapi.model.transforms import INPUT_SIZE, normalize
 
 TRUNK_BLOCKS = 5
 VERSION = 1

@@ -4,14 +4,14 @@ A customized photo labeler is the generic one with a fine-tuned classifier: the 
 ImageNet backbone stays frozen, so each photo's pooled features (1280 values, after
 `conv_head`) are computed once, at the generic model's input size and with its eval
 preprocessing (EXIF orientation, aspect-preserving resize, centre crop), and every
-customization of the same photos trains on the cache. Stored as float16 safetensors under
+customization of the same photos trains on the cache (the preprocessing and pooling are the
+model's own, `chameleonapi.model.photo_input`). Stored as float16 safetensors under
 `home()/features/`, written under a file lock so concurrent trainers compute them once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -19,38 +19,11 @@ import torch
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
+from chameleonapi.model.photo_input import DIM, INPUT_SIZE, photo_transform, pooled, preprocess
 
-__all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "features", "photo_transform", "pooled"]
+__all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "features", "photo_transform", "pooled", "preprocess"]
 
-DIM = 1280
-INPUT_SIZE = 224
-CROP_PCT = 0.875  # timm's eval crop for tf_efficientnet_lite0
 VERSION = 1
-
-
-def photo_transform(size: int = INPUT_SIZE):
-    """timm's eval transform of the backbone at `size` (resize shorter side, centre crop)."""
-    from timm.data import create_transform
-
-    return create_transform(input_size=(3, size, size), interpolation="bicubic", mean=(0.5, 0.5, 0.5),
-                            std=(0.5, 0.5, 0.5), crop_pct=CROP_PCT)
-
-
-def preprocess(images: Sequence, size: int = INPUT_SIZE, transform=None) -> torch.Tensor:
-    """Any PIL images -> the backbone's input batch (EXIF orientation applied)."""
-    from PIL import ImageOps
-
-    transform = transform or photo_transform(size)
-    out = []
-    for image in images:
-        upright = ImageOps.exif_transpose(image) if getattr(image, "getexif", None) else image
-        out.append(transform((upright or image).convert("RGB")))
-    return torch.stack(out)
-
-
-def pooled(model, batch: torch.Tensor) -> torch.Tensor:
-    """Pooled pre-classifier features [N, 1280] of a preprocessed batch."""
-    return model.forward_head(model.forward_features(batch), pre_logits=True)
 
 
 def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:

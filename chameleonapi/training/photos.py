@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+import chameleonapi.training.photo_features as pf
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.labelspace import LabelSpace, Placement, resolve_name
 from chameleonapi.model.photo import PhotoModel, apply_residual, head_scores, score_logits
-from chameleonapi.training import photo_features as pf
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
 from chameleonapi.training.losses import DecisionLoss
 from chameleonapi.vocab import Resolution, Vocabulary

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+import chameleonapi.training.features as feat
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
-from chameleonapi.data.transforms import INPUT_SIZE
 from chameleonapi.model.backbone import ARCH, create_backbone
 from chameleonapi.model.custom import CustomModel
-from chameleonapi.training import features as feat
+from chameleonapi.model.transforms import INPUT_SIZE
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
 from chameleonapi.training.losses import BCELoss, DecisionLoss, MixedLoss
 from chameleonapi.vocab import Resolution, Vocabulary, provider_style

@@ -229,9 +229,9 @@ def test_the_analysis_names_the_call_the_runtime_serves(aws, monkeypatch):
     assert os.path.realpath(call.call_site.file) == os.path.realpath(spec.call.file)
     assert call.call_site.line == spec.call.line
     assert any(name == "Cat" for name, _ in call.labels[0])
-    from chameleonapi.customize_runtime import plan
+    from chameleonapi.serving.labels import LABELS
 
-    assert plan(call.call_site) == spec  # what the first call would customize for
+    assert LABELS.plan(call.call_site, call.provider) == spec  # what the first call would customize for
 
 
 def test_errors_are_client_errors_for_generic_handlers(aws):

@@ -173,7 +173,7 @@ def record_error(provider: ProviderDescriptor, method: str, error: ServiceError)
 def detect(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list]:
     """Detected objects per image; a missing generic detector is the service's ModelNotReady."""
     from chameleonapi import runtime
-    from chameleonapi.detection.service import DetectorUnavailable
+    from chameleonapi.detection.policy import DetectorUnavailable
 
     try:
         return runtime.serve_objects([i.image for i in images], provider=provider.name, method=method)

@@ -53,7 +53,7 @@ def _init_wrapper(wrapped, instance, args, kwargs):
 
 
 def _objects_local() -> bool:
-    from chameleonapi.detection.service import objects_available
+    from chameleonapi.detection.policy import objects_available
 
     return objects_available()
 
@@ -119,7 +119,7 @@ def serve_batch(version: str, request, passthrough_call=None):
 def _locate(types, responses: list, to_locate: list[tuple[int, Any, int]]) -> None:
     """Fill `localized_object_annotations`, or say per image why the detector cannot answer."""
     from chameleonapi import runtime
-    from chameleonapi.detection.service import DetectorUnavailable
+    from chameleonapi.detection.policy import DetectorUnavailable
 
     try:
         found = runtime.serve_objects([image for _, image, _ in to_locate], provider=PROVIDER, method=METHOD)

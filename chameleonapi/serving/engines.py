@@ -1,24 +1,32 @@
-"""Thread-safe inference behind every provider: images in, score-ordered labels out.
+"""Thread-safe inference behind every provider: images in, score-ordered answers out.
 
-An `Engine` wraps any `LabelModel` (the generic ImageNet labeler, or a model customized to
-one application) so providers never care which model answers.
+An engine serializes access to one model (torch modules are not re-entrant under load), so
+providers never care which model answers: the generic one or one customized to the
+application. `swap` puts a customized model in place while calls keep coming.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chameleonapi.detection.policy import REPORT_FLOOR
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     from PIL.Image import Image
 
+    from chameleonapi.detection.model import Detection
+    from chameleonapi.serving.background import BackgroundCustomization
+
+__all__ = ["DetectorEngine", "Engine", "LabelModel", "LabelScores", "ServedModel"]
+
 LabelScores = list[tuple[str, float]]
 
 
 class LabelModel(Protocol):
-    """What an engine needs from a model.
+    """What a label engine needs from a model.
 
     `labels` are provider-neutral names in Google's style ("Tabby cat", "Cat");
     `predict` returns an array [len(images), len(labels)] of scores in [0, 1].
@@ -30,10 +38,12 @@ class LabelModel(Protocol):
     def predict(self, images: Sequence[Image]) -> np.ndarray: ...
 
 
-class Engine:
-    """Serializes access to one model and turns score rows into ranked label lists."""
+class ServedModel:
+    """One model behind a lock; `background` is set while a customized model is on its way."""
 
-    def __init__(self, model: LabelModel, max_batch: int = 32) -> None:
+    background: BackgroundCustomization | None = None
+
+    def __init__(self, model: Any, max_batch: int = 32) -> None:
         self.model = model
         self.max_batch = max_batch
         self._lock = threading.Lock()
@@ -41,6 +51,17 @@ class Engine:
     @property
     def name(self) -> str:
         return self.model.name
+
+    def swap(self, model: Any) -> None:
+        """Serve `model` from the next call on (a call in progress finishes with the old one)."""
+        with self._lock:
+            self.model = model
+
+
+class Engine(ServedModel):
+    """Serializes access to one label model and turns score rows into ranked label lists."""
+
+    model: LabelModel
 
     def scores(self, images: Sequence[Image]):
         """Raw score matrix [N, L] for `images` (batched, under the engine lock)."""
@@ -69,4 +90,15 @@ class Engine:
                 top = np.arange(len(labels))
             top = top[np.lexsort((top, -row[top]))]
             out.append([(labels[i], float(min(max(row[i], 0.0), 1.0))) for i in top])
+        return out
+
+
+class DetectorEngine(ServedModel):
+    """Serializes access to one detector (`chameleonapi.detection.detector.DetectorModel`)."""
+
+    def detect(self, images: Sequence[Image], min_score: float = REPORT_FLOOR) -> list[list[Detection]]:
+        out: list[list[Detection]] = []
+        with self._lock:
+            for start in range(0, len(images), self.max_batch):
+                out += self.model.detect(images[start : start + self.max_batch], min_score)
         return out

@@ -1,0 +1,275 @@
+"""The artifact store: checksummed entries on disk, keyed by everything that made them.
+
+One `Shelf` per kind of artifact (`models` for customized labelers, `detectors` for detector
+heads) keeps entries under `home()/<kind>/<key>/`, each with a `SHA256SUMS` over its other
+files (card included), so `sha256sum -c` checks one by hand. Entries are written to a
+temporary folder and renamed into place (readers never see half an entry); `get_or_create`
+holds a file lock per key, so two processes starting together build once.
+
+Only a fault of the entry itself (a checksum that does not match, a missing file, a folder
+that is not a folder, contents its reader rejects) marks it corrupt: it is renamed aside to
+`<key>.corrupt-<time>` and kept until its rebuild has been stored. An unreadable or
+unwritable cache folder is not corruption: nothing is moved, and the caller is told.
+
+This module sits below the model, data and detection packages: it knows files, not models.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from chameleonapi import config
+from chameleonapi._version import __version__
+from chameleonapi.atomic import atomic_write_dir, atomic_write_text, remove_path
+
+__all__ = [
+    "ASIDE", "LOCK_TIMEOUT_S", "SUMS", "CorruptEntry", "Shelf", "StoreUnwritable", "check_entry", "drop_aside",
+    "is_unwritable", "move_aside", "sha256_file", "warn_unwritable", "write_entry", "write_sums",
+]
+
+logger = logging.getLogger("chameleonapi")
+SUMS = "SHA256SUMS"
+ASIDE = ".corrupt-"
+LOCK_TIMEOUT_S = 3600
+_UNWRITABLE = {
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST,
+}
+_warned_homes: set[str] = set()
+_warn_lock = threading.Lock()
+
+
+class CorruptEntry(Exception):
+    """A cache entry failed its own checks (checksum, layout or format)."""
+
+
+class StoreUnwritable(OSError):
+    """The cache folder cannot hold a new entry (read-only, not a folder, full, no permission)."""
+
+
+def is_unwritable(exc: BaseException) -> bool:
+    """Is `exc` the cache folder refusing a write (as opposed to a fault of an entry)?"""
+    return isinstance(exc, StoreUnwritable) or (isinstance(exc, OSError) and exc.errno in _UNWRITABLE)
+
+
+def warn_unwritable(exc: BaseException) -> None:
+    """Say once per cache folder that it cannot be written and what is served instead."""
+    home = str(config.home())
+    with _warn_lock:
+        if home in _warned_homes:
+            return
+        _warned_homes.add(home)
+    reason = getattr(exc, "strerror", None) or str(exc)
+    logger.warning("the cache folder %s is not writable (%s); working from memory: the "
+                   "generic model answers and nothing new is stored", home, reason)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_sums(folder: Path) -> None:
+    """Write `folder/SHA256SUMS` over every regular file in it (`sha256sum -c` reads it)."""
+    folder = Path(folder)
+    names = sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.name != SUMS and not p.name.startswith(".")
+    )
+    text = "".join(f"{sha256_file(folder / name)}  {name}\n" for name in names)
+    atomic_write_text(folder / SUMS, text)
+
+
+def check_entry(path: Path, required: Iterable[str]) -> str | None:
+    """Why the entry at `path` is corrupt, or None when every file matches `SHA256SUMS`.
+
+    Raises OSError (not corruption) when the folder cannot be read at all.
+    """
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        return "a symbolic link to nothing"
+    if not path.is_dir():
+        return "not a folder"
+    try:
+        text = (path / SUMS).read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        return f"no {SUMS}"
+    except UnicodeDecodeError:
+        return f"{SUMS} is not text"
+    sums: dict[str, str] = {}
+    for line in text.splitlines():
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name or "/" in name or name in (".", ".."):
+            return f"{SUMS} is malformed"
+        sums[name] = digest.lower()
+    missing = [name for name in required if name not in sums]
+    if missing:
+        return f"{SUMS} does not cover {', '.join(missing)}"
+    for name, digest in sums.items():
+        file = path / name
+        if not file.is_file():
+            return f"{name} is missing"
+        if sha256_file(file) != digest:
+            return f"{name} does not match its checksum"
+    return None
+
+
+def move_aside(path: Path, reason: str) -> Path | None:
+    """Rename a corrupt entry to `<name>.corrupt-<time>` (kept until its rebuild is stored)."""
+    path = Path(path)
+    aside = path.with_name(f"{path.name}{ASIDE}{time.strftime('%Y%m%dT%H%M%S')}")
+    n = 1
+    while os.path.lexists(aside):
+        n += 1
+        aside = aside.with_name(f"{path.name}{ASIDE}{time.strftime('%Y%m%dT%H%M%S')}-{n}")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return None  # another process moved it first
+    logger.warning("cache entry %s is corrupt (%s); moved aside to %s and rebuilding",
+                   path.name, reason, aside.name)
+    return aside
+
+
+def drop_aside(path: Path) -> None:
+    """Remove the corrupt copies of `path` once a good entry is stored in its place."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return
+    for other in path.parent.iterdir():
+        if other.name.startswith(f"{path.name}{ASIDE}"):
+            remove_path(other)
+
+
+def write_entry(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write an entry folder atomically with its `SHA256SUMS`, then drop corrupt copies."""
+    def write_all(tmp: Path) -> None:
+        write(tmp)
+        write_sums(tmp)
+
+    atomic_write_dir(path, write_all)
+    drop_aside(path)
+    return path
+
+
+class Shelf:
+    """One kind of artifact in the store.
+
+    `read(path)` loads an entry whose checksums passed (raising `CorruptEntry` for a fault
+    of the entry itself); `write(folder, artifact, extra)` writes one, `extra` holding the
+    key, its parts and the library version for the entry's card.
+    """
+
+    def __init__(
+        self,
+        folder: str,
+        required: tuple[str, ...],
+        read: Callable[[Path], Any],
+        write: Callable[[Path, Any, dict[str, Any]], None],
+    ) -> None:
+        self.folder = folder
+        self.required = required
+        self._read = read
+        self._write = write
+
+    def root(self) -> Path:
+        return config.home() / self.folder
+
+    @staticmethod
+    def key_of(key_parts: dict[str, Any]) -> str:
+        """Stable hash of the key parts (canonical JSON; the library version is added)."""
+        parts = {"library": __version__, **key_parts}
+        blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+    def path(self, key: str) -> Path:
+        return self.root() / key
+
+    def read(self, path: Path) -> Any:
+        """The artifact at `path`; None if absent; `CorruptEntry` for a fault of the entry."""
+        if not os.path.lexists(path):
+            return None
+        reason = check_entry(path, self.required)
+        if reason is not None:
+            raise CorruptEntry(reason)
+        return self._read(Path(path))
+
+    def lookup(self, key_parts: dict[str, Any]) -> Any:
+        """The stored artifact for these key parts, or None (never builds; a corrupt one is moved aside)."""
+        path = self.path(self.key_of(key_parts))
+        try:
+            return self.read(path)
+        except CorruptEntry as exc:
+            move_aside(path, str(exc))
+            return None
+
+    def put(self, key_parts: dict[str, Any], artifact: Any) -> Path:
+        """Store `artifact` atomically under the key of `key_parts`; returns its folder."""
+        key = self.key_of(key_parts)
+        extra = {"key": key, "key_parts": key_parts, "library_version": __version__}
+        return write_entry(self.path(key), lambda tmp: self._write(tmp, artifact, extra))
+
+    def lock(self, key: str):
+        """The file lock of one key, acquired (`StoreUnwritable` when the folder refuses it)."""
+        from filelock import FileLock
+
+        try:
+            self.root().mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.root() / f".{key}.lock"), timeout=LOCK_TIMEOUT_S)
+            lock.acquire()
+        except OSError as exc:
+            raise StoreUnwritable(exc.errno, f"cannot lock {self.root()}: {exc.strerror or exc}") from exc
+        return lock
+
+    def get_or_create(self, key_parts: dict[str, Any], build: Callable[[], Any], *, in_memory: bool = False) -> Any:
+        """The stored artifact for `key_parts`; built by `build()` and stored if missing.
+
+        Concurrent callers (threads or processes) with the same key build it once: the
+        others wait on the key's file lock, then load what the first one stored. A corrupt
+        entry is moved aside under the lock and rebuilt. When the cache folder refuses the
+        lock, `StoreUnwritable` is raised before any build starts, or, with `in_memory`, the
+        artifact is built and returned without being kept (one warning).
+        """
+        key = self.key_of(key_parts)
+        path = self.path(key)
+        try:
+            got = self.read(path)
+        except CorruptEntry:
+            got = None  # moved aside below, under the lock
+        if got is not None:
+            return got
+        try:
+            lock = self.lock(key)
+        except StoreUnwritable as exc:
+            if not in_memory:
+                raise
+            warn_unwritable(exc)
+            return build()
+        try:
+            try:
+                got = self.read(path)
+            except CorruptEntry as exc:
+                move_aside(path, str(exc))
+                got = None
+            if got is not None:
+                return got
+            built = build()
+            try:
+                self.put(key_parts, built)
+            except OSError as exc:
+                if not is_unwritable(exc):
+                    raise
+                warn_unwritable(exc)  # serve what was built; it is not kept
+            return built
+        finally:
+            lock.release()

@@ -1,0 +1,33 @@
+"""Which dataset a data setting names: the built-in scenes, an image folder or a CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chameleonapi.data.base import SPLITS, ImageDataset
+
+__all__ = ["load_dataset"]
+
+
+def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = None) -> ImageDataset:
+    """`builtin` (animal scenes), an image folder, or an Open Images style CSV file.
+
+    `size` is the number of scenes for the built-in source, and at most that many photos
+    (a stable subset) for user data.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if source == "builtin":
+        from chameleonapi.data.builtin import BuiltinScenes, default_size
+
+        return BuiltinScenes(split, size or default_size(split), seed=seed)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        from chameleonapi.data.folder import ImageFolder
+
+        return ImageFolder(path, split, seed=seed, size=size)
+    if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
+        from chameleonapi.data.csv import CsvImages
+
+        return CsvImages(path, split, seed=seed, size=size)
+    raise ValueError(f"data source {source!r} is not 'builtin', an image folder or a .csv file")

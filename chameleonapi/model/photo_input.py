@@ -1,0 +1,47 @@
+"""The generic labeler's photo input: eval preprocessing and pooled trunk features.
+
+EXIF orientation, aspect-preserving resize and centre crop at the backbone's input size, as
+timm evaluates `tf_efficientnet_lite0`; the pooled features (1280 values, after
+`conv_head`) are what a customized photo labeler's classifier reads, in training and in
+serving alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+__all__ = ["CROP_PCT", "DIM", "INPUT_SIZE", "photo_transform", "pooled", "preprocess"]
+
+DIM = 1280
+INPUT_SIZE = 224
+CROP_PCT = 0.875  # timm's eval crop for tf_efficientnet_lite0
+
+
+def photo_transform(size: int = INPUT_SIZE):
+    """timm's eval transform of the backbone at `size` (resize shorter side, centre crop)."""
+    from timm.data import create_transform
+
+    return create_transform(input_size=(3, size, size), interpolation="bicubic", mean=(0.5, 0.5, 0.5),
+                            std=(0.5, 0.5, 0.5), crop_pct=CROP_PCT)
+
+
+def preprocess(images: Sequence, size: int = INPUT_SIZE, transform=None) -> torch.Tensor:
+    """Any PIL images -> the backbone's input batch (EXIF orientation applied)."""
+    import torch
+    from PIL import ImageOps
+
+    transform = transform or photo_transform(size)
+    out = []
+    for image in images:
+        upright = ImageOps.exif_transpose(image) if getattr(image, "getexif", None) else image
+        out.append(transform((upright or image).convert("RGB")))
+    return torch.stack(out)
+
+
+def pooled(model, batch: torch.Tensor) -> torch.Tensor:
+    """Pooled pre-classifier features [N, 1280] of a preprocessed batch."""
+    return model.forward_head(model.forward_features(batch), pre_logits=True)

@@ -1,0 +1,114 @@
+"""Which line of the application made an SDK call.
+
+A call site is the first frame, walking out from the SDK call, that belongs to neither the
+SDK, wrapt nor chameleonapi. Work done off the caller's stack is attributed explicitly: an
+async client pins the site for its worker thread, and a thread pool's worker falls back to
+the frame that submitted its work (`executors`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = [
+    "LIBRARY_PREFIXES", "NO_FRAME", "CallSite", "app_frame_site", "find_call_site", "pinned_call_site",
+    "pinned_site", "run_submitted", "submitted_site",
+]
+
+# Frames from these packages are the SDK's or ours, never the application's.
+LIBRARY_PREFIXES = (
+    "chameleonapi.providers", "chameleonapi.serving", "chameleonapi.runtime", "chameleonapi.detection",
+    "chameleonapi.images", "wrapt",
+    "google.cloud", "google.api_core", "google.auth", "grpc", "proto", "azure.", "msrest",
+    "boto3", "botocore", "s3transfer",
+    "asyncio", "concurrent.futures", "threading", "functools", "contextlib",
+)
+NO_FRAME = "<no application frame>"
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """Where the application called the SDK (None for code without a source file)."""
+
+    file: str | None
+    line: int
+    function: str
+
+
+_pinned_site: contextvars.ContextVar[CallSite | None] = contextvars.ContextVar("chameleonapi_call_site", default=None)
+# The call site that submitted the work now running in an executor thread (a fallback used
+# only when the worker's own stack holds no application frame: `pool.submit(client.method)`).
+# Thread-local, not a context variable: `asyncio.to_thread` runs the work in a context
+# copied before the submission.
+_submitted = threading.local()
+
+
+@contextlib.contextmanager
+def pinned_call_site(site: CallSite):
+    """Serve work done off the caller's stack (async clients' worker threads) as `site`."""
+    token = _pinned_site.set(site)
+    try:
+        yield site
+    finally:
+        _pinned_site.reset(token)
+
+
+def pinned_site() -> CallSite | None:
+    return _pinned_site.get()
+
+
+def submitted_site() -> CallSite | None:
+    """The site that submitted the executor work running in this thread, if any."""
+    return getattr(_submitted, "site", None)
+
+
+def run_submitted(site: CallSite, fn: Callable, /, *args, **kwargs):
+    """Run `fn` in a worker thread as work submitted from `site`."""
+    previous = getattr(_submitted, "site", None)
+    _submitted.site = site
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _submitted.site = previous
+
+
+def _has_source(filename: str) -> bool:
+    """A file on disk, or code whose source Python keeps in `linecache` (an IPython cell)."""
+    if not filename.startswith("<"):
+        return True
+    import linecache
+
+    return bool(linecache.cache.get(filename))
+
+
+def app_frame_site(frame) -> CallSite | None:
+    """The first application frame from `frame` outward, or None."""
+    while frame is not None:
+        if not frame.f_globals.get("__name__", "").startswith(LIBRARY_PREFIXES):
+            code = frame.f_code
+            filename = code.co_filename
+            real = filename if _has_source(filename) else None
+            return CallSite(real, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    return None
+
+
+def find_call_site(frame=None) -> CallSite:
+    """Walk out of SDK, wrapt and chameleonapi frames to the application's frame.
+
+    Work run by an executor (`pool.submit(client.label_detection, ...)`, `pool.map`,
+    `loop.run_in_executor`, `asyncio.to_thread`) has no application frame on its own stack:
+    it is attributed to the frame that submitted it.
+    """
+    pinned = _pinned_site.get()
+    if pinned is not None:
+        return pinned
+    site = app_frame_site(frame or sys._getframe(1))
+    if site is None:
+        site = getattr(_submitted, "site", None)
+    return site if site is not None else CallSite(None, 0, NO_FRAME)

@@ -1,0 +1,105 @@
+"""The "objects" customizer: a detector head customized to the object decision at a call site.
+
+Objects are served locally only by the built-in silhouette detector (`detection.policy`);
+the plan is the detector classes the decision checks and its reporting threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chameleonapi import providers
+from chameleonapi.detection.policy import (
+    REPORT_FLOOR,
+    DetectorUnavailable,
+    missing_detector_message,
+    objects_available,
+)
+from chameleonapi.serving.budgets import budget_for
+from chameleonapi.serving.engines import DetectorEngine
+from chameleonapi.serving.notices import say_once
+from chameleonapi.serving.specs import specs_at
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.serving.callsites import CallSite
+    from chameleonapi.spec import DecisionSpec
+
+__all__ = ["OBJECTS", "OBJECT_METHODS", "DetectorPlan", "ObjectsCustomizer", "listed_classes", "object_spec_for_site"]
+
+OBJECT_METHODS = tuple(dict.fromkeys(m for d in providers.descriptors() for m in d.object_methods))
+
+
+def _names() -> tuple[str, ...]:
+    from chameleonapi.detection.scenes import NAMES
+
+    return NAMES
+
+
+def listed_classes(spec: DecisionSpec, provider: str) -> list[int]:
+    """Detector classes whose reported name (in the provider's style) the decision checks."""
+    styled = [n.lower() if provider.startswith("azure") else n for n in _names()]
+    return [i for i, name in enumerate(styled) if spec.categories_of(name)]
+
+
+def object_spec_for_site(site: CallSite) -> DecisionSpec | None:
+    """The object decision made at `site` (a count decision first, else a presence test)."""
+    found = [spec for spec in specs_at(site) if spec.method in OBJECT_METHODS]
+    found.sort(key=lambda spec: spec.target != "objects")
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class DetectorPlan:
+    """The detector to customize: its name, the classes the decision checks, its threshold."""
+
+    name: str
+    listed: tuple[int, ...]
+    threshold: float
+
+
+class ObjectsCustomizer:
+    """Objects: plan from the object decision at a site, build a stored detector head."""
+
+    kind = "objects"
+    artifact = "detector"
+    what = "detector customization"
+    generic_name = "generic detector"
+
+    def check_available(self) -> None:
+        if not objects_available():
+            raise DetectorUnavailable(missing_detector_message())
+
+    def generic_model(self):
+        from chameleonapi.detection.detector import DetectorModel
+        from chameleonapi.detection.heads import generic_head
+
+        return DetectorModel("generic-detector", generic_head(chosen=budget_for("objects").preset()))
+
+    def engine(self, model) -> DetectorEngine:
+        return DetectorEngine(model)
+
+    def plan(self, site: CallSite, provider: str) -> DetectorPlan | None:
+        if site.file is None:
+            return None
+        spec = object_spec_for_site(site)
+        if spec is None or spec.partial:
+            return None
+        listed = listed_classes(spec, provider)
+        names = _names()
+        if not listed:
+            say_once(f"the objects checked at {site.file}:{site.line} are not in the detector's classes "
+                     f"({', '.join(names)}); serving the generic detector")
+            return None
+        threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
+        return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold)
+
+    def build(self, plan: DetectorPlan, progress: bool):
+        from chameleonapi.detection.detector import DetectorModel
+        from chameleonapi.detection.heads import customized_head
+
+        head = customized_head(plan.listed, plan.threshold, chosen=budget_for("objects").preset())
+        return DetectorModel(plan.name, head)
+
+
+OBJECTS = ObjectsCustomizer()

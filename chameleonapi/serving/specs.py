@@ -1,0 +1,72 @@
+"""The decision found at a call site: the analysis of the calling module, looked up by line.
+
+Each module version (path and modification time) is analysed once, even when several call
+sites race; code that is not on disk (a Jupyter/IPython cell) is analysed from the source
+Python keeps in `linecache`. Labels and objects read their specs here alike.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from chameleonapi.serving.notices import say_once
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.serving.callsites import CallSite
+    from chameleonapi.spec import DecisionSpec
+
+__all__ = ["spec_for_site", "specs_at"]
+
+_locks_lock = threading.Lock()
+_analysis_locks: dict[str, threading.Lock] = {}
+
+
+def _specs_of(path: str, mtime: float) -> tuple:
+    """The decision specs of one module version (analysed once even when sites race)."""
+    with _locks_lock:
+        lock = _analysis_locks.setdefault(path, threading.Lock())
+    with lock:
+        return _analyse(path, mtime)
+
+
+@lru_cache(maxsize=64)
+def _analyse(path: str, mtime: float) -> tuple:
+    from chameleonapi.analysis import analyze
+
+    return tuple(analyze(path))
+
+
+@lru_cache(maxsize=64)
+def _specs_of_source(source: str) -> tuple:
+    from chameleonapi.analysis import analyze
+
+    return tuple(analyze(source))
+
+
+def specs_at(site: CallSite) -> list[DecisionSpec]:
+    """Every decision the analysis finds for the call at `site` (in the analysis' order)."""
+    if site.file is None:
+        return []
+    if not os.path.exists(site.file):
+        import linecache
+
+        source = "".join(linecache.getlines(site.file))
+        if not source.strip():
+            say_once(f"the calling code ({site.file}) has no source to analyse; serving the generic model")
+            return []
+        return [s for s in _specs_of_source(source) if s.call is not None and s.call.line == site.line]
+    path = os.path.realpath(site.file)
+    return [
+        spec
+        for spec in _specs_of(path, os.path.getmtime(path))
+        if spec.call is not None and spec.call.line == site.line and os.path.realpath(spec.call.file) == path
+    ]
+
+
+def spec_for_site(site: CallSite) -> DecisionSpec | None:
+    """The decision made from the answer of the call at `site`, if the analysis finds one."""
+    found = specs_at(site)
+    return found[0] if found else None
