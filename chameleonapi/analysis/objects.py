@@ -18,6 +18,7 @@ from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
 from chameleonapi.analysis.folding import evaluate
 from chameleonapi.analysis.project import Project
+from chameleonapi.decisions import Shape, claim
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 OBJECT_METHODS = ("object_localization", "detect_objects", "detect_objects_in_stream")
@@ -82,9 +83,10 @@ def _specs_for_site(project: Project, site: Site) -> list[DecisionSpec]:
         op, number, at = _comparison(scope, count_node, var_name, ctx)
         name = var_name or (scope.name if isinstance(scope, nodes.FunctionDef) else "count")
         conditions = sorted(set(filt.lines + ([at] if at else [])))
+        kind = claim(Shape(categories=1, target="objects"))
         spec = DecisionSpec(
-            kind="true_false",
-            order="category",
+            kind=kind.spec_kind,
+            order=kind.order_for("category"),
             categories=[Category(name, tuple(dict.fromkeys(filt.labels)))],
             match="casefold" if filt.folded else "exact",
             threshold=filt.threshold,
