@@ -96,7 +96,7 @@ def test_gradient_descent_on_the_loss_mends_wrong_decisions(name):
             stepped = (scores.p - 0.01 * scores.p.grad).clamp(0, 1)
         scores.p = stepped
         after = kind.loss(scores, truth)
-        assert float(after.sum()) < float(before.sum())
+        assert float(after.detach().sum()) < float(before.detach().sum())
 
 
 @pytest.mark.parametrize("name", kinds())
