@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chameleonapi.decisions.base import Decision, DecisionKind, Shape
@@ -49,6 +50,14 @@ def slack(n: int, op: str | None, count: int | None) -> tuple[float, float]:
     down = next((d for d in range(1, n + 1) if compare(n - d, op, count) != held), math.inf)
     up = next((u for u in range(1, abs(count - n) + 2) if compare(n + u, op, count) != held), math.inf)
     return float(down), float(up)
+
+
+@lru_cache(maxsize=64)
+def _slack_table(m: int, op: str, count: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """`slack` for 0..m true objects, inf as 0 (a k-th worst that does not exist)."""
+    table = [slack(n, op, count) for n in range(m + 1)]
+    return (tuple(0 if math.isinf(d) else int(d) for d, _ in table),
+            tuple(0 if math.isinf(u) else int(u) for _, u in table))
 
 
 class ObjectCount(DecisionKind):
@@ -98,11 +107,10 @@ class ObjectCount(DecisionKind):
         if scores.count_op is None:
             return hit.sum(dim=1) + report.sum(dim=1)
         # the k-th worst of each; k = 0 (never flips) costs nothing
-        table = [slack(n, scores.count_op, scores.count) for n in range(scores.p.shape[1] + 1)]
-        down_of = torch.tensor([0 if math.isinf(d) else int(d) for d, _ in table])
-        up_of = torch.tensor([0 if math.isinf(u) else int(u) for _, u in table])
-        n_true = truth.sum(dim=1).cpu()
-        down, up = down_of[n_true].to(scores.p.device), up_of[n_true].to(scores.p.device)
+        downs, ups = _slack_table(scores.p.shape[1], scores.count_op, int(scores.count or 0))
+        n_true = truth.sum(dim=1)
+        down = torch.tensor(downs, device=n_true.device)[n_true]
+        up = torch.tensor(ups, device=n_true.device)[n_true]
         return kth_largest(hit, down) + kth_largest(report, up)
 
     def tensors(self, spec: DecisionSpec, outputs: Sequence[LabelScores],
