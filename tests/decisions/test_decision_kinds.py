@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from chameleonapi.decisions import get_kind, kind_of, kinds, register
+from chameleonapi.decisions import Shape, claim, get_kind, kind_of, kinds, register
 from chameleonapi.decisions.true_false import TrueFalse
 from chameleonapi.spec import DecisionSpec
 
@@ -134,3 +134,13 @@ def test_the_registry_refuses_a_second_kind_of_the_same_name_and_names_what_it_h
         register(TrueFalse())
     with pytest.raises(KeyError, match="true_false"):
         get_kind("no_such_kind")
+
+
+def test_the_analysis_gets_each_kind_from_the_kinds_own_rules():
+    assert claim(Shape(categories=1)).name == "true_false"
+    assert claim(Shape(categories=3)).name == "multi_choice"
+    assert claim(Shape(categories=1, open_labels=True)).name == "multi_choice"  # the label itself is returned
+    assert claim(Shape(categories=3, several=True)).name == "multi_select"
+    assert claim(Shape(categories=1, several=True)).name == "true_false"
+    assert claim(Shape(categories=1, target="objects")).name == "object_count"
+    assert get_kind("true_false").order_for("last") == "label"  # one category: first and last match alike
