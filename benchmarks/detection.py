@@ -75,7 +75,7 @@ def app_rows(n_scenes: int, generic, seeds: list[int]) -> list[dict]:
         for loss in ("basic", "chameleon"):
             for seed in seeds:
                 start = time.perf_counter()
-                head = heads.customized_head(listed, threshold, loss, seed=seed)
+                head = heads.customized_head(listed, threshold, loss, seed=seed, decision=spec)
                 seconds.setdefault(loss, []).append(time.perf_counter() - start)
                 runs.setdefault(loss, []).append(predictions(head, c3, c4))
         row = {

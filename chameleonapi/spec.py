@@ -1,8 +1,8 @@
-"""DecisionSpec: the executable meaning of an application's decision process.
+"""DecisionSpec: the data of an application's decision process (canonical JSON, stable hash).
 
-Everything downstream (the loss, evaluation, tests) asks `spec.decide(label_scores)` what
-the application would decide for a given API output, so this module is the single source of
-truth for decision semantics.
+What a spec means lives in its decision kind (`chameleonapi.decisions`, found with
+`kind_of(spec)`); `spec.decide(label_scores)` and `spec.is_correct` ask that kind, so
+everything downstream (the loss, evaluation, tests) keeps one source of truth.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-KINDS = ("true_false", "multi_choice", "multi_select")
+from chameleonapi import providers
+from chameleonapi.decisions import kind_of, spec_kinds
+from chameleonapi.decisions.object_count import COUNT_OPS
+
+KINDS = spec_kinds()
 ORDERS = ("label", "category", "last")
 MATCHES = ("exact", "casefold", "substring", "substring_casefold")
-# Services that report every label above a confidence floor (no top-k): Azure's tagging
-# leaves out its low-confidence guesses, so an application never sees scores below this.
-PROVIDER_MIN_SCORE = {"azure_cv": 0.1, "azure_ia": 0.1}
 TARGETS = ("labels", "objects")
-COUNT_OPS = (">", ">=", "<", "<=", "==", "!=")
 
 LabelScores = Sequence[tuple[str, float]]
 Decision = "str | None | frozenset[str]"
@@ -79,8 +79,8 @@ class DecisionSpec:
     count: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind not in spec_kinds():
+            raise ValueError(f"kind must be one of {spec_kinds()}, got {self.kind!r}")
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
         if self.match not in MATCHES:
@@ -130,52 +130,29 @@ class DecisionSpec:
     @property
     def effective_threshold(self) -> float | None:
         """The application's own threshold, raised to its provider's tag reporting floor."""
-        floor = PROVIDER_MIN_SCORE.get(self.provider)
+        floor = providers.min_score(self.provider)
         if floor is None or self.method.startswith("detect_objects") or self.target == "objects":
             return self.threshold
         return floor if self.threshold is None else max(self.threshold, floor)
 
     def decide(self, label_scores: LabelScores) -> str | None | frozenset[str]:
-        """What the application decides for this API output.
-
-        Returns a category name (or `None` for "other") for true-false and multi-choice,
-        and a frozenset of category names for multi-select.
-        """
-        if self.target == "objects" and self.count_op is not None:
-            n = self.count_objects(label_scores)
-            hit = _compare(n, self.count_op, int(self.count or 0))
-            return self.categories[0].name if hit and self.categories else None
-        labels = [label for label, _ in self.visible(label_scores)]
-        if self.kind == "multi_select":
-            return frozenset(name for label in labels for name in self.categories_of(label))
-        if self.order == "category":
-            present = {name for label in labels for name in self.categories_of(label)}
-            return next((c.name for c in self.categories if c.name in present), None)
-        chosen: str | None = None
-        for label in labels:
-            hit = self.categories_of(label)
-            if hit:
-                chosen = hit[0]
-                if self.order == "label":
-                    return chosen
-        return chosen
+        """What the application decides for this API output: a category name (or `None` for
+        "other"), or a frozenset of category names for multi-select (see its decision kind)."""
+        return kind_of(self).decide(self, label_scores)
 
     def count_objects(self, label_scores: LabelScores) -> int:
         """How many reported objects (visible entries) select one of the categories."""
         return sum(1 for label, _ in self.visible(label_scores) if self.categories_of(label))
 
     def decide_from_truth(self, true_labels: Iterable[str]) -> frozenset[str]:
-        """Ground-truth categories: every category one of the image's true labels selects."""
-        return frozenset(name for label in true_labels for name in self.categories_of(label))
+        """Ground-truth categories: what the decision should be, given the image's true labels
+        (for object counts, one label per true object)."""
+        return kind_of(self).truth(self, true_labels)
 
     def is_correct(self, decision: str | None | frozenset[str], truth: frozenset[str]) -> bool:
         """The paper's correctness: TF/MC pick one present category (or "other" when none is
         present); MS selects exactly the present set."""
-        if self.kind == "multi_select":
-            return frozenset(decision or ()) == truth
-        if decision is None:
-            return not truth
-        return decision in truth
+        return kind_of(self).is_correct(self, decision, truth)
 
     # ----------------------------------------------------------------- identity
     def to_dict(self) -> dict:
@@ -225,8 +202,3 @@ class DecisionSpec:
                 seen.setdefault(label, None)
         return list(seen)
 
-
-def _compare(n: int, op: str, count: int) -> bool:
-    return {
-        ">": n > count, ">=": n >= count, "<": n < count, "<=": n <= count, "==": n == count, "!=": n != count,
-    }[op]

@@ -3,7 +3,8 @@
 This is where the shape of the code becomes the decision's kind and order: a loop over the
 labels that stops at the first match decides in label order, if/elif over categories in
 category order, a loop that keeps the last match in "last" order, and independent tests
-that each add to a collection or set their own flag select several categories.
+that each add to a collection or set their own flag select several categories. Which kind
+of decision that shape makes is the decision kinds' rule (`chameleonapi.decisions`, `claims`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from chameleonapi.analysis.facts import Outcome, Rule, Site
 from chameleonapi.analysis.interp import Decision
+from chameleonapi.decisions import Shape, claim
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]
@@ -117,14 +119,9 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     open_labels = any(n.startswith(OPEN) for n in names)
     names = [n.removeprefix(OPEN) for n in names]
     cats = {n.removeprefix(OPEN): v for n, v in cats.items()}
-    if open_labels and not multi_select:
-        kind = "multi_choice"
-    elif len(names) == 1:
-        kind = "true_false"
-        if order == "last":
-            order = "label"  # one category: the first and the last match decide alike
-    else:
-        kind = "multi_select" if multi_select else "multi_choice"
+    # the decision kinds' own rules say which kind (and order) this shape of code makes
+    decision_kind = claim(Shape(categories=len(names), several=multi_select, open_labels=open_labels))
+    kind, order = decision_kind.spec_kind, decision_kind.order_for(order)
 
     match = _unify([r.cond.match for r in used], reasons)
     thresholds = {r.cond.threshold for r in used}

@@ -19,6 +19,7 @@ from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
 from chameleonapi.analysis.project import Project
 from chameleonapi.analysis.values import evaluate
+from chameleonapi.decisions import Shape, claim
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
 OBJECT_METHODS = tuple(m for d in providers.descriptors() for m in d.object_methods)
@@ -83,9 +84,10 @@ def _specs_for_site(project: Project, site: Site) -> list[DecisionSpec]:
         op, number, at = _comparison(scope, count_node, var_name, ctx)
         name = var_name or (scope.name if isinstance(scope, nodes.FunctionDef) else "count")
         conditions = sorted(set(filt.lines + ([at] if at else [])))
+        kind = claim(Shape(categories=1, target="objects"))
         spec = DecisionSpec(
-            kind="true_false",
-            order="category",
+            kind=kind.spec_kind,
+            order=kind.order_for("category"),
             categories=[Category(name, tuple(dict.fromkeys(filt.labels)))],
             match="casefold" if filt.folded else "exact",
             threshold=filt.threshold,

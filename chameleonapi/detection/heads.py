@@ -26,6 +26,7 @@ from chameleonapi.detection.scenes import NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.detection.train import DetBudget
+    from chameleonapi.spec import DecisionSpec
 
 __all__ = [
     "CARD", "DETECTORS", "HEAD", "VERSION", "budget", "customized_head", "detectors_dir", "generic_head",
@@ -133,12 +134,13 @@ def generic_head(build: bool | None = None, chosen: DetBudget | None = None):
 
 def customized_head(
     listed: Sequence[int], threshold: float, loss: str = "chameleon", seed: int | None = None,
-    chosen: DetBudget | None = None,
+    chosen: DetBudget | None = None, decision: DecisionSpec | None = None,
 ):
     """The head customized to listed classes and a reporting threshold (stored once).
 
     `seed` varies the customization's initialisation and sampling (the generic detector it
-    starts from stays the same).
+    starts from stays the same). `decision`: the application's object decision; a count
+    comparison in it ("more than 2 sheep") shapes the `chameleon` loss and is part of the key.
     """
     chosen = chosen or budget()
     generic_key = key_of(generic_parts(chosen))
@@ -153,11 +155,13 @@ def customized_head(
         "budget": chosen.to_dict(),
         "generic": generic_key,
     }
+    if decision is not None and decision.count_op is not None:
+        parts.update(count_op=decision.count_op, count=decision.count)
 
     def build():
         from chameleonapi.detection.train import customize
 
-        result = customize(generic, listed, threshold, loss, chosen)
+        result = customize(generic, listed, threshold, loss, chosen, decision=decision)
         names = [NAMES[c] for c in listed]
         return result.head, {"name": f"{loss}-detector[{','.join(names)}]", "loss": loss, "seconds": result.seconds}
 

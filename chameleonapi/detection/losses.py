@@ -1,11 +1,14 @@
-"""Detection losses: CenterNet focal + box L1, and the paper's per-location decision loss.
+"""Detection losses: CenterNet focal + box L1, and the decision loss of an object count.
 
-The decision loss treats every location as a small true-false decision the application
-makes: "is one of my listed classes here, above my reporting threshold T?" At the centre of
-a listed object the best listed score must beat both the best other class and T; everywhere
-else (away from listed objects) the best listed score must stay below T. Cells next to a
-listed object's centre are ignored: decoding suppresses them as non-peaks. Box regression
-is trained exactly as before.
+The decision loss is the object-count decision kind's (`chameleonapi.decisions.object_count`)
+over the detector's locations: each location is a candidate object of the listed classes,
+scored by its best listed class (its rival: the best other class). At the centre of a listed
+object the candidate must beat its rival and the reporting threshold T; away from listed
+objects it must stay below T. Cells next to a listed object's centre are ignored: decoding
+suppresses them as non-peaks. When the application compares the count ("more than 3
+sheep", `count_op`/`count`), only the errors that can flip that comparison in each image
+are paid for; when it uses the count itself, every location is. Box regression is trained
+exactly as before.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ from collections.abc import Sequence
 
 import torch
 
-MARGIN = 0.1
-VIOLATED_WEIGHT = 5.0
+from chameleonapi.decisions import get_kind
+from chameleonapi.decisions.object_count import COUNT_OPS
+from chameleonapi.decisions.surrogate import GAMMA, Counted
+
+__all__ = ["DetectionDecisionLoss", "box_loss", "detection_loss", "focal_loss"]
+
 NEAR = 0.1  # heatmap value that marks a cell as "next to an object"
 
 
@@ -40,38 +47,37 @@ def detection_loss(cls_logits: torch.Tensor, box: torch.Tensor, tgt: dict[str, t
     return focal_loss(cls_logits, tgt["heat"].float()) + box_loss(box, tgt["reg"].float(), tgt["mask"].float())
 
 
-def surrogate(a: torch.Tensor, b: torch.Tensor, gamma: float, margin: float = MARGIN) -> torch.Tensor:
-    """R(a, b): penalise b coming within `margin` of a (weight 5 when b already wins)."""
-    w = torch.where(b > a, torch.full_like(a, VIOLATED_WEIGHT), torch.ones_like(a))
-    return w * torch.sigmoid(gamma * (b - a + margin))
-
-
 class DetectionDecisionLoss:
-    """Per location: max score over the listed classes vs max over the others, cut at T."""
+    """The object-count kind's loss over the listed classes, plus the unchanged box loss."""
 
-    def __init__(self, listed: Sequence[int], threshold: float, *, gamma: float = 4.0, focal_anchor: float = 0.0):
+    def __init__(self, listed: Sequence[int], threshold: float, *, gamma: float = GAMMA, focal_anchor: float = 0.0,
+                 count_op: str | None = None, count: int | None = None):
+        if count_op is not None and (count_op not in COUNT_OPS or count is None):
+            raise ValueError(f"count_op must be one of {COUNT_OPS} with a count, got {count_op!r}")
         self.listed = sorted(set(int(c) for c in listed))
         self.threshold = float(threshold)
         self.gamma = gamma
         self.focal_anchor = focal_anchor
+        self.count_op, self.count = count_op, count
+        self.kind = get_kind("object_count")
 
-    def decision(self, cls_logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+    def candidates(self, cls_logits: torch.Tensor, heat: torch.Tensor) -> tuple[Counted, torch.Tensor]:
+        """Every location as a candidate object, and which are listed objects' centres."""
         p = torch.sigmoid(cls_logits)
         k = p.shape[1]
-        listed = torch.tensor(self.listed, dtype=torch.long)
-        others = torch.tensor([c for c in range(k) if c not in self.listed], dtype=torch.long)
-        s_listed = p.index_select(1, listed).amax(1)
-        s_other = p.index_select(1, others).amax(1) if len(others) else torch.zeros_like(s_listed)
-        h_listed = heat.index_select(1, listed).amax(1)
-        t = torch.full_like(s_listed, self.threshold)
+        listed = torch.tensor(self.listed, dtype=torch.long, device=p.device)
+        others = torch.tensor([c for c in range(k) if c not in self.listed], dtype=torch.long, device=p.device)
+        s_listed = p.index_select(1, listed).amax(1).flatten(1)
+        s_other = p.index_select(1, others).amax(1).flatten(1) if len(others) else torch.zeros_like(s_listed)
+        h_listed = heat.index_select(1, listed).amax(1).flatten(1)
         centre = h_listed.eq(1)
-        away = h_listed.lt(NEAR)
-        # Every location is a decision of its own: sum over locations, average over images.
-        # Cells far below T barely move (the sigmoid's slope is ~0 there); a stray peak
-        # above T costs as much as a missed object, which is what a count needs.
-        hit = surrogate(s_listed[centre], torch.maximum(s_other[centre], t[centre]), self.gamma).sum()
-        miss = surrogate(t[away], s_listed[away], self.gamma).sum()
-        return (hit + miss) / p.shape[0]
+        valid = centre | h_listed.lt(NEAR)
+        counted = Counted(s_listed, s_other, valid, self.threshold, self.count_op, self.count, gamma=self.gamma)
+        return counted, centre
+
+    def decision(self, cls_logits: torch.Tensor, heat: torch.Tensor) -> torch.Tensor:
+        # Every image is a decision of its own: sum over its locations, average over images.
+        return self.kind.loss(*self.candidates(cls_logits, heat)).mean()
 
     def __call__(self, cls_logits: torch.Tensor, box: torch.Tensor, tgt: dict[str, torch.Tensor]) -> torch.Tensor:
         heat = tgt["heat"].float()

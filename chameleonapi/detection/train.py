@@ -4,7 +4,9 @@
 - `basic`: the generic head fine-tuned on the application's relevant data (scenes holding
   its listed classes drawn as often as the rest), focal + box loss only;
 - `chameleon`: the same data and budget; stage 1 focal + box, stage 2 the decision loss
-  (`losses.DetectionDecisionLoss`) + the unchanged box loss at a ~10x lower learning rate.
+  (`losses.DetectionDecisionLoss`, the object-count decision kind's loss, shaped by the
+  application's count comparison when `customize` is given its decision) + the unchanged
+  box loss at a ~10x lower learning rate.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +26,9 @@ from chameleonapi.atomic import atomic_write_via
 from chameleonapi.detection import losses
 from chameleonapi.detection.model import STRIDE, Head
 from chameleonapi.detection.scenes import NAMES, SCENE_SIZE, DetScene, fingerprint, render, sample_scenes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.spec import DecisionSpec
 
 LOSSES = ("generic", "basic", "chameleon")
 FEATURE_VERSION = 1
@@ -216,8 +222,14 @@ def customize(
     threshold: float,
     loss: str,
     budget: DetBudget = BUDGETS["default"],
+    decision: DecisionSpec | None = None,
 ) -> DetTrainResult:
-    """Fine-tune a copy of the generic head for an application (`basic` or `chameleon`)."""
+    """Fine-tune a copy of the generic head for an application (`basic` or `chameleon`).
+
+    `decision`: the application's object decision; when it compares the count
+    (`count_op`/`count`), the `chameleon` loss pays only for the errors that flip that
+    comparison. Without it, every counted object matters (the count itself).
+    """
     if loss not in ("basic", "chameleon"):
         raise ValueError(f"loss must be 'basic' or 'chameleon', got {loss!r}")
     if not listed:
@@ -235,7 +247,9 @@ def customize(
     if loss == "basic":
         stage2 = losses.detection_loss
     else:
-        stage2 = losses.DetectionDecisionLoss(listed, threshold, gamma=budget.gamma, focal_anchor=budget.focal_anchor)
+        count_op, count = (decision.count_op, decision.count) if decision is not None else (None, None)
+        stage2 = losses.DetectionDecisionLoss(listed, threshold, gamma=budget.gamma, focal_anchor=budget.focal_anchor,
+                                              count_op=count_op, count=count)
     history += _epochs(head, (c3, c4), tgt, epochs=budget.decision_epochs, lr=budget.decision_lr,
                        loss_fn=stage2, **common)
     return DetTrainResult(head, loss, time.perf_counter() - start, history)

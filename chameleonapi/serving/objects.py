@@ -6,7 +6,7 @@ the plan is the detector classes the decision checks and its reporting threshold
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chameleonapi import providers
@@ -56,6 +56,7 @@ class DetectorPlan:
     name: str
     listed: tuple[int, ...]
     threshold: float
+    decision: DecisionSpec | None = field(default=None, compare=False)  # its count comparison shapes the loss
 
 
 class ObjectsCustomizer:
@@ -92,13 +93,15 @@ class ObjectsCustomizer:
                      f"({', '.join(names)}); serving the generic detector")
             return None
         threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
-        return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold)
+        return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold,
+                            decision=spec)
 
     def build(self, plan: DetectorPlan, progress: bool):
         from chameleonapi.detection.detector import DetectorModel
         from chameleonapi.detection.heads import customized_head
 
-        head = customized_head(plan.listed, plan.threshold, chosen=budget_for("objects").preset())
+        head = customized_head(plan.listed, plan.threshold, chosen=budget_for("objects").preset(),
+                               decision=plan.decision)
         return DetectorModel(plan.name, head)
 
 

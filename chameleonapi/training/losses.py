@@ -19,6 +19,9 @@ decision-aware loss (DESIGN.md section 5):
   margin m; w = 5 when the order is violated (b > a), else 1. Once a pair holds by the
   margin (a - b >= m) it contributes nothing, so a model that already decides right by
   the margin gets no gradient (a hinge, as the tests check).
+
+The per-kind part (which pairs each kind compares) is the decision kind's `loss`
+(`chameleonapi.decisions`); this module adapts it to logits over a vocabulary.
 """
 
 from __future__ import annotations
@@ -29,27 +32,14 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from chameleonapi.decisions import get_kind
+from chameleonapi.decisions.surrogate import DEFAULT_CUT, GAMMA, MARGIN, VIOLATED_WEIGHT, Ranked, pairwise
+
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
     from chameleonapi.vocab import Resolution
 
-MARGIN = 0.1
-GAMMA = 4.0
-VIOLATED_WEIGHT = 5.0
-DEFAULT_CUT = 0.5
-
-
-def pairwise(a: torch.Tensor, b: torch.Tensor, gamma: float = GAMMA, margin: float = MARGIN,
-             violated_weight: float = VIOLATED_WEIGHT) -> torch.Tensor:
-    """R(a, b): penalty unless a exceeds b by the margin (elementwise)."""
-    z = b - a + margin
-    weight = torch.where(b > a, torch.full_like(z, violated_weight), torch.ones_like(z))
-    return torch.where(z > 0, weight * torch.sigmoid(gamma * z), torch.zeros_like(z))
-
-
-def _masked_max(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Row max over masked entries; -1 (below any probability) where the mask is empty."""
-    return torch.where(mask, scores, torch.full_like(scores, -1.0)).max(dim=1).values
+__all__ = ["DEFAULT_CUT", "GAMMA", "MARGIN", "VIOLATED_WEIGHT", "BCELoss", "DecisionLoss", "MixedLoss", "pairwise"]
 
 
 class BCELoss(nn.Module):
@@ -64,7 +54,8 @@ class DecisionLoss(nn.Module):
 
     `columns[c]` are the output indices that select category c, `source[j]` the logit
     column behind output j (aliases repeat a column), so `p = sigmoid(logits)[:, source]`
-    is exactly the score vector the application ranks, top-k's and thresholds.
+    is exactly the score vector the application ranks, top-k's and thresholds. The
+    per-example loss is the decision kind's (`chameleonapi.decisions`).
     """
 
     def __init__(
@@ -84,6 +75,7 @@ class DecisionLoss(nn.Module):
         if not 2.0 <= gamma <= 5.0:
             raise ValueError(f"gamma should lie in [2, 5], got {gamma}")
         self.kind, self.order = kind, order
+        self.decision_kind = get_kind(kind)
         self.top_k, self.threshold = top_k, threshold
         self.gamma, self.margin, self.violated_weight = gamma, margin, violated_weight
         n_out = len(source)
@@ -95,95 +87,39 @@ class DecisionLoss(nn.Module):
 
     @classmethod
     def from_spec(cls, spec: DecisionSpec, resolution: Resolution, **kwargs: float) -> DecisionLoss:
+        # the label kind the spec records (object counts train on a detector's outputs)
         return cls(spec.kind, spec.order, resolution.columns, resolution.source,
                    top_k=spec.top_k, threshold=spec.effective_threshold, **kwargs)
 
     # ------------------------------------------------------------------ pieces
+    def ranked(self, p: torch.Tensor) -> Ranked:
+        """The scores `p` with this decision's categories and cut, as the kinds read them."""
+        return Ranked(p, self.member, self.order, self.top_k, self.threshold,
+                      self.gamma, self.margin, self.violated_weight)
+
     def outputs(self, logits: torch.Tensor) -> torch.Tensor:
         """p over the outputs the application sees."""
         return torch.sigmoid(logits)[:, self.source]
 
     def category_scores(self, p: torch.Tensor) -> torch.Tensor:
         """S [N, C]: max of p over each category's outputs (0 for a category nothing selects)."""
-        expanded = torch.where(self.member.unsqueeze(0), p.unsqueeze(1), torch.zeros(1, dtype=p.dtype))
-        return expanded.max(dim=2).values
+        return self.ranked(p).category_scores()
 
     def cut(self, p: torch.Tensor) -> torch.Tensor:
         """T [N] = max(p_(K+1), theta); see the module docstring for the missing cases."""
-        n = p.shape[0]
-        kth = None
-        if self.top_k is not None:
-            if self.top_k < p.shape[1]:
-                kth = torch.topk(p, self.top_k + 1, dim=1).values[:, self.top_k]
-            else:
-                kth = p.new_zeros(n)
-        if self.threshold is not None:
-            theta = p.new_full((n,), float(self.threshold))
-            return theta if kth is None else torch.maximum(kth, theta)
-        return kth if kth is not None else p.new_full((n,), DEFAULT_CUT)
+        return self.ranked(p).cut()
 
     def cut_for(self, p: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """The cut score(s) `a` [N] or [N, C] must beat to be shown: p_(K+1) inside the
         top K, p_K outside it; never below theta."""
-        squeeze = a.dim() == 1
-        a2 = a.unsqueeze(1) if squeeze else a
-        n = p.shape[0]
-        cut = None
-        if self.top_k is not None:
-            if 0 < self.top_k < p.shape[1]:
-                top = torch.topk(p, self.top_k + 1, dim=1).values
-                kth, next_ = top[:, self.top_k - 1 : self.top_k], top[:, self.top_k : self.top_k + 1]
-                cut = torch.where(a2 >= kth, next_, kth)
-            elif self.top_k == 0:
-                cut = torch.ones_like(a2)
-            else:
-                cut = torch.zeros_like(a2)
-        if self.threshold is not None:
-            theta = p.new_full((n, 1), float(self.threshold)).expand_as(a2)
-            cut = theta if cut is None else torch.maximum(cut, theta)
-        if cut is None:
-            cut = torch.full_like(a2, DEFAULT_CUT)
-        return cut.squeeze(1) if squeeze else cut
+        return self.ranked(p).cut_for(p, a)
 
     def R(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return pairwise(a, b, self.gamma, self.margin, self.violated_weight)
 
     # ------------------------------------------------------------------ the loss
     def per_example(self, p: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-        truth = truth.bool()
-        S = self.category_scores(p)
-        # The cut moves through the other labels only: a category's own outputs are moved by
-        # their S_c terms, never dragged up as "the cut" another category must beat.
-        p = torch.where(self.member.any(dim=0).unsqueeze(0), p.detach(), p)
-        Tc = self.cut_for(p, S)  # [N, C]: the cut each category's score is compared with
-        any_true = truth.any(dim=1)
-        none_true_all = self.R(Tc, S).sum(dim=1)
-        if self.kind == "multi_select":
-            return torch.where(truth, self.R(S, Tc), self.R(Tc, S)).sum(dim=1)
-        if self.kind == "multi_choice" and self.order == "category":
-            C = S.shape[1]
-            g = truth.float().argmax(dim=1)  # first present category
-            before = torch.arange(C, device=S.device).unsqueeze(0) < g.unsqueeze(1)
-            S_g = S.gather(1, g.unsqueeze(1)).squeeze(1)
-            T_g = Tc.gather(1, g.unsqueeze(1)).squeeze(1)
-            above = self.R(Tc, S).masked_fill(~before, 0.0).sum(dim=1)
-            lead = self.R(S_g, torch.maximum(T_g, _masked_max(S, before)))
-            present = above + lead + self.R(S_g, T_g)
-            return torch.where(any_true, present, none_true_all)
-        best_true = _masked_max(S, truth)
-        T_best = self.cut_for(p, best_true)
-        if self.order == "last":
-            # the last visible match wins: every wrong category under the cut, a right one above
-            wrong = self.R(Tc, S).masked_fill(truth, 0.0).sum(dim=1)
-            present = wrong + self.R(best_true, T_best)
-        else:
-            present = self.R(best_true, torch.maximum(_masked_max(S, ~truth), T_best))
-        if S.shape[1]:
-            top = S.max(dim=1).values
-            absent = self.R(self.cut_for(p, top), top)
-        else:
-            absent = torch.zeros_like(any_true, dtype=p.dtype)
-        return torch.where(any_true, present, absent)
+        return self.decision_kind.loss(self.ranked(p), truth)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor | None, truth: torch.Tensor) -> torch.Tensor:
         return self.per_example(self.outputs(logits), truth).mean()

@@ -30,6 +30,7 @@ import torch
 import chameleonapi.training.photo_features as pf
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
+from chameleonapi.decisions import kind_of
 from chameleonapi.model.labelspace import LabelSpace, Placement, resolve_name
 from chameleonapi.model.photo import PhotoModel, apply_residual, head_scores, score_logits
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
@@ -228,12 +229,8 @@ def teacher_probs(feats: torch.Tensor, n_leaves: int) -> torch.Tensor:
 
 
 def balanced_weights(spec: DecisionSpec, truth_sets: list[frozenset[str]]) -> np.ndarray:
-    groups = [next((name for name in spec.category_names if name in cats), None) for cats in truth_sets]
-    counts: dict[str | None, int] = {}
-    for g in groups:
-        counts[g] = counts.get(g, 0) + 1
-    weights = np.array([1.0 / counts[g] for g in groups], dtype=np.float64)
-    return weights / weights.sum()
+    """Sampling weights over the training photos, as the decision's kind draws them."""
+    return kind_of(spec).sample_weights(spec, truth_sets)
 
 
 def agreement(weight: torch.Tensor, bias: torch.Tensor, feats: torch.Tensor, rows: np.ndarray) -> float | None:

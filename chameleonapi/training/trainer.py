@@ -22,6 +22,7 @@ import torch
 import chameleonapi.training.features as feat
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
+from chameleonapi.decisions import kind_of
 from chameleonapi.model.backbone import ARCH, create_backbone
 from chameleonapi.model.custom import CustomModel
 from chameleonapi.model.transforms import INPUT_SIZE
@@ -117,16 +118,8 @@ def prepare(dataset: ImageDataset, vocab: Vocabulary, spec: DecisionSpec | None,
 
 
 def balanced_weights(spec: DecisionSpec, truth_sets: list[frozenset[str]]) -> np.ndarray:
-    """Sampling weights that balance examples over the first true category and "other"."""
-    groups = []
-    for cats in truth_sets:
-        first = next((name for name in spec.category_names if name in cats), None)
-        groups.append(first)
-    counts: dict[str | None, int] = {}
-    for g in groups:
-        counts[g] = counts.get(g, 0) + 1
-    weights = np.array([1.0 / counts[g] for g in groups], dtype=np.float64)
-    return weights / weights.sum()
+    """Sampling weights over the training examples, as the decision's kind draws them."""
+    return kind_of(spec).sample_weights(spec, truth_sets)
 
 
 def _logits(model, feats: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
