@@ -102,8 +102,9 @@ class DecisionKind(ABC):
 
     # ----------------------------------------------------------------- examples
     @abstractmethod
-    def examples(self) -> list[DecisionSpec]:
-        """Small specs of this kind, one per order or variant it supports (docs, tests)."""
+    def examples(self) -> list[dict]:
+        """Small specs of this kind as `DecisionSpec.from_dict` data, one per order or variant
+        it supports (docs, tests); plain data, so the kinds never import the spec type."""
 
     def __repr__(self) -> str:
         return f"<decision kind {self.name}>"

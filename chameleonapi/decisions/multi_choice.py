@@ -14,7 +14,7 @@ from chameleonapi.decisions.base import Shape
 from chameleonapi.decisions.true_false import TrueFalse, one_choice_loss
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chameleonapi.spec import DecisionSpec
+    pass
 
 __all__ = ["MultiChoice", "category_order_loss"]
 
@@ -60,9 +60,8 @@ class MultiChoice(TrueFalse):
     def order_for(self, order: str) -> str:
         return order
 
-    def examples(self) -> list[DecisionSpec]:
-        from chameleonapi.spec import Category, DecisionSpec
-
-        cats = [Category("cat", ("Cat",)), Category("dog", ("Dog", "Puppy")), Category("bird", ("Bird",))]
-        return [DecisionSpec(self.spec_kind, order, cats, top_k=4, threshold=0.5)
+    def examples(self) -> list[dict]:
+        cats = [{"name": "cat", "labels": ["Cat"]}, {"name": "dog", "labels": ["Dog", "Puppy"]},
+                {"name": "bird", "labels": ["Bird"]}]
+        return [{"kind": self.spec_kind, "order": order, "categories": cats, "top_k": 4, "threshold": 0.5}
                 for order in ("label", "category", "last")]

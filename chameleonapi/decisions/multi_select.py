@@ -42,8 +42,8 @@ class MultiSelect(LabelKind):
     def claims(self, shape: Shape) -> bool:
         return shape.target == "labels" and shape.several and shape.categories > 1
 
-    def examples(self) -> list[DecisionSpec]:
-        from chameleonapi.spec import Category, DecisionSpec
-
-        cats = [Category("cat", ("Cat",)), Category("dog", ("Dog",)), Category("bird", ("Bird", "Parrot"))]
-        return [DecisionSpec(self.spec_kind, order, cats, top_k=5, threshold=0.4) for order in ("label", "category")]
+    def examples(self) -> list[dict]:
+        cats = [{"name": "cat", "labels": ["Cat"]}, {"name": "dog", "labels": ["Dog"]},
+                {"name": "bird", "labels": ["Bird", "Parrot"]}]
+        return [{"kind": self.spec_kind, "order": order, "categories": cats, "top_k": 5, "threshold": 0.4}
+                for order in ("label", "category")]

@@ -156,10 +156,8 @@ class ObjectCount(DecisionKind):
     def order_for(self, order: str) -> str:
         return "category"
 
-    def examples(self) -> list[DecisionSpec]:
-        from chameleonapi.spec import Category, DecisionSpec
-
-        cats = [Category("sheep", ("Sheep", "Lamb"))]
+    def examples(self) -> list[dict]:
+        cats = [{"name": "sheep", "labels": ["Sheep", "Lamb"]}]
         tests = [(op, 2) for op in COUNT_OPS] + [(None, None)]
-        return [DecisionSpec(self.spec_kind, "category", cats, threshold=0.5, target="objects",
-                             count_op=op, count=count) for op, count in tests]
+        return [{"kind": self.spec_kind, "order": "category", "categories": cats, "threshold": 0.5,
+                 "target": "objects", "count_op": op, "count": count} for op, count in tests]

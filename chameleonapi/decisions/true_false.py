@@ -92,8 +92,7 @@ class TrueFalse(LabelKind):
     def order_for(self, order: str) -> str:
         return "label" if order == "last" else order  # one category: first and last match alike
 
-    def examples(self) -> list[DecisionSpec]:
-        from chameleonapi.spec import Category, DecisionSpec
-
-        cats = [Category("cat", ("Cat", "Kitten"))]
-        return [DecisionSpec(self.spec_kind, order, cats, threshold=0.5) for order in ("label", "category")]
+    def examples(self) -> list[dict]:
+        cats = [{"name": "cat", "labels": ["Cat", "Kitten"]}]
+        return [{"kind": self.spec_kind, "order": order, "categories": cats, "threshold": 0.5}
+                for order in ("label", "category")]

@@ -54,7 +54,7 @@ def batch(name: str, spec: DecisionSpec, seed: int, perfect: bool):
 
 
 def specs_of(name: str) -> list[DecisionSpec]:
-    specs = get_kind(name).examples()
+    specs = [DecisionSpec.from_dict(data) for data in get_kind(name).examples()]
     assert specs, f"{name} gives no example specs"
     return specs
 
