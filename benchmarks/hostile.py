@@ -1,7 +1,7 @@
 """Hostile input, measured: per image and provider, what came back, how long, how much memory.
 
 Three parts, all in one process with the generic model already loaded:
-  1. the hostile corpus (tests/hostile_images.py, with the full 30000 x 30000 bomb: every
+  1. the hostile corpus (tests/imaging/hostile.py, with the full 30000 x 30000 bomb: every
      row encoded) through Google (sync batch of one), Azure Computer Vision
      (`tag_image_in_stream`) and Image Analysis (`analyze`): outcome kind, the SDK error's
      code, seconds, and peak RSS above the RSS just before the call (the kernel's peak is
@@ -70,7 +70,7 @@ def code_of(outcome: tuple):
 
 
 def corpus_part(images: dict[str, bytes]) -> list[dict]:
-    from tests.hostile_images import PROVIDERS, call
+    from tests.imaging.hostile import PROVIDERS, call
 
     rows = []
     for name, data in images.items():
@@ -93,8 +93,8 @@ def corpus_part(images: dict[str, bytes]) -> list[dict]:
 
 
 def uri_part() -> list[dict]:
-    from tests.hostile_images import url_calls
     from tests.images import photo
+    from tests.imaging.hostile import url_calls
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -124,7 +124,7 @@ def uri_part() -> list[dict]:
 
 
 def threads_part(images: dict[str, bytes], calls_per_thread: int) -> dict:
-    from tests.hostile_images import PROVIDERS, call
+    from tests.imaging.hostile import PROVIDERS, call
 
     names = [n for n in images if n not in ("huge_png_12000x12000", "bomb_png_30000x30000")]
     names.append("bomb_png_30000x30000")  # refused from its header: cheap, keep it in the mix
@@ -173,7 +173,7 @@ def main() -> None:
     warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning for the 144M-pixel image
 
     import chameleonapi
-    from tests.hostile_images import call, corpus
+    from tests.imaging.hostile import call, corpus
 
     chameleonapi.enable(["google", "azure"])
     images = dict(corpus(full_bomb=True))

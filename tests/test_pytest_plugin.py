@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+# Imported here, not under `pytester` (which drops the modules a test imports), so numpy and
+# Pillow are loaded once per process whatever order the tests run in.
+from tests.images import photo
+
 pytest_plugins = ["pytester"]
 
 APP_TEST = """
@@ -26,8 +30,6 @@ def test_help_lists_the_option():
 
 
 def _write_cat(pytester):
-    from tests.images import photo
-
     path = pytester.path / "cat.jpg"
     path.write_bytes(photo("chelsea"))
     return str(path)

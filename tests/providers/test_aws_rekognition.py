@@ -283,7 +283,7 @@ def test_the_aws_switch_turns_only_rekognition_off(monkeypatch):
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns, then we refuse
 def test_hostile_images_get_the_services_errors_and_nothing_else(aws):
-    from tests.hostile_images import corpus
+    from tests.imaging.hostile import corpus
 
     expected = {
         "bomb_png_30000x30000": "ImageTooLargeException",

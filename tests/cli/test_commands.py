@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from chameleonapi.cli import main
+from tests.cli.test_eval import NEW_APP
 from tests.images import CORRUPT
-from tests.test_eval_cli import NEW_APP
 
 HOOVES = ("horse", "zebra", "giraffe", "car")
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from chameleonapi.analysis import cli
-
-APPS = Path(__file__).parent / "apps"
+from tests.paths import APPS
 
 
 def run(argv: list[str]) -> int:

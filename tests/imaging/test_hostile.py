@@ -20,8 +20,8 @@ import time
 import pytest
 
 import chameleonapi
-from tests.hostile_images import EPS, OFFLINE_ENDPOINT, PROVIDERS, call, corpus, google_batch, url_calls
 from tests.images import photo
+from tests.imaging.hostile import EPS, OFFLINE_ENDPOINT, PROVIDERS, call, corpus, google_batch, url_calls
 
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 

@@ -5,13 +5,12 @@ naming the call (their full expected specs are in `expected_specs.json`)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from chameleonapi.analysis import analyze_report
+from tests.paths import APPS
 
-APPS = Path(__file__).parent / "apps"
 EXPECTED = json.loads((APPS / "expected_specs.json").read_text())
 REAL = sorted(name for name in EXPECTED if name.startswith("real_"))
 QUIET = [name for name in REAL if not EXPECTED[name]]

@@ -35,7 +35,7 @@ def run_cell(source: str, filename: str) -> dict:
 
 
 def test_a_notebook_cell_is_analysed_from_its_source(monkeypatch):
-    from tests.test_customize_runtime import scene_png
+    from tests.serving.test_customize import scene_png
 
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "never")
     served: list = []

@@ -3,7 +3,6 @@ exactly as the analyzed spec's `decide` says."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -15,16 +14,14 @@ from hypothesis import strategies as st
 
 from chameleonapi.analysis import analyze
 from chameleonapi.spec import DecisionSpec
+from tests.apploader import load_app as load_module
+from tests.paths import APPS
 
-APPS = Path(__file__).parent / "apps"
 META = json.loads((APPS / "expected_meta.json").read_text())
 RUNNABLE = sorted(name for name, meta in META.items() if meta)
 DISTRACTORS = ["Tree", "Sky", "Person", "Grass", "Building", "Vehicle", "Animal", "Plant"]
 
-sys.path.insert(0, str(APPS))
-import _sdk_fakes  # noqa: E402
-
-sys.path.remove(str(APPS))
+_sdk_fakes = load_module(APPS / "_sdk_fakes.py", "chameleonapi_test_sdk_fakes")
 
 
 def vocabulary(spec: DecisionSpec) -> list[str]:
@@ -48,12 +45,9 @@ def load_app(name: str):
     path = APPS / name / meta["module"] if "module" in meta else APPS / name
     folder = str(path.parent)
     before = set(sys.modules)
-    sys.path.insert(0, folder)
+    sys.path.insert(0, folder)  # the app's own folder, as `python app.py` would put it first
     try:
-        modname = f"chameleonapi_test_app_{path.stem}"
-        module_spec = importlib.util.spec_from_file_location(modname, path)
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        module = load_module(path, f"chameleonapi_test_app_{path.stem}")
     finally:
         sys.path.remove(folder)
         for added in set(sys.modules) - before:

@@ -20,7 +20,7 @@ from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
 PHOTOS = Path(str(resources.files("chameleonapi.examples").joinpath("images")))
-CIFAR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10-train"
+CIFAR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cifar10-train"
 
 
 def photo_folder(root: Path, classes: dict[str, str], count: int = 24) -> Path:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
 from chameleonapi.analysis import analyze, analyze_report
 from chameleonapi.spec import DecisionSpec
+from tests.paths import APPS
 
-APPS = Path(__file__).parent / "apps"
 EXPECTED = json.loads((APPS / "expected_specs.json").read_text())
 
 

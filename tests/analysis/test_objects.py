@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from chameleonapi.analysis import analyze
 from chameleonapi.spec import DecisionSpec
 
-APPS = Path(__file__).resolve().parents[1] / "benchmarks" / "detection_apps"
+APPS = Path(__file__).resolve().parents[2] / "benchmarks" / "detection_apps"
 
 GOOGLE_HEAD = '''
 from google.cloud import vision
