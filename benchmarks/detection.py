@@ -119,8 +119,9 @@ def latency(repeats: int) -> dict:
     from chameleonapi.detection.detector import shared_trunk
     from chameleonapi.detection.heads import generic_head
     from chameleonapi.detection.model import decode
-    from chameleonapi.images import decode as decode_image
+    from chameleonapi.imaging import decode_image as decode_with
     from chameleonapi.model.transforms import to_input
+    from chameleonapi.providers.google_vision.descriptor import POLICY
 
     os.environ["CHAMELEONAPI_TRAIN"] = "never"  # serve the stored generic detector
     sample = scenes.sample_scenes("test", repeats, seed=11)
@@ -134,7 +135,7 @@ def latency(repeats: int) -> dict:
             start = time.perf_counter()
             client.object_localization(image=vision.Image(content=png))
             patched.append(time.perf_counter() - start)
-            x = torch.from_numpy(to_input([decode_image(png)], scenes.SCENE_SIZE))
+            x = torch.from_numpy(to_input([decode_with(png, POLICY).image], scenes.SCENE_SIZE))
             start = time.perf_counter()
             with torch.inference_mode():
                 decode(*head(*trunk(x)))

@@ -77,7 +77,20 @@ def azure_ia_call(batch: list[bytes]):
     return call
 
 
-PROVIDERS = {"google": ("google", google_call), "azure_cv": ("azure", azure_cv_call), "azure_ia": ("azure", azure_ia_call)}
+def aws_call(batch: list[bytes]):
+    import boto3
+
+    client = boto3.client("rekognition", region_name="us-east-1")
+
+    def call():
+        for data in batch:  # DetectLabels takes one image per request
+            client.detect_labels(Image={"Bytes": data}, MaxLabels=10)
+
+    return call
+
+
+# service name (as in the provider registry) -> the unchanged SDK call on a batch
+CALLS = {"google": google_call, "azure_cv": azure_cv_call, "azure_ia": azure_ia_call, "aws": aws_call}
 
 
 def measure(call, repeats: int) -> list[float]:
@@ -99,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CHAMELEONAPI_TRAIN"] = "never"
 
     import chameleonapi
-    from chameleonapi import images as image_io
+    from chameleonapi import providers
+    from chameleonapi.imaging import decode_image
     from chameleonapi.model.registry import shared_model
+
+    policy = providers.descriptor("google").policy
 
     model = shared_model("generic")
     data = photos()
@@ -109,16 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         batch = [data[i % len(data)] for i in range(batch_size)]
 
         def raw(batch=batch):
-            model.predict([image_io.decode(b) for b in batch])
+            model.predict([decode_image(b, policy).image for b in batch])
 
-        tensor = model.preprocess([image_io.decode(b) for b in batch])
+        tensor = model.preprocess([decode_image(b, policy).image for b in batch])
 
         def forward(tensor=tensor):
             model.forward_tensor(tensor)
 
-        for name, (provider, factory) in PROVIDERS.items():
+        for name, factory in CALLS.items():
             try:
-                chameleonapi.enable([provider])
+                chameleonapi.enable([providers.descriptor(name).switch])
                 patched = factory(batch)
             except (ImportError, ValueError) as exc:
                 print(f"skipping {name}: {exc}", file=sys.stderr)

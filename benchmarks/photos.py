@@ -525,12 +525,13 @@ def run(args, home: Path, fresh: bool) -> int:
 
     torch.set_num_threads(int(os.environ["CHAMELEONAPI_THREADS"]))
     chameleonapi.enable()
-    from chameleonapi.images import decode
+    from chameleonapi.imaging import decode_image
     from chameleonapi.model.registry import shared_model
+    from chameleonapi.providers.google_vision.descriptor import POLICY
     from chameleonapi.training import customize
 
     photos = [servable(p.read_bytes()) for p, _ in test]
-    images = [decode(b) for b in photos]
+    images = [decode_image(b, POLICY).image for b in photos]
     keys = [image_key(im) for im in images]
     classes = [c for _, c in test]
     leaves = imagenet_leaves()

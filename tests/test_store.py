@@ -14,7 +14,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from chameleonapi import store, store_cli  # noqa: E402
+from chameleonapi import store  # noqa: E402
+from chameleonapi.cli import cache as store_cli  # noqa: E402
 from chameleonapi.model.custom import CustomModel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,8 @@ from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from google.cloud import vision  # noqa: E402
 
 import chameleonapi  # noqa: E402
-from chameleonapi import artifacts, store, store_cli  # noqa: E402
+from chameleonapi import artifacts, store  # noqa: E402
+from chameleonapi.cli import cache as store_cli  # noqa: E402
 from chameleonapi.model import backbone, registry  # noqa: E402
 from chameleonapi.model.custom import CustomModel  # noqa: E402
 from chameleonapi.serving import labels as serving_labels  # noqa: E402
