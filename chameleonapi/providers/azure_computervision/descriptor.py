@@ -8,7 +8,8 @@ Images: JPEG, PNG, GIF, BMP; under 4 MB; 50x50 to 16000x16000 px.
 from __future__ import annotations
 
 from chameleonapi.imaging.policy import MB, ServicePolicy
-from chameleonapi.providers.descriptor import ProviderDescriptor, lower_case
+from chameleonapi.providers.azure.descriptor import TAGGING
+from chameleonapi.providers.descriptor import ProviderDescriptor
 
 __all__ = ["DESCRIPTOR", "POLICY"]
 
@@ -31,15 +32,7 @@ DESCRIPTOR = ProviderDescriptor(
     ),
     object_methods=("detect_objects", "detect_objects_in_stream"),
     operations=("tags", "categories", "objects"),
-    label_field="name",
-    score_field="confidence",
-    score_scale=1.0,
-    default_top_k=None,
-    min_score=0.1,
-    default_threshold=None,
-    top_k_param=None,
-    threshold_param=None,
-    casing=lower_case,
+    **TAGGING,
     frame_prefixes=("azure.", "msrest"),
     policy=POLICY,
 )

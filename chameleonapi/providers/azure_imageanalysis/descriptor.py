@@ -8,7 +8,8 @@ Vision. Tags are lower case. Images: JPEG, PNG, GIF, BMP, WEBP, ICO, TIFF, MPO; 
 from __future__ import annotations
 
 from chameleonapi.imaging.policy import MB, ServicePolicy
-from chameleonapi.providers.descriptor import ProviderDescriptor, lower_case
+from chameleonapi.providers.azure.descriptor import TAGGING
+from chameleonapi.providers.descriptor import ProviderDescriptor
 
 __all__ = ["DESCRIPTOR", "POLICY"]
 
@@ -30,15 +31,7 @@ DESCRIPTOR = ProviderDescriptor(
     methods=("analyze", "analyze_from_url"),
     object_methods=(),
     operations=("tags", "objects"),
-    label_field="name",
-    score_field="confidence",
-    score_scale=1.0,
-    default_top_k=None,
-    min_score=0.1,
-    default_threshold=None,
-    top_k_param=None,
-    threshold_param=None,
-    casing=lower_case,
+    **TAGGING,
     frame_prefixes=("azure.",),
     policy=POLICY,
     source_hints=("imageanalysis",),
