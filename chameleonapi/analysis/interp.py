@@ -280,7 +280,18 @@ def _carries(node: nodes.NodeNG | None, names: set[str]) -> bool:
         return any(_carries(e, names) for e in node.elts)
     if isinstance(node, nodes.Dict):
         return any(_carries(v, names) for _, v in node.items)
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.func, nodes.Name)
+        and node.func.name in _SAME_ITEMS
+        and node.args
+    ):
+        return _carries(node.args[0], names)  # `return sorted(seen)`: the same labels, reordered
     return _base_name(node) in names
+
+
+# Builtins that hand back the items they are given (reordered or in another container).
+_SAME_ITEMS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "reversed"})
 
 
 __all__ = ["Analyzer", "Decision", "FuncResult", "Walker"]
