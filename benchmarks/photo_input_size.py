@@ -6,8 +6,9 @@ customization. A smaller input size is cheaper (roughly with its pixel count), b
 changes what the frozen backbone sees. This benchmark measures, for each `--sizes` entry,
 on the same photos (`benchmarks/photos.py`'s split and applications):
 
-- the feature cost per photo (pooled features, one torch thread, after a warm-up batch)
-  and the resulting cost of the features of 10,000 photos;
+- the feature cost per photo (preprocessing + pooled features, one torch thread; best of
+  five rounds with the sizes interleaved, so other work on a shared machine slows every
+  size alike) and the resulting cost of the features of 10,000 photos;
 - the incorrect-decision rate per decision type of the generic labeler and of the
   customized model (`loss="chameleon"`, one seed, the default budget) at that size,
   scored by each application's analysed decision (`spec.decide`) on held-out photos.
@@ -69,23 +70,27 @@ def test_features(images, size: int, home: Path, keys: list[str]):
     return feats.to(torch.float16).float()
 
 
-def time_per_photo(images, size: int, repeats: int = 3) -> float:
-    """Seconds per photo of preprocessing + pooled features at `size` (best of `repeats`)."""
+def time_per_photo(images, sizes: list[int], rounds: int = 5) -> dict[int, float]:
+    """Seconds per photo of preprocessing + pooled features at each size: best of `rounds`
+    rounds, the sizes interleaved within a round so that other work on a shared machine
+    slows every size alike."""
     import torch
 
     from chameleonapi.model.backbone import create_backbone
     from chameleonapi.training import photo_features as pf
 
     backbone = create_backbone(pretrained=True).eval()
-    transform = pf.photo_transform(size)
+    transforms = {size: pf.photo_transform(size) for size in sizes}
     batch = images[:TIMING_BATCH]
-    best = float("inf")
+    best = dict.fromkeys(sizes, float("inf"))
     with torch.inference_mode():
-        pf.pooled(backbone, pf.preprocess(batch[:4], size, transform))  # warm-up
-        for _ in range(repeats):
-            start = time.perf_counter()
-            pf.pooled(backbone, pf.preprocess(batch, size, transform))
-            best = min(best, (time.perf_counter() - start) / len(batch))
+        for size in sizes:  # warm-up
+            pf.pooled(backbone, pf.preprocess(batch[:4], size, transforms[size]))
+        for _ in range(rounds):
+            for size in sizes:
+                start = time.perf_counter()
+                pf.pooled(backbone, pf.preprocess(batch, size, transforms[size]))
+                best[size] = min(best[size], (time.perf_counter() - start) / len(batch))
     return best
 
 
@@ -122,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     apps = [(path.stem, bench.decision_specs(path)[0]) for path in sorted((HERE / "photo_apps").glob("*.py"))]
     plan = photo_budget_of(args.budget)
 
+    load_before = os.getloadavg()[0]
+    timing = time_per_photo(images, sizes)
     rows = []
     for size in sizes:
-        per_photo = time_per_photo(images, size)
+        per_photo = timing[size]
         feats = test_features(images, size, home, keys)
         entry = {"size": size, "feature_ms_per_photo": 1000 * per_photo,
                  "features_10000_s": 10000 * per_photo, "apps": {}}
@@ -155,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{entry['size']:>5}px{entry['feature_ms_per_photo']:>10.1f}{entry['features_10000_s']:>13.0f} s{cells}")
     payload = {"setup": {"data": str(args.data), "train_photos": len(train), "test_photos": len(test),
                          "budget": args.budget, "threads": torch.get_num_threads(), "seeds": 1,
-                         "load_average_1min": os.getloadavg()[0]},
+                         "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
+                         "timing": f"best of 5 interleaved rounds of {TIMING_BATCH} photos"},
                "sizes": rows}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(payload, indent=1) + "\n")
