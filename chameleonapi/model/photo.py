@@ -5,7 +5,8 @@ leaf such as "Deer"); scores are computed exactly as the generic labeler compute
 (softmax over leaves, a label's score the sum of its leaves'), so an application still sees
 every label it saw before. A customized model adds a residual head for each label the
 application decides on: that label's served score becomes
-sigmoid(logit(generic score) + w . features + b), so the application's labels move freely
+sigmoid(logit(generic score) + r(features)), r a linear term per label plus an optional
+hidden layer the labels share, so the application's labels move freely
 while every other label (and the ImageNet classes) stays exactly generic. Only the heads
 are stored (the trunk is the shipped ImageNet backbone), as safetensors beside a JSON card.
 """

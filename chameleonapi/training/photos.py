@@ -3,14 +3,18 @@
 The model starts from the generic ImageNet labeler and keeps its whole label space; names
 the photos or the application use that the space lacks become new leaves placed by
 WordNet (their classifier rows imprinted from their photos). The backbone and the
-classifier stay frozen (pooled features are cached once per dataset): what is trained is
-one residual logit head per label the application decides on, initialised at zero, so the
-model starts exactly generic and every label and ImageNet class the application does not
-decide on stays generic by construction. The heads are trained on:
+classifier stay frozen (pooled features are cached once per dataset): what is trained are
+residual logit heads on the labels the application decides on (a linear term per label and
+a hidden layer they share), whose output starts at zero, so the model starts exactly
+generic and every label and ImageNet class the application does not decide on stays
+generic by construction. Every other output being frozen, training sees each photo's K+1
+highest frozen scores and the application's label columns only, which gives exactly the
+decisions of the whole label space. The heads are trained on:
 
 - the application's term: masked BCE on the labels a photo's truth determines (stage 1,
   and stage 2 for `basic`), or the paper's decision loss (stage 2 for `chameleon`);
-- early stopping on the validation photos' incorrect-decision rate.
+- early stopping on the validation photos' incorrect-decision rate (patience counted
+  within a stage).
 
 After training, the generic and the customized model's incorrect-decision rates on the
 validation photos are both recorded in the card (`validation`); the runtime serves the
@@ -39,8 +43,8 @@ from chameleonapi.vocab import Resolution, Vocabulary
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
 
-__all__ = ["PhotoBudget", "PhotoData", "photo_budget_of", "prepare_data", "retention", "train_photos",
-           "evaluate_photos", "coverage", "decision_columns"]
+__all__ = ["PhotoBudget", "PhotoData", "Restriction", "photo_budget_of", "prepare_data", "retention", "train_photos",
+           "evaluate_photos", "coverage", "decision_columns", "frozen_top", "restrict"]
 
 logger = logging.getLogger("chameleonapi")
 DATA_SEED = 0
