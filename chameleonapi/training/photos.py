@@ -373,7 +373,9 @@ def train_photos(
     r_weight = torch.zeros(len(columns), f_train.shape[1], requires_grad=True)
     r_bias = torch.zeros(len(columns), requires_grad=True)
     # the hidden layer starts random, its output weights at zero: the model starts generic
-    w1 = (torch.randn(plan.hidden, f_train.shape[1]) / f_train.shape[1] ** 0.5).requires_grad_(True)
+    # (its own generator: the same model whether or not this process computed the features)
+    init = torch.Generator().manual_seed(seed)
+    w1 = (torch.randn(plan.hidden, f_train.shape[1], generator=init) / f_train.shape[1] ** 0.5).requires_grad_(True)
     b1 = torch.zeros(plan.hidden, requires_grad=True)
     w2 = torch.zeros(len(columns), plan.hidden, requires_grad=True)
     params = [r_weight, r_bias, *([w1, b1, w2] if plan.hidden else [])]
