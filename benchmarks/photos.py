@@ -542,6 +542,8 @@ def run(args, home: Path, fresh: bool) -> int:
     generic_s = time.perf_counter() - t0
     generic_top1 = leaf_top1(generic.labels, generic_scores, leaves)
     log(f"generic labeler: {len(images)} test photos in {generic_s:.0f} s")
+    feature_s = feature_seconds_per_photo(images)
+    log(f"photo features: {1000 * feature_s:.0f} ms per photo (one thread)")
     replay_generic = ReplayModel("generic", generic.labels, generic_scores, keys, fallback=generic)
     trunk = None if args.full_forward else SharedTrunk(getattr(generic, "model", None))
 
@@ -615,7 +617,8 @@ def run(args, home: Path, fresh: bool) -> int:
     summarize(results, args.seeds)
     table = pooled(results, args.seeds)
     payload = {
-        "table": table, "apps": results, "pet_door": pet_door, "cost": cost_summary(costs, len(train), args.budget),
+        "table": table, "apps": results, "pet_door": pet_door,
+        "cost": cost_summary(costs, len(train), args.budget, feature_s, results),
         "setup": {"data": str(args.data), "train_photos": len(train), "test_photos": len(test), "seeds": args.seeds,
                   "budget": args.budget, "quick": args.quick, "threads": int(os.environ["CHAMELEONAPI_THREADS"]),
                   "device": os.environ.get("CHAMELEONAPI_DEVICE", "")},
@@ -646,7 +649,8 @@ def checks(payload: dict) -> dict:
         "retention_min_any": min((r for r in retention if r is not None and r == r), default=None),
         "retention_target_met": all(r is not None and r >= RETENTION_TARGET for r in chameleon_ret),
         "pet_door_all_right": None if pet is None else all(r["all_right"] for r in pet),
-        "cost_cold_met": None if cost["cold_s"] is None else cost["cold_s"] <= 300,
+        "cost_cold_met": (None if cost["cold_s"] is None and cost.get("cold_estimate_s") is None
+                          else (cost["cold_s"] if cost["cold_s"] is not None else cost["cold_estimate_s"]) <= 300),
         "cost_cached_met": None if cost["features_cached_max_s"] is None else cost["features_cached_max_s"] <= 60,
     }
 
@@ -730,14 +734,48 @@ def summarize(results: list[dict], seeds: int) -> None:
         row["summary"]["vs_generic"] = (c - g) / g if g else None
 
 
-def cost_summary(costs: list[dict], n_train: int, budget: str) -> dict:
+def feature_seconds_per_photo(images, batch: int = 32) -> float:
+    """Seconds per photo of the customization's photo features (preprocessing + pooled
+    backbone features at the input size, this process's threads; best of three batches)."""
+    import torch
+
+    from chameleonapi.model.backbone import create_backbone
+    from chameleonapi.training import photo_features as pf
+
+    backbone = create_backbone(pretrained=True).eval()
+    transform = pf.photo_transform(pf.INPUT_SIZE)
+    best = float("inf")
+    with torch.inference_mode():
+        pf.pooled(backbone, pf.preprocess(images[:4], pf.INPUT_SIZE, transform))  # warm-up
+        for _ in range(3):
+            start = time.perf_counter()
+            pf.pooled(backbone, pf.preprocess(images[:batch], pf.INPUT_SIZE, transform))
+            best = min(best, (time.perf_counter() - start) / len(images[:batch]))
+    return best
+
+
+def cost_summary(costs: list[dict], n_train: int, budget: str, feature_s: float | None = None,
+                 results: list[dict] | None = None) -> dict:
+    """Cold and features-cached customization times. Where no customization of the run
+    computed the features (a `--home` that had them), the cold time is estimated as the
+    features of every photo a customization used, at the measured rate, plus the median
+    features-cached time."""
     cold = [c["wall_s"] for c in costs if c["cache"] == "cold"]
     cached = [c["wall_s"] for c in costs if c["cache"] == "features cached"]
+    used = [e["card"].get("train_examples", 0) + e["card"].get("val_examples", 0)
+            for row in results or [] for m in ("basic", "chameleonapi") for e in row["models"][m] if "card" in e]
+    photos_used = max(used) if used else None
+    estimate = None
+    if feature_s is not None and photos_used and cached:
+        estimate = feature_s * photos_used + statistics.median(cached)
     return {
         "train_photos": n_train, "budget": budget,
         "cold_s": cold[0] if cold else None,
         "features_cached_median_s": statistics.median(cached) if cached else None,
         "features_cached_max_s": max(cached) if cached else None,
+        "feature_ms_per_photo": None if feature_s is None else 1000 * feature_s,
+        "photos_per_customization": photos_used,
+        "cold_estimate_s": estimate,
         "targets_s": {"cold": 300, "features_cached": 60},
         "customizations": costs,
     }
@@ -795,7 +833,9 @@ def print_report(payload: dict) -> None:
 
     cost = payload["cost"]
     print(f"\nCost of one customization on {cost['train_photos']} photos (budget {cost['budget']}): "
-          f"cold {fmt(cost['cold_s'])} s, features cached median {fmt(cost['features_cached_median_s'])} s "
+          f"cold {fmt(cost['cold_s'])} s (estimate {fmt(cost.get('cold_estimate_s'))} s at "
+          f"{fmt(cost.get('feature_ms_per_photo'))} ms/photo of features), "
+          f"features cached median {fmt(cost['features_cached_median_s'])} s "
           f"(targets ≤ 300 s / ≤ 60 s on 2 CPU cores)")
     print("Targets: " + ", ".join(f"{k} {v}" for k, v in payload["checks"].items()))
     print(f"wall time: {payload['wall_s']:.0f} s ({payload['wall_s'] / 60:.1f} min)")

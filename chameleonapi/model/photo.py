@@ -5,7 +5,8 @@ leaf such as "Deer"); scores are computed exactly as the generic labeler compute
 (softmax over leaves, a label's score the sum of its leaves'), so an application still sees
 every label it saw before. A customized model adds a residual head for each label the
 application decides on: that label's served score becomes
-sigmoid(logit(generic score) + w . features + b), so the application's labels move freely
+sigmoid(logit(generic score) + r(features)), r a linear term per label plus an optional
+hidden layer the labels share, so the application's labels move freely
 while every other label (and the ImageNet classes) stays exactly generic. Only the heads
 are stored (the trunk is the shipped ImageNet backbone), as safetensors beside a JSON card.
 """
@@ -24,10 +25,11 @@ import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
 
-__all__ = ["FORMAT", "KIND", "PhotoModel", "apply_residual", "head_scores"]
+__all__ = ["FORMAT", "KIND", "PhotoModel", "apply_residual", "head_scores", "residual_shift"]
 
 KIND = "photo"
-FORMAT = 2  # 2: residual heads on the application's labels
+FORMAT = 3  # 2: residual heads on the application's labels; 3: + an optional hidden layer
+READS = (2, 3)
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 EPS = 1e-6
@@ -41,13 +43,25 @@ def head_scores(features, weight, bias, membership):
     return (probs @ membership).clamp(0.0, 1.0)
 
 
-def apply_residual(scores, features, columns, weight, bias):
+def residual_shift(features, weight, bias, hidden=None):
+    """The residual logits [N, R]: features @ weight.T + bias, plus, with a hidden layer
+    `(w1 [H, F], b1 [H], w2 [R, H])`, relu(features @ w1.T + b1) @ w2.T."""
+    import torch
+
+    shift = features @ weight.T + bias
+    if hidden is not None:
+        w1, b1, w2 = hidden
+        shift = shift + torch.relu(features @ w1.T + b1) @ w2.T
+    return shift
+
+
+def apply_residual(scores, features, columns, weight, bias, hidden=None):
     """`scores` [N, L] with the columns `columns` replaced by
-    sigmoid(logit(score) + features @ weight.T + bias) (differentiable in weight, bias)."""
+    sigmoid(logit(score) + residual_shift(features)) (differentiable in the heads)."""
     import torch
 
     index = torch.as_tensor(list(columns), dtype=torch.long)
-    shifted = torch.sigmoid(score_logits(scores[:, index]) + features @ weight.T + bias)
+    shifted = torch.sigmoid(score_logits(scores[:, index]) + residual_shift(features, weight, bias, hidden))
     return scores.index_copy(1, index, shifted)
 
 
@@ -88,17 +102,24 @@ class PhotoModel:
                  card: dict[str, Any] | None = None, backbone=None, residual=None) -> None:
         self.space = space
         self.weight, self.bias = weight.detach().float().cpu(), bias.detach().float().cpu()
-        # (label columns, weight [R, F], bias [R]): the application's labels' residual heads
+        # (label columns, weight [R, F], bias [R], hidden): the application's labels'
+        # residual heads; hidden is None or (w1 [H, F], b1 [H], w2 [R, H])
         self.residual = None
         if residual is not None:
-            columns, r_weight, r_bias = residual
+            columns, r_weight, r_bias, *rest = residual
+            hidden = rest[0] if rest else None
             columns = [int(c) for c in columns]
             r_weight, r_bias = r_weight.detach().float().cpu(), r_bias.detach().float().cpu()
             if r_weight.shape != (len(columns), self.weight.shape[1]) or r_bias.shape != (len(columns),):
                 raise ValueError("residual heads do not match their label columns")
             if any(not 0 <= c < len(space.labels) for c in columns):
                 raise ValueError("residual label column outside the label space")
-            self.residual = (columns, r_weight, r_bias)
+            if hidden is not None:
+                w1, b1, w2 = (t.detach().float().cpu() for t in hidden)
+                if w1.shape[1] != r_weight.shape[1] or b1.shape != (w1.shape[0],) or w2.shape != (len(columns), w1.shape[0]):
+                    raise ValueError("residual hidden layer does not match the heads")
+                hidden = (w1, b1, w2)
+            self.residual = (columns, r_weight, r_bias, hidden)
         self.vocab_labels = list(space.labels)
         self.labels = list(output_names) if output_names is not None else list(self.vocab_labels)
         self.source = list(source) if source is not None else list(range(len(self.vocab_labels)))
@@ -206,6 +227,8 @@ class PhotoModel:
             "output_names": self.labels,
             "source": self.source,
             "residual_columns": self.residual[0] if self.residual is not None else [],
+            "residual_hidden": (int(self.residual[3][0].shape[0])
+                                if self.residual is not None and self.residual[3] is not None else 0),
         }
 
     def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
@@ -220,6 +243,11 @@ class PhotoModel:
         if self.residual is not None:
             state["residual.weight"] = self.residual[1].contiguous()
             state["residual.bias"] = self.residual[2].contiguous()
+            if self.residual[3] is not None:
+                w1, b1, w2 = self.residual[3]
+                state["residual.hidden.weight"] = w1.contiguous()
+                state["residual.hidden.bias"] = b1.contiguous()
+                state["residual.out.weight"] = w2.contiguous()
         atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"kind": KIND}))
         card = {**self.card, **(extra or {}), **self.describe(), "sha256": sha256_of(weights)}
         self.card = card
@@ -238,12 +266,14 @@ class PhotoModel:
         try:
             if verify and sha256_of(weights) != card["sha256"]:
                 raise CorruptModel(f"{weights}: checksum does not match {CARD}")
-            if card.get("format", 1) != FORMAT:
-                raise ValueError(f"format {card.get('format', 1)!r}, this library reads {FORMAT}")
+            if card.get("format", 1) not in READS:
+                raise ValueError(f"format {card.get('format', 1)!r}, this library reads {READS}")
             state = load_file(str(weights))
             space = LabelSpace.from_dict(card.get("label_space") or {})
             columns = card.get("residual_columns") or []
-            residual = (columns, state["residual.weight"], state["residual.bias"]) if columns else None
+            hidden = ((state["residual.hidden.weight"], state["residual.hidden.bias"], state["residual.out.weight"])
+                      if "residual.hidden.weight" in state else None)
+            residual = (columns, state["residual.weight"], state["residual.bias"], hidden) if columns else None
             return cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
                        card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
                        card=card, residual=residual)

@@ -3,14 +3,18 @@
 The model starts from the generic ImageNet labeler and keeps its whole label space; names
 the photos or the application use that the space lacks become new leaves placed by
 WordNet (their classifier rows imprinted from their photos). The backbone and the
-classifier stay frozen (pooled features are cached once per dataset): what is trained is
-one residual logit head per label the application decides on, initialised at zero, so the
-model starts exactly generic and every label and ImageNet class the application does not
-decide on stays generic by construction. The heads are trained on:
+classifier stay frozen (pooled features are cached once per dataset): what is trained are
+residual logit heads on the labels the application decides on (a linear term per label and
+a hidden layer they share), whose output starts at zero, so the model starts exactly
+generic and every label and ImageNet class the application does not decide on stays
+generic by construction. Every other output being frozen, training sees each photo's K+1
+highest frozen scores and the application's label columns only, which gives exactly the
+decisions of the whole label space. The heads are trained on:
 
 - the application's term: masked BCE on the labels a photo's truth determines (stage 1,
   and stage 2 for `basic`), or the paper's decision loss (stage 2 for `chameleon`);
-- early stopping on the validation photos' incorrect-decision rate.
+- early stopping on the validation photos' incorrect-decision rate (patience counted
+  within a stage).
 
 After training, the generic and the customized model's incorrect-decision rates on the
 validation photos are both recorded in the card (`validation`); the runtime serves the
@@ -32,7 +36,7 @@ from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.decisions import kind_of
 from chameleonapi.model.labelspace import LabelSpace, Placement, resolve_name
-from chameleonapi.model.photo import PhotoModel, apply_residual, head_scores, score_logits
+from chameleonapi.model.photo import PhotoModel, head_scores, residual_shift, score_logits
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
 from chameleonapi.training.losses import DecisionLoss
 from chameleonapi.vocab import Resolution, Vocabulary
@@ -40,8 +44,8 @@ from chameleonapi.vocab import Resolution, Vocabulary
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
 
-__all__ = ["PhotoBudget", "PhotoData", "photo_budget_of", "prepare_data", "retention", "train_photos",
-           "evaluate_photos", "coverage", "decision_columns"]
+__all__ = ["PhotoBudget", "PhotoData", "Restriction", "photo_budget_of", "prepare_data", "retention", "train_photos",
+           "evaluate_photos", "coverage", "decision_columns", "frozen_top", "restrict"]
 
 logger = logging.getLogger("chameleonapi")
 DATA_SEED = 0
@@ -56,12 +60,13 @@ class PhotoBudget:
     train_photos: int = 10000
     val_photos: int = 2000
     epochs: int = 4
-    decision_epochs: int = 6
+    decision_epochs: int = 30
     batch_size: int = 128
     lr: float = 2e-3
     decision_lr: float = 5e-4
-    patience: int = 3
+    patience: int = 8
     gamma: float = 4.0
+    hidden: int = 256  # width of the residual heads' shared hidden layer (0: linear heads)
     input_size: int = pf.INPUT_SIZE
 
     def to_dict(self) -> dict:
@@ -163,6 +168,53 @@ def coverage(spec: DecisionSpec, data: PhotoData, dataset: ImageDataset) -> list
 def decision_columns(resolution: Resolution) -> list[int]:
     """Label columns behind every output a category of the application selects."""
     return sorted({resolution.source[j] for cols in resolution.columns for j in cols})
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """The decision restricted to what training can change, exactly.
+
+    Only the application's label columns are trained; every other output is frozen, so of
+    those only each photo's `keep` = K+1 highest scores can ever be in the top K or be the
+    reporting cut. Reduced columns are those `keep` frozen slots, then the trained label
+    columns; top-k, threshold, the decision loss and every decision over the reduced
+    outputs equal those over the whole label space, at a few columns' cost.
+    """
+
+    keep: int
+    frozen: list[int]  # full outputs whose column is not trained
+    outputs: list[int]  # full outputs whose column is trained
+    source: list[int]  # reduced output -> reduced column
+    columns: list[list[int]]  # per category: its reduced outputs
+    names: list[str]  # reduced outputs' names (frozen slots select no category)
+
+
+def restrict(spec: DecisionSpec, resolution: Resolution, columns: list[int]) -> Restriction:
+    position = {c: i for i, c in enumerate(columns)}
+    keep = spec.top_k + 1 if spec.top_k is not None else 0
+    frozen = [j for j, src in enumerate(resolution.source) if src not in position]
+    outputs = [j for j, src in enumerate(resolution.source) if src in position]
+    new_index = {j: keep + i for i, j in enumerate(outputs)}
+    slots = [f"\x00frozen {i}" for i in range(keep)]
+    if any(spec.categories_of(name) for name in slots):  # pragma: no cover - no label text holds NUL
+        raise ValueError("frozen slot names select a category")
+    return Restriction(
+        keep=keep, frozen=frozen, outputs=outputs,
+        source=list(range(keep)) + [keep + position[resolution.source[j]] for j in outputs],
+        columns=[[new_index[j] for j in cols] for cols in resolution.columns],
+        names=slots + [resolution.output_names[j] for j in outputs],
+    )
+
+
+def frozen_top(scores: torch.Tensor, resolution: Resolution, plan: Restriction) -> torch.Tensor:
+    """Each row's `keep` highest frozen output scores [N, keep], descending (0-padded)."""
+    if not plan.keep:
+        return scores.new_zeros((scores.shape[0], 0))
+    src = torch.as_tensor([resolution.source[j] for j in plan.frozen], dtype=torch.long)
+    values = scores[:, src]
+    if values.shape[1] < plan.keep:
+        values = torch.cat([values, values.new_zeros(values.shape[0], plan.keep - values.shape[1])], dim=1)
+    return torch.topk(values, plan.keep, dim=1).values
 
 
 def bce_mask(space: LabelSpace, vocab: Vocabulary, label_sets: list[frozenset[str]]) -> torch.Tensor:
@@ -317,21 +369,39 @@ def train_photos(
     index = torch.tensor(columns, dtype=torch.long)
     r_weight = torch.zeros(len(columns), f_train.shape[1], requires_grad=True)
     r_bias = torch.zeros(len(columns), requires_grad=True)
+    # the hidden layer starts random, its output weights at zero: the model starts generic
+    # (its own generator: the same model whether or not this process computed the features)
+    init = torch.Generator().manual_seed(seed)
+    w1 = (torch.randn(plan.hidden, f_train.shape[1], generator=init) / f_train.shape[1] ** 0.5).requires_grad_(True)
+    b1 = torch.zeros(plan.hidden, requires_grad=True)
+    w2 = torch.zeros(len(columns), plan.hidden, requires_grad=True)
+    params = [r_weight, r_bias, *([w1, b1, w2] if plan.hidden else [])]
+
+    def heads(p: list[torch.Tensor]) -> tuple:
+        return (p[0], p[1], tuple(p[2:]) if len(p) > 2 else None)
+    reduced = restrict(spec, resolution, columns)
     with torch.no_grad():
         base_train = head_scores(f_train, weight, bias, member)
-        base_logits = score_logits(base_train)
         base_val = head_scores(f_val, weight, bias, member)
+        frozen_logits = score_logits(frozen_top(base_train, resolution, reduced))
+        frozen_val = frozen_top(base_val, resolution, reduced)
+        base_logits = score_logits(base_train[:, index])  # the trained columns' generic logits
+        val_logits = score_logits(base_val[:, index])
+        del base_train, base_val
     targets, mask = targets[:, index], mask[:, index]
 
-    def val_rate(w: torch.Tensor, b: torch.Tensor) -> float:
+    def val_rate(p: list[torch.Tensor]) -> float:
         with torch.no_grad():
-            scores = apply_residual(base_val, f_val, columns, w, b).numpy()[:, resolution.source]
-        return incorrect_rate(spec, resolution.output_names, scores, val_truth)
+            trained = torch.sigmoid(val_logits + residual_shift(f_val, *heads(p)))
+            scores = torch.cat([frozen_val, trained], dim=1).numpy()[:, reduced.source]
+        return incorrect_rate(spec, reduced.names, scores, val_truth)
 
-    w0, b0 = r_weight.detach().clone(), r_bias.detach().clone()
+    def snapshot() -> list[torch.Tensor]:
+        return [p.detach().clone() for p in params]
     generic_val = _generic_rate(spec, prepared, f_val, val_truth)
 
-    decision = DecisionLoss.from_spec(spec, resolution, gamma=plan.gamma)
+    decision = DecisionLoss(spec.kind, spec.order, reduced.columns, reduced.source, top_k=spec.top_k,
+                            threshold=spec.effective_threshold, gamma=plan.gamma)
     stages = [("bce", plan.lr, plan.epochs)]
     stages.append(("decision" if loss == "chameleon" else "bce", plan.decision_lr, plan.decision_epochs))
     n = len(train_set)
@@ -340,9 +410,10 @@ def train_photos(
     bar = tqdm(total=sum(e for _, _, e in stages) * per_epoch, desc=f"customize photos ({loss})", unit="step",
                disable=not progress, leave=False)
     history: list[dict] = []
-    best_rate, best_state, since_best = float("inf"), (w0, b0), 0
+    best_rate, best_state, since_best = float("inf"), snapshot(), 0
     for stage, (kind, lr, epochs) in enumerate(stages, start=1):
-        optimizer = Adam([r_weight, r_bias], lr=lr)
+        optimizer = Adam(params, lr=lr)
+        since_best = 0  # patience counts within a stage: the decision stage starts from stage 1's end
         for epoch in range(epochs):
             order = rng.choice(n, size=n, replace=True, p=weights)
             running, steps = 0.0, 0
@@ -350,32 +421,33 @@ def train_photos(
                 batch = torch.from_numpy(order[start : start + plan.batch_size])
                 if len(batch) < 2:
                     continue
-                shift = f_train[batch] @ r_weight.T + r_bias
+                shift = residual_shift(f_train[batch], *heads(params))
                 if kind == "bce":
                     per = torch.nn.functional.binary_cross_entropy_with_logits(
-                        base_logits[batch][:, index] + shift, targets[batch], reduction="none")
+                        base_logits[batch] + shift, targets[batch], reduction="none")
                     m = mask[batch]
                     value = (per * m).sum() / m.sum().clamp_min(1.0)
                 else:
-                    value = decision(base_logits[batch].index_add(1, index, shift), None, truth[batch])
+                    value = decision(torch.cat([frozen_logits[batch], base_logits[batch] + shift], dim=1), None,
+                                     truth[batch])
                 optimizer.zero_grad()
                 value.backward()
                 optimizer.step()
                 running += value.item()
                 steps += 1
                 bar.update(1)
-            rate = val_rate(r_weight.detach(), r_bias.detach())
+            rate = val_rate([p.detach() for p in params])
             history.append({"stage": stage, "loss": kind, "epoch": epoch + 1, "train_loss": running / max(steps, 1),
                             "val_incorrect": rate})
             bar.set_postfix(val_incorrect=f"{rate:.3f}")
             if rate <= best_rate:
-                best_rate, best_state, since_best = rate, (r_weight.detach().clone(), r_bias.detach().clone()), 0
+                best_rate, best_state, since_best = rate, snapshot(), 0
             else:
                 since_best += 1
             if since_best >= plan.patience and stage == len(stages):
                 break
     bar.close()
-    r_weight, r_bias = best_state
+    best_heads = heads(best_state)
     other_rows = np.array([i for i, cats in enumerate(val_truth) if not cats], dtype=np.int64)
     retained = agreement(weight, bias, f_val, other_rows)
     better = best_rate < generic_val
@@ -417,7 +489,7 @@ def train_photos(
     }
     return PhotoModel(space, weight, bias, resolution.output_names, resolution.source,
                       name=f"{loss}-photos-{spec.stable_hash()}", input_size=plan.input_size, card=card,
-                      residual=(columns, r_weight, r_bias))
+                      residual=(columns, *best_heads))
 
 
 def _generic_rate(spec: DecisionSpec, prepared: PhotoData, feats: torch.Tensor, truth: list[frozenset[str]]) -> float:

@@ -175,8 +175,70 @@ def test_residual_heads_move_only_the_apps_labels_and_survive_the_store(tmp_path
     loaded = CustomModel.load(pushed.save(tmp_path / "model"))
     assert isinstance(loaded, PhotoModel) and loaded.residual[0] == [cat]
     assert np.allclose(loaded.scores_from_features(feats), scores)
+
+    hidden = (torch.randn(8, feats.shape[1]), torch.randn(8), torch.randn(1, 8))
+    deep = PhotoModel(generic.space, generic.weight, generic.bias, generic.labels,
+                      residual=([cat], torch.zeros(1, feats.shape[1]), torch.zeros(1), hidden))
+    deep_scores = deep.scores_from_features(feats)
+    assert not np.allclose(deep_scores[:, cat], base[:, cat])  # the hidden layer moves the app's label
+    assert np.array_equal(deep_scores[:, others], base[:, others])
+    reloaded = CustomModel.load(deep.save(tmp_path / "deep"))
+    assert reloaded.card["residual_hidden"] == 8
+    assert np.allclose(reloaded.scores_from_features(feats), deep_scores, atol=1e-6)
     from chameleonapi.serving.engines import Engine
 
     coffee = Image.open(io.BytesIO(jpeg("coffee"))).convert("RGB")
     assert Engine(generic).annotate([coffee], 3)[0][0][0] != "Cat"
     assert Engine(loaded).annotate([coffee], 3)[0][0][0] == "Cat"  # served lists rank the replaced scores
+
+
+def test_training_decides_on_few_columns_exactly_as_on_the_whole_label_space():
+    import torch
+
+    from chameleonapi.analysis import analyze
+    from chameleonapi.training.evaluate import decisions
+    from chameleonapi.training.photos import decision_columns, frozen_top, restrict
+
+    spec = analyze(PET_DOOR)[0]  # top 10: the cut is the 11th score of thousands
+    resolution = LabelSpace.generic().vocabulary().resolve(spec)
+    columns = decision_columns(resolution)
+    reduced = restrict(spec, resolution, columns)
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.rand(60, len(resolution.source) * 2, generator=generator) ** 6
+    scores = scores[:, : max(resolution.source) + 1].contiguous()
+    frozen = torch.sort(scores[:, [resolution.source[j] for j in reduced.frozen]], dim=1, descending=True).values
+    for row in range(len(scores)):  # the app's labels around the cut: ranks 0..19, just above or below
+        for i, column in enumerate(columns):
+            rank = (row + 7 * i) % 20
+            scores[row, column] = frozen[row, rank] + (1e-4 if (row + i) % 2 else -1e-4)
+    full = decisions(spec, resolution.output_names, scores.numpy()[:, resolution.source])
+    small = torch.cat([frozen_top(scores, resolution, reduced), scores[:, columns]], dim=1).numpy()[:, reduced.source]
+    assert len(reduced.source) < 30
+    assert decisions(spec, reduced.names, small) == full
+    assert len({str(d) for d in full}) > 1  # both decisions occur
+
+
+@pytest.mark.skipif(not CIFAR.is_dir(), reason="needs the CIFAR-10 photos in ../shared/data (absent)")
+def test_photos_are_seen_at_one_input_size_in_training_and_serving():
+    import numpy as np
+
+    from chameleonapi.data import load_dataset
+    from chameleonapi.model.photo import PhotoModel
+    from chameleonapi.model.registry import shared_model
+    from chameleonapi.training import photo_features
+
+    photos = load_dataset(str(CIFAR), "val", size=3)
+    images = [photos.image(i) for i in range(len(photos))] + [Image.open(PHOTOS / "chelsea.jpg")]
+    model = PhotoModel.generic()
+    trained_on = photo_features.compute(photos, size=model.input_size).float().numpy()
+    served = model.features(images).numpy()
+    assert np.allclose(served[: len(photos)], trained_on, rtol=1e-2, atol=1e-2)  # float16 cache
+
+    generic = shared_model("generic")  # what an app gets with no customization
+    served_generic = generic.predict(images)
+    mine = model.predict(images)
+    column = {name: j for j, name in enumerate(model.labels)}
+    shared = [(i, column[name]) for i, name in enumerate(generic.labels) if name in column]
+    assert len(shared) == len(generic.labels)
+    left, right = zip(*shared)
+    assert np.allclose(served_generic[:, list(left)], mine[:, list(right)], atol=1e-4)
