@@ -44,9 +44,9 @@ class GenericLabeler:
         import torch
         from timm.data import create_transform
 
-        from chameleonapi.model.backbone import create_backbone, data_config
+        from chameleonapi.model.backbone import create_backbone, data_config, for_inference
 
-        self.model = model if model is not None else create_backbone(pretrained=True)
+        self.model = model if model is not None else for_inference(create_backbone(pretrained=True))
         self.model.eval()
         self.transform = create_transform(**data_config(self.model))
         self.labels, members = label_membership()

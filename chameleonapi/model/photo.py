@@ -87,10 +87,10 @@ def _shared_backbone():
     with _MEMO_LOCK:
         if not _BACKBONE:
             from chameleonapi import config
-            from chameleonapi.model.backbone import create_backbone
+            from chameleonapi.model.backbone import create_backbone, for_inference
 
             device = config.device()
-            _BACKBONE.append((create_backbone(pretrained=True).eval().to(device), device))
+            _BACKBONE.append((for_inference(create_backbone(pretrained=True), device), device))
         return _BACKBONE[0]
 
 

@@ -37,10 +37,10 @@ def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, bat
     """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching)."""
     from tqdm import tqdm
 
-    from chameleonapi.model.backbone import create_backbone
+    from chameleonapi.model.backbone import create_backbone, for_inference
 
     device = config.device()
-    model = (backbone if backbone is not None else create_backbone(pretrained=True)).eval().to(device)
+    model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
     transform = photo_transform(size)
     chunks = []
     starts = range(0, len(dataset), batch_size)
