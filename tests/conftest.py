@@ -41,3 +41,28 @@ def no_sockets(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture
+def serving_env(monkeypatch):
+    """The settings `google_calls` serves under; a test module overrides it to set its own."""
+    return monkeypatch
+
+
+@pytest.fixture
+def google_calls(serving_env):
+    """Google served locally from fresh resolvers; yields every `ServedCall`, in order."""
+    import chameleonapi
+    from chameleonapi.serving import notices
+    from chameleonapi.serving.calls import labels_resolver
+    from chameleonapi.serving.listeners import add_listener, remove_listener
+
+    notices._said.clear()
+    labels_resolver.reset()
+    chameleonapi.enable(["google"])
+    calls: list = []
+    add_listener(calls.append)
+    yield calls
+    remove_listener(calls.append)
+    chameleonapi.disable()
+    labels_resolver.reset()

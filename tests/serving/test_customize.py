@@ -14,10 +14,7 @@ from importlib import resources
 import pytest
 from google.cloud import vision
 
-import chameleonapi
 from chameleonapi import store
-from chameleonapi.serving.calls import labels_resolver
-from chameleonapi.serving.listeners import add_listener, remove_listener
 from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
@@ -60,18 +57,16 @@ def scene_png(classes=("cat", None, None, "dog")) -> bytes:
 
 
 @pytest.fixture
-def tiny_auto(monkeypatch):
+def serving_env(monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
     monkeypatch.setenv("CHAMELEONAPI_BUDGET", "tiny")
     monkeypatch.setenv("CHAMELEONAPI_DATA", "builtin")
-    labels_resolver.reset()
-    chameleonapi.enable(["google"])
-    served: list = []
-    add_listener(served.append)
-    yield served
-    remove_listener(served.append)
-    chameleonapi.disable()
-    labels_resolver.reset()
+    return monkeypatch
+
+
+@pytest.fixture
+def tiny_auto(google_calls):
+    return google_calls
 
 
 def test_first_call_customizes_and_later_calls_reuse(tiny_auto, tmp_path):

@@ -11,11 +11,8 @@ import pytest
 from google.cloud import vision
 from PIL import Image, ImageOps
 
-import chameleonapi
 from chameleonapi import store
 from chameleonapi.model.labelspace import LabelSpace, resolve_name
-from chameleonapi.serving.calls import labels_resolver
-from chameleonapi.serving.listeners import add_listener, remove_listener
 from tests.apploader import load_app
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
@@ -44,21 +41,16 @@ def jpeg(stem: str) -> bytes:
 
 
 @pytest.fixture
-def served(monkeypatch):
+def serving_env(monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
     monkeypatch.setenv("CHAMELEONAPI_BUDGET", "tiny")
     monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
-    from chameleonapi.serving import notices
+    return monkeypatch
 
-    notices._said.clear()
-    labels_resolver.reset()
-    chameleonapi.enable(["google"])
-    calls: list = []
-    add_listener(calls.append)
-    yield calls
-    remove_listener(calls.append)
-    chameleonapi.disable()
-    labels_resolver.reset()
+
+@pytest.fixture
+def served(google_calls):
+    return google_calls
 
 
 def test_names_resolve_through_wordnet():
