@@ -110,7 +110,9 @@ def _run(project: Project) -> Report:
         if (site.file, site.line) not in decided:
             report.notes.append(
                 f"{site.file}:{site.line}: {site.provider} {site.method}: no decision found "
-                "(the labels are not compared with constants)"
+                "(no test of its labels against constants chooses an outcome: the labels are "
+                "printed or stored, compared with values read at run time, or only add up scores); "
+                "the generic model serves it"
             )
     report.sources = project.sources
     return report
