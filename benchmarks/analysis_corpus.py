@@ -308,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = run_analysis(path, args.limit)
         outcome, details = score_app(app, result)
+        details = [line.replace(f"{path.parent}/", "") for line in details]  # where the sources lie is not a result
         found = found_app(app, result)
         want_hash = app.get("source", {}).get("sha256")
         same_source = want_hash is None or hashlib.sha256(path.read_bytes()).hexdigest() == want_hash
