@@ -1,11 +1,15 @@
 """Score `chameleonapi.analysis` against hand-written annotations of public applications.
 
     python benchmarks/analysis_corpus.py --sources /tmp/corpus [--json PATH] [--only NAME]
+        [--annotations PATH] [--split dev|heldout|all]
 
 The applications themselves are not in this repository: `benchmarks/corpus/annotations.json`
-names each one (repository, path, search-index id) and says what it decides; the sources are
-read from `--sources` (see `benchmarks/corpus/README.md` for how to fetch them). Each file is
-analysed in its own subprocess with a time limit, so a hang or a crash is recorded, not fatal.
+(or another annotation file given with `--annotations`, e.g. the held-out corpus in
+`benchmarks/corpus_heldout/`) names each one (repository, path, search-index id) and says what
+it decides; the sources are read from `--sources` (see the README beside the annotations for
+how to fetch them). `--split` keeps the applications whose `split` field is `dev` or
+`heldout`. Each file is analysed in its own subprocess with a time limit, so a hang or a crash
+is recorded, not fatal.
 
 Outcome of a decision application (one per file):
   exact     every annotated decision is found with the same kind and the same compared fields,
@@ -18,6 +22,14 @@ Outcome of a decision application (one per file):
   crashed   the analysis raised, recursed too deeply, or ran past the time limit.
 A print-only application is `quiet` when no decision is reported and `false` otherwise
 (`crashed` as above).
+
+A second, lenient score (`found`, `found_decision`) says whether the decision was found at all:
+every annotated decision has a spec at its call with the same kind whose categories cover the
+annotated ones (each annotated label set shares at least half of the larger of the two sets
+with one category of the spec, compared case-insensitively); names, order, match, threshold,
+top-k, object counts and extra decisions are not compared. For a decision whose labels are read
+at run time or that is defined by exclusion (`complement`), the kind alone is compared. A
+print-only application counts as found when it is quiet.
 
 Compared fields (`compare_decision`):
   kind        equal;
@@ -34,7 +46,13 @@ Compared fields (`compare_decision`):
   top_k       equal;
   partial     an annotation with `"runtime_labels": true` (labels read at run time) expects
               `partial: true` and a category left without labels; only kind and that are
-              compared then.
+              compared then;
+  complement  an annotation with `"complement": [labels]` (a decision defined by exclusion,
+              "anything except these") expects a partial spec or one whose `exclude` lists
+              those labels; only kind and that are compared then;
+  target      where the annotation has `target` (`objects`: the decision counts the reported
+              objects), the spec's `target` must be equal, and `count_op` too where annotated
+              (`count` as well unless `count_runtime` says it is read at run time).
 """
 
 from __future__ import annotations
@@ -115,6 +133,12 @@ def compare_decision(expected: dict, spec: dict) -> list[str]:
         if not spec.get("partial") or all(c.get("labels") for c in spec["categories"]):
             diffs.append("partial: expected a partial spec with a category whose labels are read at run time")
         return diffs
+    if "complement" in expected:
+        excluded = {label.casefold() for label in spec.get("exclude") or []}
+        if not spec.get("partial") and excluded != {label.casefold() for label in expected["complement"]}:
+            diffs.append("complement: expected a decision defined by exclusion (partial, or `exclude` listing the labels)")
+        return diffs
+    diffs += _target_diffs(expected, spec)
     want, got = expected["categories"], spec["categories"]
     if expected["kind"] == "multi_choice":
         same = [_labels(c) for c in want] == [_labels(c) for c in got]
@@ -136,6 +160,59 @@ def compare_decision(expected: dict, spec: dict) -> list[str]:
     if (want_t is None) != (got_t is None) or (want_t is not None and abs(want_t - got_t) > 1e-6):
         diffs.append(f"threshold: expected {want_t!r}, got {got_t!r}")
     return diffs
+
+
+def _target_diffs(expected: dict, spec: dict) -> list[str]:
+    """Object-count fields, compared only where the annotation states them."""
+    if "target" not in expected:
+        return []
+    keys = ["target"] + [k for k in ("count_op", "count") if k in expected]
+    if expected.get("count_runtime"):
+        keys = [k for k in keys if k != "count"]
+    got = {"target": spec.get("target", "labels"), "count_op": spec.get("count_op"), "count": spec.get("count")}
+    return [f"{k}: expected {expected[k]!r}, got {got[k]!r}" for k in keys if expected[k] != got[k]]
+
+
+def covers(expected: list[str], got: list[str]) -> bool:
+    """Lenient category match: the two label sets share at least half of the larger one."""
+    want, have = {label.casefold() for label in expected}, {label.casefold() for label in got}
+    return bool(want) and 2 * len(want & have) >= max(len(want), len(have))
+
+
+def found_decision(expected: dict, spec: dict) -> bool:
+    """Lenient score of one spec against one annotated decision: same kind, and every annotated
+    label set covered by one of the spec's categories (kind only for run-time or exclusion)."""
+    if spec["kind"] != expected["kind"]:
+        return False
+    if expected.get("runtime_labels") or "complement" in expected:
+        return True
+    got = [c.get("labels", []) for c in spec["categories"]]
+    return all(any(covers(c["labels"], labels) for labels in got) for c in expected["categories"] if c["labels"])
+
+
+def found_app(app: dict, result: dict) -> bool:
+    """Lenient outcome of one application (see the module docstring): every annotated decision
+    found at its call by a distinct spec; a print-only application found when quiet."""
+    if _crashed(result):
+        return False
+    specs = result["specs"]
+    if app["role"] == "quiet":
+        return not specs
+    used: set[int] = set()
+    for expected in app["decisions"]:
+        line = expected.get("call_line")
+        match = next(
+            (
+                i
+                for i, s in enumerate(specs)
+                if i not in used and (line is None or s["call"]["line"] == line) and found_decision(expected, s)
+            ),
+            None,
+        )
+        if match is None:
+            return False
+        used.add(match)
+    return True
 
 
 def _brief(categories: list[dict]) -> str:
@@ -207,7 +284,10 @@ def _worse(a: str, b: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", required=True, help="folder holding the corpus files")
-    parser.add_argument("--annotations", default=str(ANNOTATIONS))
+    parser.add_argument("--annotations", default=str(ANNOTATIONS), help="annotation file (default: the old corpus)")
+    parser.add_argument(
+        "--split", choices=("dev", "heldout", "all"), default="all", help="score only the apps of this split"
+    )
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--only", action="append", default=[], help="score only this file (repeatable)")
     parser.add_argument("--limit", type=float, default=TIME_LIMIT_S, help="seconds per file")
@@ -215,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     apps = json.loads(Path(args.annotations).read_text())["apps"]
+    if args.split != "all":
+        apps = [a for a in apps if a.get("split") == args.split]
     if args.only:
         apps = [a for a in apps if a["file"] in args.only]
     sources = Path(args.sources)
@@ -226,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = run_analysis(path, args.limit)
         outcome, details = score_app(app, result)
+        details = [line.replace(f"{path.parent}/", "") for line in details]  # where the sources lie is not a result
+        found = found_app(app, result)
         want_hash = app.get("source", {}).get("sha256")
         same_source = want_hash is None or hashlib.sha256(path.read_bytes()).hexdigest() == want_hash
         rows.append(
@@ -236,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 "kinds": [d["kind"] for d in app.get("decisions", [])],
                 "patterns": app.get("patterns", []),
                 "outcome": outcome,
+                "found": found,
                 "details": details,
                 "seconds": result["seconds"],
                 "specs": len(result["specs"]),
@@ -243,10 +328,11 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
-    print(f"{'file':58} {'role':8} {'outcome':8} {'ms':>7}")
+    print(f"{'file':58} {'role':8} {'outcome':8} {'found':5} {'ms':>7}")
     for row in rows:
         ms = "" if row["seconds"] is None else f"{row['seconds'] * 1000:7.0f}"
-        print(f"{row['file'][:58]:58} {row['role']:8} {row['outcome']:8} {ms:>7}")
+        found = "" if "found" not in row else ("yes" if row["found"] else "no")
+        print(f"{row['file'][:58]:58} {row['role']:8} {row['outcome']:8} {found:5} {ms:>7}")
         if args.verbose and row["outcome"] not in ("exact", "quiet"):
             for line in row["details"]:
                 print(f"    {line}")
@@ -256,13 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"decision apps: {dec['total']}  "
         + "  ".join(f"{k} {dec[k]}" for k in OUTCOMES)
-        + f"  ({dec['exact_pct']:.0f}% exact)"
+        + f"  ({dec['exact_pct']:.0f}% exact, {dec['found_pct']:.0f}% found)"
     )
     print(
         f"print-only apps: {quiet['total']}  "
         + "  ".join(f"{k} {quiet[k]}" for k in QUIET_OUTCOMES)
         + f"  ({quiet['quiet_pct']:.0f}% quiet)"
     )
+    print(f"crashes: {summary['crashed']}")
     t = summary["seconds"]
     if t["median"] is not None:
         print(f"time per file: median {t['median'] * 1000:.0f} ms, max {t['max'] * 1000:.0f} ms ({t['max_file']})")
@@ -274,14 +361,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"summary": summary, "apps": rows}, indent=2) + "\n")
+        meta = {"annotations": _display_path(Path(args.annotations)), "split": args.split}
+        out.write_text(json.dumps({**meta, "summary": summary, "apps": rows}, indent=2) + "\n")
     return 0
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def summarize(rows: list[dict]) -> dict:
     """Counts per outcome for decision and print-only apps, and time per file."""
     present = [r for r in rows if r["outcome"] != "absent"]
     dec = Counter(r["outcome"] for r in present if r["role"] == "decision")
+    found = sum(1 for r in present if r["role"] == "decision" and r.get("found"))
     quiet = Counter(r["outcome"] for r in present if r["role"] == "quiet")
     n_dec, n_quiet = sum(dec.values()), sum(quiet.values())
     times = [r["seconds"] for r in present if r["seconds"] is not None]
@@ -291,6 +387,8 @@ def summarize(rows: list[dict]) -> dict:
             "total": n_dec,
             **{k: dec[k] for k in OUTCOMES},
             "exact_pct": 100.0 * dec["exact"] / n_dec if n_dec else 0.0,
+            "found": found,
+            "found_pct": 100.0 * found / n_dec if n_dec else 0.0,
         },
         "quiet": {
             "total": n_quiet,
@@ -302,6 +400,7 @@ def summarize(rows: list[dict]) -> dict:
             "max": max(times) if times else None,
             "max_file": slowest["file"] if slowest else None,
         },
+        "crashed": dec["crashed"] + quiet["crashed"],
         "absent": len(rows) - len(present),
         "by_provider": dict(Counter(r["provider"] for r in present)),
     }

@@ -101,3 +101,84 @@ def test_every_annotation_has_the_documented_fields() -> None:
         for decision in entry["decisions"]:
             assert decision["kind"] in ("true_false", "multi_choice", "multi_select")
             assert decision["names"] in ("literal", "derived") and decision["categories"]
+
+
+def test_found_is_kind_and_half_the_labels_whatever_the_other_fields() -> None:
+    loose = spec(threshold=0.2, match="exact", top_k=None, categories=[{"name": "p", "labels": ["dog", "Cat", "pet"]}])
+    assert corpus.score_app(app(PETS), result(loose))[0] == "partly"
+    assert corpus.found_app(app(PETS), result(loose))
+    assert not corpus.found_app(app(PETS), result(spec(categories=[{"name": "p", "labels": ["dog", "a", "b", "c"]}])))
+    assert not corpus.found_app(app(PETS), result(spec(kind="multi_select")))
+    assert not corpus.found_app(app(PETS), result(notes=["no decision found"]))
+
+
+def test_found_needs_every_annotated_decision_at_its_call() -> None:
+    pets = {**PETS, "call_line": 5}
+    other = {**PETS, "call_line": 9, "categories": [{"name": "car", "labels": ["Car"]}]}
+    both = result(spec(), spec(call={"line": 9}, categories=[{"name": "c", "labels": ["car"]}]))
+    assert corpus.found_app(app(pets, other), both)
+    assert not corpus.found_app(app(pets, other), result(spec()))
+    assert not corpus.found_app(app(other), result(spec(categories=[{"name": "c", "labels": ["car"]}])))
+
+
+def test_found_for_runtime_or_exclusion_compares_the_kind_only() -> None:
+    runtime = {**PETS, "runtime_labels": True, "categories": [{"name": "x", "labels": []}]}
+    excluded = {**PETS, "kind": "multi_choice", "complement": ["Person"], "categories": [{"name": "x", "labels": []}]}
+    assert corpus.found_app(app(runtime), result(spec()))
+    assert corpus.found_app(app(excluded), result(spec(kind="multi_choice")))
+    assert not corpus.found_app(app(excluded), result(spec()))
+    assert corpus.score_app(app(excluded), result(spec(kind="multi_choice", exclude=["person"])))[0] == "exact"
+    assert corpus.score_app(app(excluded), result(spec(kind="multi_choice")))[0] == "partly"
+
+
+def test_print_only_app_is_found_when_quiet_and_a_crash_is_never_found() -> None:
+    assert corpus.found_app(app(role="quiet"), result())
+    assert not corpus.found_app(app(role="quiet"), result(spec()))
+    assert not corpus.found_app(app(PETS), result(spec(), errors=["x.py: analysis failed: boom"]))
+
+
+def test_object_count_fields_are_compared_where_annotated() -> None:
+    count = {**PETS, "target": "objects", "count_op": ">", "count": 2}
+    counted = spec(target="objects", count_op=">", count=2)
+    assert corpus.score_app(app(count), result(counted))[0] == "exact"
+    outcome, details = corpus.score_app(app(count), result(spec()))
+    assert outcome == "partly" and details[0].startswith("target")
+    at_run_time = {**count, "count": None, "count_runtime": True}
+    assert corpus.score_app(app(at_run_time), result(spec(target="objects", count_op=">", count=None)))[0] == "exact"
+    assert corpus.found_app(app(count), result(spec()))
+
+
+def test_split_keeps_only_the_apps_of_that_half(tmp_path: Path) -> None:
+    quiet_source = "from google.cloud import vision\n"
+    (tmp_path / "a.py").write_text(quiet_source)
+    (tmp_path / "b.py").write_text(quiet_source)
+    entries = [{"file": name, "split": half, "role": "quiet", "provider": "google", "decisions": []}
+               for name, half in (("a.py", "dev"), ("b.py", "heldout"))]
+    annotations = tmp_path / "annotations.json"
+    annotations.write_text(json.dumps({"apps": entries}))
+    out = tmp_path / "out.json"
+    corpus.main(["--sources", str(tmp_path), "--annotations", str(annotations), "--split", "heldout",
+                 "--json", str(out)])
+    written = json.loads(out.read_text())
+    assert [row["file"] for row in written["apps"]] == ["b.py"] and written["split"] == "heldout"
+    assert written["summary"]["quiet"]["quiet"] == 1 and written["summary"]["crashed"] == 0
+
+
+def test_held_out_corpus_split_follows_the_hash_of_the_index_id() -> None:
+    import hashlib
+
+    apps = json.loads((ROOT / "benchmarks" / "corpus_heldout" / "annotations.json").read_text())["apps"]
+    assert len(apps) >= 60
+    old = json.loads((ROOT / "benchmarks" / "corpus" / "annotations.json").read_text())["apps"]
+    assert not {a["source"]["index_id"] for a in apps} & {a["source"]["index_id"] for a in old}
+    for entry in apps:
+        digest = int(hashlib.sha256(entry["source"]["index_id"].encode()).hexdigest(), 16)
+        assert entry["split"] == ("heldout" if digest % 2 else "dev")
+        assert entry["role"] in ("decision", "quiet") and entry["provider"] in ("google", "azure_cv", "azure_ia", "aws")
+        assert (entry["role"] == "quiet") == (not entry["decisions"])
+        for decision in entry["decisions"]:
+            assert decision["kind"] in ("true_false", "multi_choice", "multi_select")
+            assert decision["names"] in ("literal", "derived") and decision["categories"]
+            unlabelled = decision.get("runtime_labels") or "complement" in decision
+            assert unlabelled or all(c["labels"] for c in decision["categories"])
+    assert {"dev", "heldout"} == {a["split"] for a in apps}
