@@ -59,8 +59,7 @@ SUBSET_SIZES = (100, 200, 400, 800, 1000, 1500, 2000, 3000, 5000, 10000)
 
 def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> torch.Tensor | None:
     """Rows of a cached larger subset of the same split (user data subsets are nested)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from chameleonapi import tensorfiles
 
     with_size = getattr(dataset, "with_size", None)
     if with_size is None:
@@ -70,10 +69,10 @@ def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> torch.Tensor
         path = cache_path(other, size)
         if len(other) <= len(dataset) or not path.exists():
             continue
-        try:
-            feats = load_file(str(path))["features"]
-        except (SafetensorError, OSError, KeyError):
+        stored = tensorfiles.read(path)
+        if stored is None or "features" not in stored:
             continue
+        feats = stored["features"]
         row_of = {p: i for i, p in enumerate(other.paths)}
         rows = [row_of.get(p) for p in dataset.paths]
         if feats.shape[0] == len(other) and None not in rows:
