@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
-__all__ = ["install_fallback", "logger"]
+__all__ = ["install_fallback", "logger", "names_shown", "shown"]
 
 logger = logging.getLogger("chameleonapi")
 
@@ -36,3 +36,20 @@ def install_fallback() -> None:
     """Idempotent: add the fallback handler to the `chameleonapi` logger once."""
     if not any(isinstance(h, _Fallback) for h in logger.handlers):
         logger.addHandler(_Fallback())
+
+
+def shown(text: object, limit: int = 80) -> str:
+    """A name as it may appear in a log line: control characters escaped (a name holding
+    "\\r\\n" cannot forge a line) and at most `limit` characters, with what was cut counted."""
+    value = str(text)
+    cut = len(value) - limit if len(value) > limit else 0
+    if cut:
+        value = value[:limit]
+    escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
+    return f"{escaped}...(+{cut} chars)" if cut else escaped
+
+
+def names_shown(names: list[str] | tuple[str, ...], most: int = 10) -> str:
+    """Names joined for a log line, each `shown()`, at most `most` of them (the rest counted)."""
+    listed = ", ".join(shown(n) for n in list(names)[:most])
+    return listed + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -49,8 +49,9 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def read(path: Path) -> dict[str, torch.Tensor] | None:
-    """The tensors stored at `path`, or None when absent, unreadable or not matching their checksum."""
+def read(path: Path, *, warn: bool = True) -> dict[str, torch.Tensor] | None:
+    """The tensors stored at `path`, or None when absent, unreadable or not matching their
+    checksum (said as a warning unless `warn` is off)."""
     from safetensors import SafetensorError, safe_open
 
     if not path.exists():
@@ -60,10 +61,12 @@ def read(path: Path) -> dict[str, torch.Tensor] | None:
             stored = (fh.metadata() or {}).get(CHECKSUM)
             tensors = {name: fh.get_tensor(name) for name in fh.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError):
-        logger.warning("cached features %s are unreadable; computing them again", path.name)
+        if warn:
+            logger.warning("cached features %s are unreadable; computing them again", path.name)
         return None
     if stored != _digest(tensors):
-        logger.warning("cached features %s do not match their checksum; computing them again", path.name)
+        if warn:
+            logger.warning("cached features %s do not match their checksum; computing them again", path.name)
         return None
     return tensors
 
@@ -90,16 +93,16 @@ def get_or_compute(
 
     `fallback()` may supply them without computing (e.g. rows of a cached superset). Waiting
     for another process computing the same file is bounded (`LockTimeout` past it)."""
-    def cached() -> dict[str, torch.Tensor] | None:
-        got = read(path)
+    def cached(warn: bool) -> dict[str, torch.Tensor] | None:
+        got = read(path, warn=warn)
         return got if got is not None and accept(got) else None
 
-    got = cached()
+    got = cached(True)
     if got is not None:
         return got
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
-        got = cached()
+        got = cached(False)  # written meanwhile by another process? (a fault was said above)
         if got is None and fallback is not None:
             got = fallback()
         if got is not None:
