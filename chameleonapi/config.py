@@ -55,6 +55,9 @@ class Setting:
     default: Any
     parse: Callable[[Any], Any]
     help: str = ""
+    # checked where it is used, not at enable(): a customization, whose failure is said once
+    # while the generic model answers (the data folder may appear after start-up)
+    at_use: bool = False
 
     @property
     def env(self) -> str:
@@ -177,7 +180,7 @@ def _optional_bool(value: Any) -> bool | None:
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV"),
+        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV", at_use=True),
         Setting("device", "auto", _choice(DEVICES), "torch device for training and inference: auto, cpu, cuda"),
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
         Setting("detector_budget", "default", _choice(DETECTOR_BUDGETS), "object detector training budget preset"),
@@ -341,6 +344,17 @@ def get(key: str, value: Any = None) -> Any:
     (at `enable()`): then the value validated at start-up is kept and the error is logged
     once, so a setting changed under a running application never raises into its calls.
     """
+    try:
+        return _parse(key, value)
+    except SettingsError as error:
+        if key in _validated:
+            _say_once(f"{error}; keeping the value checked at start-up")
+            return _validated[key]
+        raise
+
+
+def _parse(key: str, value: Any = None) -> Any:
+    """The parsed value of `key`, or `SettingsError` (never the value kept from start-up)."""
     setting = SETTINGS[key]
     raw, where = (value, "keyword") if value is not None else _raw(key)
     if raw is None:
@@ -348,11 +362,7 @@ def get(key: str, value: Any = None) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as exc:
-        error = SettingsError(f"{where}={_shown(raw)}: {setting.key} {exc}")
-        if key in _validated:
-            _say_once(f"{error}; keeping the value checked at start-up")
-            return _validated[key]
-        raise error from None
+        raise SettingsError(f"{where}={_shown(raw)}: {setting.key} {exc}") from None
 
 
 def _shown(raw: Any) -> str:
@@ -382,8 +392,10 @@ def validate(*, strict: bool = True) -> dict[str, Any]:
     bad: list[str] = []
     for key, setting in SETTINGS.items():
         try:
-            good[key] = get(key)
+            good[key] = _parse(key)
         except SettingsError as exc:
+            if setting.at_use:
+                continue
             if strict:
                 raise
             bad.append(str(exc))
@@ -414,7 +426,7 @@ def generic_only() -> bool:
 def resolve(**values: Any) -> dict[str, Any]:
     """Every setting parsed at once (the CLI calls this first, so bad values stop it early)."""
     with override(**values):
-        return {key: get(key) for key in SETTINGS}
+        return {key: _parse(key) for key in SETTINGS}
 
 
 # ------------------------------------------------------------------ the getters others call
