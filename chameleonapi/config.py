@@ -347,9 +347,10 @@ def get(key: str, value: Any = None) -> Any:
     try:
         return _parse(key, value)
     except SettingsError as error:
-        if key in _validated:
+        kept = _validated
+        if key in kept:
             _say_once(f"{error}; keeping the value checked at start-up")
-            return _validated[key]
+            return kept[key]
         raise
 
 
@@ -387,7 +388,7 @@ def validate(*, strict: bool = True) -> dict[str, Any]:
     model is served (`generic_only()`). The accepted values are what later calls fall back
     to if a setting turns bad while the application runs.
     """
-    global _generic_only
+    global _generic_only, _validated
     good: dict[str, Any] = {}
     bad: list[str] = []
     for key, setting in SETTINGS.items():
@@ -401,20 +402,21 @@ def validate(*, strict: bool = True) -> dict[str, Any]:
             bad.append(str(exc))
             good[key] = setting.parse(setting.default) if setting.default is not None else None
     with _lock:
-        _validated.clear()
-        _validated.update(good)
+        _validated = good  # one rebinding: a call reading it meanwhile sees the old or the new
         if bad:
             _generic_only = True
     for message in bad:
         _say_once(f"{message}; the default is used and only the generic model is served")
+        with _lock:  # said: calls that read it again keep the default without saying it twice
+            _said.add(f"{message}; keeping the value checked at start-up")
     return good
 
 
 def forget_validation() -> None:
     """Drop what `validate()` accepted (after `disable()`)."""
-    global _generic_only
+    global _generic_only, _validated
     with _lock:
-        _validated.clear()
+        _validated = {}
         _generic_only = False
 
 
