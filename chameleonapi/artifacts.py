@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,14 +33,19 @@ from chameleonapi._version import __version__
 from chameleonapi.atomic import atomic_write_dir, atomic_write_text, remove_path
 
 __all__ = [
-    "ASIDE", "LOCK_TIMEOUT_S", "SUMS", "CorruptEntry", "Shelf", "StoreUnwritable", "check_entry", "drop_aside",
-    "is_unwritable", "move_aside", "sha256_file", "warn_unwritable", "write_entry", "write_sums",
+    "ASIDE", "MARKER", "SUMS", "CorruptEntry", "NotOwnFolder", "Shelf", "StoreUnwritable", "check_entry",
+    "clear_owned", "drop_aside", "is_unwritable", "mark_owned", "move_aside", "owns_folder", "sha256_file",
+    "warn_unwritable", "write_entry", "write_sums",
 ]
 
 logger = logging.getLogger("chameleonapi")
 SUMS = "SHA256SUMS"
 ASIDE = ".corrupt-"
-LOCK_TIMEOUT_S = 3600
+MARKER = ".chameleonapi-cache"  # in every cache folder chameleonapi writes entries into
+_MARKER_TEXT = (
+    "This folder holds chameleonapi cache entries. `chameleonapi cache clear` removes only\n"
+    "the entries it wrote here (named by their key); anything else is left alone.\n"
+)
 _UNWRITABLE = {
     errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EEXIST,
 }
@@ -53,6 +59,48 @@ class CorruptEntry(Exception):
 
 class StoreUnwritable(OSError):
     """The cache folder cannot hold a new entry (read-only, not a folder, full, no permission)."""
+
+
+class NotOwnFolder(Exception):
+    """A folder holds things the cache did not write and carries no cache marker: not cleared."""
+
+
+def mark_owned(folder: Path) -> None:
+    """Leave the cache's marker in a folder it writes entries into (best effort)."""
+    marker = Path(folder) / MARKER
+    if marker.exists():
+        return
+    try:
+        atomic_write_text(marker, _MARKER_TEXT)
+    except OSError:
+        pass
+
+
+def owns_folder(folder: Path, is_own: Callable[[str], bool]) -> bool:
+    """Is `folder` the cache's: it carries the marker, or holds nothing but the cache's entries?"""
+    folder = Path(folder)
+    if (folder / MARKER).is_file():
+        return True
+    return all(is_own(p.name) for p in folder.iterdir())
+
+
+def clear_owned(folder: Path, is_own: Callable[[str], bool]) -> int:
+    """Remove the entries of `folder` that `is_own(name)` recognises; returns how many.
+
+    Nothing else is touched, and a folder that is not the cache's (`owns_folder`) raises
+    `NotOwnFolder` before anything is removed: a user's files never go with the cache."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    if folder.is_symlink() or not owns_folder(folder, is_own):
+        raise NotOwnFolder(
+            f"{folder} holds files chameleonapi did not write and no {MARKER} marker; nothing removed")
+    removed = 0
+    for path in folder.iterdir():
+        if path.name != MARKER and is_own(path.name):
+            remove_path(path)
+            removed += not path.name.startswith(".")
+    return removed
 
 
 def is_unwritable(exc: BaseException) -> bool:
@@ -185,6 +233,21 @@ class Shelf:
     def root(self) -> Path:
         return config.home() / self.folder
 
+    _KEY = re.compile(r"[0-9a-f]{24}")
+
+    @classmethod
+    def is_own(cls, name: str) -> bool:
+        """Is `name` one the shelf writes: a key, its aside copies, lock and temporary files?"""
+        if name.startswith("."):
+            inner = name[1:]
+            for suffix in (".lock",):
+                if inner.endswith(suffix) and cls._KEY.fullmatch(inner[: -len(suffix)]):
+                    return True
+            head = inner.split(".", 1)[0]
+            return bool(cls._KEY.fullmatch(head)) and (inner.endswith(".tmp") or inner.endswith(".old"))
+        key = name.split(ASIDE, 1)[0]
+        return bool(cls._KEY.fullmatch(key))
+
     @staticmethod
     def key_of(key_parts: dict[str, Any]) -> str:
         """Stable hash of the key parts (canonical JSON; the library version is added)."""
@@ -217,15 +280,19 @@ class Shelf:
         """Store `artifact` atomically under the key of `key_parts`; returns its folder."""
         key = self.key_of(key_parts)
         extra = {"key": key, "key_parts": key_parts, "library_version": __version__}
-        return write_entry(self.path(key), lambda tmp: self._write(tmp, artifact, extra))
+        written = write_entry(self.path(key), lambda tmp: self._write(tmp, artifact, extra))
+        mark_owned(self.root())
+        return written
 
     def lock(self, key: str):
-        """The file lock of one key, acquired (`StoreUnwritable` when the folder refuses it)."""
-        from filelock import FileLock
+        """The file lock of one key, acquired (`StoreUnwritable` when the folder refuses it;
+        `LockTimeout` when another process holds it past `CHAMELEONAPI_LOCK_WAIT`)."""
+        from chameleonapi.locks import FileLock
 
         try:
             self.root().mkdir(parents=True, exist_ok=True)
-            lock = FileLock(str(self.root() / f".{key}.lock"), timeout=LOCK_TIMEOUT_S)
+            mark_owned(self.root())
+            lock = FileLock(self.root() / f".{key}.lock")
             lock.acquire()
         except OSError as exc:
             raise StoreUnwritable(exc.errno, f"cannot lock {self.root()}: {exc.strerror or exc}") from exc

@@ -27,14 +27,21 @@ SDK_PACKAGES = (
 
 
 def _enable() -> None:
+    """Enable; a bad setting never switches interception off (the application would then
+    reach the real cloud service): its default stands in and the generic model answers."""
+    import logging
+
     try:
         import chameleonapi
+        from chameleonapi import config
 
-        chameleonapi.enable()
+        try:
+            chameleonapi.enable()
+        except config.SettingsError:
+            config.validate(strict=False)  # logs each bad setting once
+            chameleonapi.enable()
     except Exception as exc:  # never break the application's import
-        import logging
-
-        logging.getLogger("chameleonapi").warning("could not enable at start-up: %s", exc)
+        logging.getLogger("chameleonapi").error("could not enable at start-up: %s", exc)
 
 
 class SdkImportHook:

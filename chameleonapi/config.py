@@ -13,6 +13,8 @@ A bad value raises `SettingsError` naming the setting and where it came from. Th
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import os
 import sys
 import threading
@@ -21,12 +23,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import chameleonapi.logs  # noqa: F401 - every chameleonapi log line is one line (a filter)
+
 __all__ = [
     "BUDGETS", "DETECTOR_BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
     "budget", "data_setting", "detector_budget", "data_source", "decode_max_bytes", "device", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
     "local_files_root", "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
-    "resolve", "set_project", "source_of", "torch_threads", "train_mode",
+    "resolve", "set_project", "source_of", "torch_threads", "train_mode", "validate",
+    "allow_outside_data", "allow_private_network", "lock_wait", "lock_stale", "analysis_max_bytes",
+    "generic_only", "forget_validation",
 ]
+
+logger = logging.getLogger("chameleonapi")
+MAX_THREADS = 256  # more intra-op threads than this exhaust memory before they help
 
 _FALSE = {"", "0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -48,6 +57,9 @@ class Setting:
     default: Any
     parse: Callable[[Any], Any]
     help: str = ""
+    # checked where it is used, not at enable(): a customization, whose failure is said once
+    # while the generic model answers (the data folder may appear after start-up)
+    at_use: bool = False
 
     @property
     def env(self) -> str:
@@ -97,37 +109,56 @@ def _threads(value: Any) -> int | None:
         raise ValueError("must be a whole number (1 or more; 0 keeps torch's own default)") from None
     if number < 0:
         raise ValueError("must be 0 or more (0 keeps torch's own default)")
+    if number > MAX_THREADS:
+        raise ValueError(f"must be at most {MAX_THREADS}")
     return number or None
 
 
-def _positive_float(value: Any) -> float:
+def _number(value: Any, what: str) -> float:
+    """A finite number: "nan", "inf" and text are errors, never "unbounded" or "off"."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be {what}")
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise ValueError("must be a number of seconds") from None
-    if number <= 0:
-        raise ValueError("must be more than 0")
+        raise ValueError(f"must be {what}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be {what} (a finite number)")
     return number
 
 
-def _seconds_or_zero(value: Any) -> float:
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise ValueError("must be a number of seconds (0: unbounded)") from None
-    if number < 0:
-        raise ValueError("must be 0 or more (0: unbounded)")
-    return number
+def _seconds(low: float, high: float, zero: str | None = None) -> Callable[[Any], float]:
+    """Seconds in (low, high]; with `zero` set, 0 is also accepted and means `zero`."""
+    what = "a number of seconds" + (f" (0: {zero})" if zero else "")
+
+    def parse(value: Any) -> float:
+        number = _number(value, what)
+        if zero and number == 0:
+            return 0.0
+        if number <= low:
+            raise ValueError(f"must be more than {low:g}" + (f" (or 0: {zero})" if zero else ""))
+        if number > high:
+            raise ValueError(f"must be at most {high:g}")
+        return number
+
+    return parse
 
 
-def _positive_int(value: Any) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-    if number <= 0:
-        raise ValueError("must be more than 0")
-    return number
+def _whole(high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if number <= 0:
+            raise ValueError("must be more than 0")
+        if number > high:
+            raise ValueError(f"must be at most {high:,}")
+        return number
+
+    return parse
 
 
 def _home(value: Any) -> Path:
@@ -151,7 +182,7 @@ def _optional_bool(value: Any) -> bool | None:
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV"),
+        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV", at_use=True),
         Setting("device", "auto", _choice(DEVICES), "torch device for training and inference: auto, cpu, cuda"),
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
         Setting("detector_budget", "default", _choice(DETECTOR_BUDGETS), "object detector training budget preset"),
@@ -161,12 +192,22 @@ SETTINGS: dict[str, Setting] = {
         Setting("progress", None, _optional_bool, "progress bars (default: only on a terminal)"),
         Setting("allow_network", False, _bool, "may image URLs be fetched over http(s)"),
         Setting("passthrough", False, _bool, "send requests the local model cannot serve to the cloud"),
-        Setting("fetch_timeout", "10", _positive_float, "seconds to wait for an image URL"),
-        Setting("fetch_max_bytes", str(20 * 1024 * 1024), _positive_int, "largest image fetched from a URL"),
+        Setting("fetch_timeout", "10", _seconds(0, 3600), "seconds to wait for an image URL"),
+        Setting("fetch_max_bytes", str(20 * 1024 * 1024), _whole(1 << 30), "largest image fetched from a URL"),
+        Setting("allow_private_network", False, _bool,
+                "may image URLs name private, loopback or link-local addresses"),
         Setting("allow_local_files", False, _bool, "may image URIs name local files (paths, file://)"),
         Setting("local_root", None, _optional_folder, "when set, local image files are read only under it"),
-        Setting("decode_max_mb", "256", _positive_int, "largest raster (MB) decoded at full size"),
-        Setting("analysis_budget", "1", _seconds_or_zero, "CPU seconds one analysis may take (0: unbounded)"),
+        Setting("decode_max_mb", "256", _whole(16384), "largest raster (MB) decoded at full size"),
+        Setting("analysis_budget", "1", _seconds(0, 3600, zero="unbounded"),
+                "CPU seconds one analysis may take (0: unbounded)"),
+        Setting("analysis_max_kb", "512", _whole(1 << 20), "largest module (KB) the analysis reads"),
+        Setting("allow_outside_data", False, _bool,
+                "may training data name files outside its folder (CSV paths, symbolic links)"),
+        Setting("lock_wait", "60", _seconds(0, 86400),
+                "seconds a first call waits for another process building the same model"),
+        Setting("lock_stale", "120", _seconds(0, 86400),
+                "seconds without a heartbeat after which another process's lock is broken"),
     )
 }
 
@@ -176,6 +217,10 @@ _overrides: list[dict[str, Any]] = []
 _project_anchor: Path | None = None
 _toml_cache: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 _project_files: dict[tuple, Path | None] = {}
+# The values `validate()` accepted (at `enable()`): what a call uses when a setting turns bad later.
+_validated: dict[str, Any] = {}
+_generic_only = False  # set when start-up found a bad setting: serve the generic model only
+_said: set[str] = set()
 
 
 @contextlib.contextmanager
@@ -256,7 +301,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: cannot read [tool.chameleonapi]: {exc}") from None
     table = {str(k).replace("-", "_"): v for k, v in table.items()} if isinstance(table, dict) else {}
     _toml_cache[path] = (mtime, table)
+    _warn_unknown_keys(path, table)
     return table
+
+
+def _warn_unknown_keys(path: Path, table: dict[str, Any]) -> None:
+    """A misspelt key would silently be ignored: say which key was probably meant."""
+    import difflib
+
+    for key in table:
+        if key in SETTINGS:
+            continue
+        close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(SETTINGS)}"
+        logger.warning("%s [tool.chameleonapi]: unknown key %r is ignored; %s", path, key[:80], hint)
 
 
 def _raw(key: str) -> tuple[Any, str]:
@@ -282,7 +340,24 @@ def source_of(key: str) -> str:
 
 
 def get(key: str, value: Any = None) -> Any:
-    """The parsed value of setting `key`; `value` (a keyword) wins when not None."""
+    """The parsed value of setting `key`; `value` (a keyword) wins when not None.
+
+    A bad value raises `SettingsError`, except once `validate()` has accepted the settings
+    (at `enable()`): then the value validated at start-up is kept and the error is logged
+    once, so a setting changed under a running application never raises into its calls.
+    """
+    try:
+        return _parse(key, value)
+    except SettingsError as error:
+        kept = _validated
+        if key in kept:
+            _say_once(f"{error}; keeping the value checked at start-up")
+            return kept[key]
+        raise
+
+
+def _parse(key: str, value: Any = None) -> Any:
+    """The parsed value of `key`, or `SettingsError` (never the value kept from start-up)."""
     setting = SETTINGS[key]
     raw, where = (value, "keyword") if value is not None else _raw(key)
     if raw is None:
@@ -290,13 +365,72 @@ def get(key: str, value: Any = None) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as exc:
-        raise SettingsError(f"{where}={raw!r}: {setting.key} {exc}") from None
+        raise SettingsError(f"{where}={_shown(raw)}: {setting.key} {exc}") from None
+
+
+def _shown(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _say_once(message: str) -> None:
+    with _lock:
+        if message in _said:
+            return
+        _said.add(message)
+    logger.error("%s", message)
+
+
+def validate(*, strict: bool = True) -> dict[str, Any]:
+    """Parse every setting once, with its bounds (what `enable()` does before patching).
+
+    `strict`: the first bad value raises `SettingsError`. Otherwise (start-up through
+    `CHAMELEONAPI=1`, where raising would leave the application talking to the real service)
+    every bad value is logged as an error, replaced by its default, and only the generic
+    model is served (`generic_only()`). The accepted values are what later calls fall back
+    to if a setting turns bad while the application runs.
+    """
+    global _generic_only, _validated
+    good: dict[str, Any] = {}
+    bad: list[str] = []
+    for key, setting in SETTINGS.items():
+        try:
+            good[key] = _parse(key)
+        except SettingsError as exc:
+            if setting.at_use:
+                continue
+            if strict:
+                raise
+            bad.append(str(exc))
+            good[key] = setting.parse(setting.default) if setting.default is not None else None
+    with _lock:
+        _validated = good  # one rebinding: a call reading it meanwhile sees the old or the new
+        if bad:
+            _generic_only = True
+    for message in bad:
+        _say_once(f"{message}; the default is used and only the generic model is served")
+        with _lock:  # said: calls that read it again keep the default without saying it twice
+            _said.add(f"{message}; keeping the value checked at start-up")
+    return good
+
+
+def forget_validation() -> None:
+    """Drop what `validate()` accepted (after `disable()`)."""
+    global _generic_only, _validated
+    with _lock:
+        _validated = {}
+        _generic_only = False
+
+
+def generic_only() -> bool:
+    """Did start-up find a bad setting? Then nothing is customized: the generic model answers."""
+    return _generic_only
 
 
 def resolve(**values: Any) -> dict[str, Any]:
     """Every setting parsed at once (the CLI calls this first, so bad values stop it early)."""
     with override(**values):
-        return {key: get(key) for key in SETTINGS}
+        return {key: _parse(key) for key in SETTINGS}
 
 
 # ------------------------------------------------------------------ the getters others call
@@ -339,8 +473,10 @@ def home(value: str | os.PathLike | None = None) -> Path:
 
 
 def train_mode(value: str | None = None) -> str:
-    """What the first call of an application does: auto (train now), never, background."""
-    return get("train", value)
+    """What the first call of an application does: auto (train now), never, background
+    (`never` whenever start-up found a bad setting: the generic model answers)."""
+    mode = get("train", value)
+    return "never" if _generic_only and value is None else mode
 
 
 def allow_network(value: bool | None = None) -> bool:
@@ -429,3 +565,28 @@ def local_files_root(value: str | None = None) -> Path | None:
 def decode_max_bytes(value: int | None = None) -> int:
     """Largest raster (`CHAMELEONAPI_DECODE_MAX_MB`) decoded at full size; beyond it, the size error."""
     return get("decode_max_mb", value) * 1024 * 1024
+
+
+def allow_private_network(value: bool | None = None) -> bool:
+    """May image URLs name private, loopback or link-local addresses? Off: no request forgery."""
+    return get("allow_private_network", value)
+
+
+def allow_outside_data(value: bool | None = None) -> bool:
+    """May training data name files outside its folder? Off: they are skipped with a warning."""
+    return get("allow_outside_data", value)
+
+
+def lock_wait(value: float | None = None) -> float:
+    """Seconds a first call waits for another process building the same artifact."""
+    return get("lock_wait", value)
+
+
+def lock_stale(value: float | None = None) -> float:
+    """Seconds without a heartbeat after which a lock's holder is taken for stuck or gone."""
+    return get("lock_stale", value)
+
+
+def analysis_max_bytes(value: int | None = None) -> int:
+    """Largest module the analysis reads and parses (`CHAMELEONAPI_ANALYSIS_MAX_KB`)."""
+    return get("analysis_max_kb", value) * 1024

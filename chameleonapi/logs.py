@@ -11,9 +11,34 @@ from __future__ import annotations
 import logging
 import sys
 
-__all__ = ["install_fallback", "logger"]
+__all__ = ["MAX_LINE", "install_fallback", "logger", "names_shown", "one_line", "shown"]
 
 logger = logging.getLogger("chameleonapi")
+MAX_LINE = 2000  # characters of one logged message
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """`text` as one log line: control characters escaped, at most `limit` characters."""
+    return shown(text, limit)
+
+
+class _OneLine(logging.Filter):
+    """Every message of the `chameleonapi` logger is one line: text from the user's data or
+    code (a folder named "x\r\nchameleonapi: ...") can never forge a line of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # pragma: no cover - a bad format string: let logging report it
+            return True
+        clean = one_line(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+if not any(isinstance(f, _OneLine) for f in logger.filters):
+    logger.addFilter(_OneLine())
 
 
 class _Fallback(logging.Handler):
@@ -36,3 +61,20 @@ def install_fallback() -> None:
     """Idempotent: add the fallback handler to the `chameleonapi` logger once."""
     if not any(isinstance(h, _Fallback) for h in logger.handlers):
         logger.addHandler(_Fallback())
+
+
+def shown(text: object, limit: int = 80) -> str:
+    """A name as it may appear in a log line: control characters escaped (a name holding
+    "\\r\\n" cannot forge a line) and at most `limit` characters, with what was cut counted."""
+    value = str(text)
+    cut = len(value) - limit if len(value) > limit else 0
+    if cut:
+        value = value[:limit]
+    escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
+    return f"{escaped}...(+{cut} chars)" if cut else escaped
+
+
+def names_shown(names: list[str] | tuple[str, ...], most: int = 10) -> str:
+    """Names joined for a log line, each `shown()`, at most `most` of them (the rest counted)."""
+    listed = ", ".join(shown(n) for n in list(names)[:most])
+    return listed + (f" and {len(names) - most} more" if len(names) > most else "")

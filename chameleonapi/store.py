@@ -21,9 +21,11 @@ from chameleonapi.artifacts import (
     ASIDE,
     SUMS,
     CorruptEntry,
+    NotOwnFolder,
     Shelf,
     StoreUnwritable,
     check_entry,
+    clear_owned,
     drop_aside,
     is_unwritable,
     move_aside,
@@ -32,11 +34,10 @@ from chameleonapi.artifacts import (
     write_entry,
     write_sums,
 )
-from chameleonapi.atomic import remove_path
 from chameleonapi.errors import SettingsError
 
 __all__ = [
-    "ASIDE", "CARD", "SUMS", "WEIGHTS", "CorruptEntry", "StoreUnwritable", "check_entry", "clear", "drop_aside",
+    "ASIDE", "CARD", "SUMS", "WEIGHTS", "CorruptEntry", "NotOwnFolder", "StoreUnwritable", "check_entry", "clear", "drop_aside",
     "entry_path", "get_or_create", "is_unwritable", "key_of", "list_entries", "lookup", "models_dir", "move_aside",
     "put", "sha256_file", "warn_unwritable", "write_entry", "write_sums",
 ]
@@ -45,9 +46,46 @@ CARD = "card.json"
 WEIGHTS = "model.safetensors"
 
 
-def _card_fits(card: Any, n_vocab: int | None) -> str | None:
+def _is_list_of(value: Any, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value)
+
+
+def card_schema_problem(card: Any) -> str | None:
+    """Why a card does not validate against the schema the loaders read, or None.
+
+    Valid JSON of the wrong shape (a list, `label_space` a string) is a corrupt entry like a
+    bad checksum: moved aside and rebuilt, never an error on every start."""
     if not isinstance(card, dict):
-        return "card is not an object"
+        return f"card is a JSON {type(card).__name__}, not an object"
+    photo = card.get("kind") == "photo"
+    if "kind" in card and not isinstance(card["kind"], str):
+        return "card kind is not a string"
+    if not isinstance(card.get("sha256"), str):
+        return "card sha256 is not a string"
+    if not _is_list_of(card.get("output_names"), str):
+        return "card output_names is not a list of strings"
+    if not _is_list_of(card.get("source"), int):
+        return "card source is not a list of whole numbers"
+    if photo:
+        space = card.get("label_space")
+        if space is not None and not isinstance(space, dict):
+            return "card label_space is not an object"
+        leaves = (space or {}).get("new_leaves")
+        if leaves is not None and not (isinstance(leaves, dict) and all(_is_list_of(v, str) for v in leaves.values())):
+            return "card label_space new_leaves is not an object of label lists"
+        if not _is_list_of(card.get("residual_columns", []), int):
+            return "card residual_columns is not a list of whole numbers"
+    elif not _is_list_of(card.get("vocab_labels"), str):
+        return "card vocab_labels is not a list of strings"
+    if "format" in card and not isinstance(card["format"], int):
+        return "card format is not a whole number"
+    return None
+
+
+def _card_fits(card: Any, n_vocab: int | None) -> str | None:
+    problem = card_schema_problem(card)
+    if problem is not None:
+        return problem
     size = card.get("input_size")
     if not isinstance(size, int) or not 16 <= size <= 1024:
         return f"card input_size {size!r} is out of range"
@@ -66,6 +104,13 @@ def _read(path: Path):
 
     configure_threads()  # a bad setting surfaces here, never as a broken entry
     try:
+        card = json.loads((path / CARD).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorruptEntry(f"card is not JSON ({exc})") from exc
+    problem = card_schema_problem(card)
+    if problem is not None:
+        raise CorruptEntry(problem)
+    try:
         model = CustomModel.load(path, verify=False)
     except CorruptModel as exc:
         if isinstance(exc.__cause__, SettingsError):
@@ -75,7 +120,7 @@ def _read(path: Path):
         raise CorruptEntry(str(exc)) from exc
     except SettingsError:
         raise
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptEntry(f"card does not fit the weights ({exc})") from exc
     problem = _card_fits(model.card, len(model.vocab_labels))
     if problem is not None:
@@ -158,22 +203,20 @@ def _summary(path: Path) -> dict[str, Any]:
 
 
 def list_entries() -> list[dict[str, Any]]:
-    """One summary per stored model (damaged entries and moved-aside copies are listed as such)."""
+    """One summary per stored model (damaged entries and moved-aside copies are listed as such).
+
+    Only entries the store writes (named by their key) are listed: anything else in the
+    folder is not the cache's and is neither shown nor touched."""
     try:
-        paths = sorted(p for p in models_dir().iterdir() if not p.name.startswith("."))
+        paths = sorted(p for p in models_dir().iterdir() if not p.name.startswith(".") and Shelf.is_own(p.name))
     except OSError:
         return []
     return [_summary(path) for path in paths]
 
 
 def clear() -> int:
-    """Remove every stored model (and corrupt copies); returns how many entries were removed."""
-    entries = list_entries()
-    try:
-        paths = list(models_dir().iterdir())
-    except OSError:
-        return 0
-    for path in paths:
-        if not path.name.startswith(".") or path.name.endswith(".lock"):
-            remove_path(path)
-    return len(entries)
+    """Remove the stored models (and corrupt copies) the store wrote; returns how many.
+
+    Raises `NotOwnFolder` (nothing removed) when the models folder holds things the store did
+    not write and carries no cache marker: a home that is not the cache's own."""
+    return clear_owned(models_dir(), Shelf.is_own)

@@ -7,7 +7,8 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 
-from chameleonapi.config import detector_budget, provider_enabled, torch_threads, train_mode
+from chameleonapi import config
+from chameleonapi.config import provider_enabled
 from chameleonapi.logs import install_fallback
 
 logger = logging.getLogger("chameleonapi")
@@ -30,17 +31,10 @@ def _resolve(providers: Iterable[str] | None) -> list[str]:
 
 
 def check_settings() -> None:
-    """Raise `SettingsError` naming the first unusable runtime setting (nothing is patched)."""
-    from chameleonapi.errors import SettingsError
-
-    try:
-        torch_threads()
-        train_mode()
-        detector_budget()
-    except SettingsError:
-        raise
-    except ValueError as exc:
-        raise SettingsError(str(exc)) from None
+    """Every setting parsed once, with its bounds; raise `SettingsError` naming the first
+    unusable one (nothing is patched). After start-up found a bad one (`CHAMELEONAPI=1`),
+    its default stands in and only the generic model is served."""
+    config.validate(strict=not config.generic_only())
 
 
 def enable(providers: Iterable[str] | str | None = None) -> list[str]:
@@ -72,6 +66,7 @@ def disable() -> None:
         while _active:
             get_instrumentor(_active.pop()).uninstrument()
         unhook_executors()
+        config.forget_validation()
 
 
 def is_enabled(provider: str | None = None) -> bool:
@@ -98,3 +93,4 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
                 from chameleonapi.serving.executors import unhook_executors
 
                 unhook_executors()
+                config.forget_validation()

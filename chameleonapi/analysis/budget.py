@@ -9,6 +9,8 @@ caches; they are released after each analysis so the process's memory returns.
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 
 DEFAULT_BUDGET_S = 1.0
@@ -18,6 +20,44 @@ KEEP = frozenset({"builtins"})  # built once from the interpreter (0.2 s), the s
 
 class BudgetExceeded(Exception):
     """The analysis ran past its time budget (caught inside the analysis, never raised out)."""
+
+
+class TooLarge(OSError):
+    """A module is larger than the analysis reads (`CHAMELEONAPI_ANALYSIS_MAX_KB`)."""
+
+
+def max_bytes() -> int:
+    """The largest module the analysis reads and parses, in bytes."""
+    from chameleonapi import config
+
+    return config.analysis_max_bytes()
+
+
+def too_large_message(size: int, limit: int) -> str:
+    return (f"{size:,} bytes, more than the analysis reads ({limit // 1024:,} KB, "
+            "CHAMELEONAPI_ANALYSIS_MAX_KB); not analysed")
+
+
+def size_problem(path: os.PathLike | str) -> str | None:
+    """Why the file at `path` is too large to analyse, or None (checked before it is read)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return None
+    limit = max_bytes()
+    return too_large_message(size, limit) if size > limit else None
+
+
+def read_capped(path: os.PathLike | str) -> bytes:
+    """A file's bytes, at most `max_bytes()` of them read: a larger file raises `TooLarge`
+    (parsing is what costs the application time and memory, and it grows with the size)."""
+    limit = max_bytes()
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+        if len(data) > limit:
+            size = max(len(data), os.fstat(fh.fileno()).st_size)
+            raise TooLarge(errno.EFBIG, too_large_message(size, limit))
+    return data
 
 
 def budget_seconds(explicit: float | None = None) -> float:
@@ -83,6 +123,11 @@ def release_astroid(before: set[str]) -> None:
 
 
 __all__ = [
+    "TooLarge",
+    "max_bytes",
+    "read_capped",
+    "size_problem",
+    "too_large_message",
     "astroid_modules",
     "BUDGET_ENV",
     "DEFAULT_BUDGET_S",

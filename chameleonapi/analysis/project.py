@@ -14,7 +14,7 @@ from pathlib import Path
 import astroid
 from astroid import nodes
 
-from chameleonapi.analysis.budget import Deadline
+from chameleonapi.analysis.budget import Deadline, read_capped
 
 SKIP_DIRS = {".git", ".venv", "venv", "env", "__pycache__", "node_modules", "site-packages", ".tox", "build"}
 
@@ -204,8 +204,7 @@ def build(source: str, modname: str, path: str | None) -> nodes.Module:
 def read_source(path: Path) -> str:
     """A Python file's text the way Python reads it: a byte-order mark or a PEP 263 coding
     line picks the encoding (UTF-8 otherwise); undecodable bytes are replaced, not fatal."""
-    with open(path, "rb") as f:
-        data = f.read()
+    data = read_capped(path)  # bounded: a larger module raises TooLarge (an OSError)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError:  # an unknown encoding name in the coding line

@@ -12,7 +12,10 @@ from chameleonapi.analysis.budget import (
     Deadline,
     astroid_modules,
     budget_seconds,
+    max_bytes,
     release_astroid,
+    size_problem,
+    too_large_message,
 )
 from chameleonapi.analysis.build import build_specs
 from chameleonapi.analysis.facts import FINAL
@@ -28,6 +31,9 @@ def run(path_or_source: str | Path, budget: float | None = None, precheck: bool 
     """Analyze within a time budget (seconds; see `budget.budget_seconds`). `precheck=False`
     parses even code that never names an SDK method (for measuring the full analysis)."""
     deadline = Deadline(budget_seconds(budget))
+    too_large = _too_large(path_or_source)
+    if too_large is not None:
+        return Report(errors=[too_large])  # never read in full, never parsed
     if precheck and not _may_call_sdk(path_or_source):
         return Report()  # no vision SDK call anywhere: nothing to parse
     before = astroid_modules()
@@ -37,6 +43,18 @@ def run(path_or_source: str | Path, budget: float | None = None, precheck: bool 
         return _run(project)
     finally:
         release_astroid(before)
+
+
+def _too_large(path_or_source: str | Path) -> str | None:
+    """The size cap, checked before anything is read: the parse's cost grows with the size."""
+    path = as_path(path_or_source)
+    if path is None:
+        size = len(path_or_source.encode("utf-8", "replace")) if isinstance(path_or_source, str) else 0
+        return f"<string>: {too_large_message(size, max_bytes())}" if size > max_bytes() else None
+    if path.is_file():
+        problem = size_problem(path)
+        return f"{path}: {problem}" if problem else None
+    return None
 
 
 def _may_call_sdk(path_or_source: str | Path) -> bool:

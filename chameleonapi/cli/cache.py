@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 
 from chameleonapi import config
@@ -22,13 +21,10 @@ def register(subparsers) -> None:
 
 
 def clear_features() -> int:
-    """Remove the cached trunk features; returns how many feature files were removed."""
-    folder = config.home() / "features"
-    if not folder.exists():
-        return 0
-    count = sum(1 for p in folder.iterdir() if p.suffix == ".safetensors")
-    shutil.rmtree(folder, ignore_errors=True)
-    return count
+    """Remove the cached features (only the files the cache wrote); returns how many."""
+    from chameleonapi import tensorfiles
+
+    return tensorfiles.clear()
 
 
 def _serves(entry: dict) -> str:
@@ -62,8 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from chameleonapi import store
 
     if args.action == "clear":
-        removed = store.clear()
-        features = clear_features()
+        from chameleonapi.errors import DataError
+
+        try:
+            removed = store.clear()
+            features = clear_features()
+        except store.NotOwnFolder as exc:
+            raise DataError(f"{exc} (is {config.home()} the cache's own folder? see CHAMELEONAPI_HOME)") from None
         print(f"removed {removed} model(s) from {store.models_dir()} and {features} feature file(s)")
         return 0
     entries = _with_call_sites(store.list_entries())

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chameleonapi.logs import shown
 from chameleonapi.model.transforms import INPUT_SIZE, to_pixels
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
 
+logger = logging.getLogger("chameleonapi")
 SPLITS = ("train", "val", "test")
+FIRST_NAMES = 3  # files named in a warning about skipped files
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
 VAL_FRACTION = 0.15  # of user data: for early stopping and the never-worse-than-generic gate
 TEST_FRACTION = 0.15  # of user data: held out for evaluation only
 
@@ -76,12 +84,50 @@ class FileImages(ImageDataset):
             img.load()
             return ImageOps.exif_transpose(img) or img.copy()
 
+    def without(self, indices: Sequence[int]) -> FileImages:
+        """The same data less the photos at `indices` (unreadable ones, found while reading)."""
+        import copy
+
+        drop = set(indices)
+        kept = copy.copy(self)
+        keep = [i for i in range(len(self.paths)) if i not in drop]
+        kept.paths = [self.paths[i] for i in keep]
+        kept.names = [self.names[i] for i in keep]
+        kept._labels = [self._labels[i] for i in keep]
+        return kept
+
     def user_names(self) -> list[str]:
         """Every label name the user gave, in first-seen order."""
         return list(dict.fromkeys(name for names in self.names for name in names))
 
     def labels(self, index: int) -> frozenset[str]:
         return self._labels[index]
+
+
+def warn_skipped(what: str, names: Sequence[str], advice: str = "") -> None:
+    """One warning for files skipped from training data: how many, and the first few names
+    (escaped and shortened: a name cannot forge a log line). Said once per process."""
+    first = ", ".join(shown(n) for n in names[:FIRST_NAMES])
+    more = f" and {len(names) - FIRST_NAMES} more" if len(names) > FIRST_NAMES else ""
+    message = f"skipped {len(names)} {what} (first: {first}{more})" + (f"; {advice}" if advice else "")
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    logger.warning("%s", message)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Does `path`, links followed, lie under `root`? (Nothing is opened: names are resolved.)"""
+    real = os.path.realpath(path)
+    base = os.path.realpath(root)
+    return os.path.commonpath([real, base]) == base
+
+
+def warn_outside(root: Path, names: Sequence[str]) -> None:
+    if names:
+        warn_skipped(f"file(s) named by the training data outside its folder {shown(root)}", names,
+                     "set CHAMELEONAPI_ALLOW_OUTSIDE_DATA=1 to train on files outside it")
 
 
 def split_of(key: str, seed: int, val_fraction: float = VAL_FRACTION, test_fraction: float = TEST_FRACTION) -> str:

@@ -20,9 +20,11 @@ from chameleonapi.data.base import (
     VAL_FRACTION,
     FileImages,
     file_digest,
+    inside,
     limit,
     rank_of,
     split_of,
+    warn_outside,
 )
 from chameleonapi.data.folder import IMAGE_SUFFIXES, true_labels
 
@@ -79,22 +81,30 @@ class CsvImages(FileImages):
         chosen = [(rank_of(key, seed), key, names) for key, names in grouped.items()
                   if split_of(key, seed, val_fraction, test_fraction) == split]
         chosen = limit(chosen, size)
-        self.paths = [self._find(key) for _, key, _ in chosen]
-        self.names = [tuple(names) for _, _, names in chosen]
-        self._labels = [true_labels(names) for _, _, names in chosen]
+        from chameleonapi import config
+
+        self._allow_outside = config.allow_outside_data()
+        if not self._allow_outside:  # one warning for the whole file, whichever split is read
+            base = self.path.parent
+            warn_outside(base, [key for key in grouped if not inside(base / key, base)])
+        found = [(self._find(key), key, names) for _, key, names in chosen]
+        found = [item for item in found if item[0] is not None]
+        self.paths = [path for path, _, _ in found]
+        self.names = [tuple(names) for _, _, names in found]
+        self._labels = [true_labels(names) for _, _, names in found]
         if not self.paths and split == "train":
             raise ValueError(f"{self.path}: no images in the train split")
 
-    def _find(self, key: str) -> Path:
+    def _find(self, key: str) -> Path | None:
+        """The image a row names; None when it lies outside the CSV's folder (an absolute
+        path, `../`, a link leading out) and that is not allowed: it is never opened."""
         base = self.path.parent
-        direct = base / key
-        if direct.is_file():
-            return direct
-        for folder in (base, base / "images"):
-            for suffix in IMAGE_SUFFIXES:
-                candidate = folder / f"{key}{suffix}"
-                if candidate.is_file():
-                    return candidate
+        for candidate in [base / key] + [folder / f"{key}{suffix}" for folder in (base, base / "images")
+                                         for suffix in IMAGE_SUFFIXES]:
+            if not self._allow_outside and not inside(candidate, base):
+                return None
+            if candidate.is_file():
+                return candidate
         raise FileNotFoundError(f"{self.path}: image {key!r} not found beside the CSV or in images/")
 
     def fingerprint(self) -> str:

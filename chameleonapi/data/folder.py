@@ -17,9 +17,11 @@ from chameleonapi.data.base import (
     VAL_FRACTION,
     FileImages,
     file_digest,
+    inside,
     limit,
     rank_of,
     split_of,
+    warn_outside,
 )
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -44,17 +46,22 @@ def _true_labels(names: tuple[str, ...]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
-def listing(root: str, _mtime: int) -> tuple[tuple[str, str], ...]:
-    """(relative path, label folder) of every image under `root/<label>/`, sorted."""
-    out = []
+def listing(root: str, _mtime: int, allow_outside: bool = False) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(relative path, label folder) of every image under `root/<label>/`, sorted, and the
+    relative paths left out because a symbolic link leads them outside `root` (unless allowed)."""
+    out, outside = [], []
     base = Path(root)
     for folder in sorted(p for p in base.iterdir() if p.is_dir()):
         for dirpath, _dirs, files in os.walk(folder):
             rel_dir = Path(dirpath).relative_to(base).as_posix()
             for name in files:
-                if os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
-                    out.append((f"{rel_dir}/{name}", folder.name))
-    return tuple(sorted(out))
+                if os.path.splitext(name)[1].lower() not in IMAGE_SUFFIXES:
+                    continue
+                if not allow_outside and not inside(Path(dirpath) / name, base):
+                    outside.append(f"{rel_dir}/{name}")
+                    continue
+                out.append((f"{rel_dir}/{name}", folder.name))
+    return tuple(sorted(out)), tuple(sorted(outside))
 
 
 class ImageFolder(FileImages):
@@ -69,8 +76,12 @@ class ImageFolder(FileImages):
         self.options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
         if not self.root.is_dir():
             raise ValueError(f"{self.root} is not an image folder")
+        from chameleonapi import config
+
         items = []
-        for rel, label in listing(str(self.root.resolve()), self.root.stat().st_mtime_ns):
+        found, outside = listing(str(self.root.resolve()), self.root.stat().st_mtime_ns, config.allow_outside_data())
+        warn_outside(self.root, outside)
+        for rel, label in found:
             if split_of(rel, seed, val_fraction, test_fraction) == split:
                 items.append((rank_of(rel, seed), self.root / rel, label))
         if not items and split == "train":

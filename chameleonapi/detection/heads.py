@@ -49,6 +49,8 @@ def _read(path: Path):
 
     try:
         card = json.loads((path / CARD).read_text(encoding="utf-8"))
+        if not isinstance(card, dict):  # valid JSON of the wrong shape is corrupt too
+            raise ValueError(f"card is a JSON {type(card).__name__}, not an object")
         state = load_file(str(path / HEAD))
         head = Head()
         head.load_state_dict(state, strict=True)

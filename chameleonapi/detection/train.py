@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_via
 from chameleonapi.detection import losses
 from chameleonapi.detection.model import STRIDE, Head
 from chameleonapi.detection.scenes import NAMES, SCENE_SIZE, DetScene, fingerprint, render, sample_scenes
@@ -88,34 +87,19 @@ def cached_features(
 ) -> tuple[list[DetScene], torch.Tensor, torch.Tensor]:
     """Scenes of a split (optionally focused on some classes) with their trunk features,
     computed once and cached as safetensors."""
-    from filelock import FileLock
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, save_file
+    from chameleonapi import tensorfiles
 
     scenes = sample_scenes(split, count, seed, focus=focus)
     key = f"{fingerprint(split, count, seed, focus)}|tf_efficientnet_lite0|c3c4|v{FEATURE_VERSION}"
     path = config.home() / "features" / f"det-{hashlib.sha256(key.encode()).hexdigest()[:20]}.safetensors"
-    path.parent.mkdir(parents=True, exist_ok=True)
 
-    def read():
-        if not path.exists():
-            return None
-        try:
-            data = load_file(str(path))
-        except (SafetensorError, OSError):
-            return None
-        if data.get("c3") is None or data["c3"].shape[0] != count:
-            return None
-        return data["c3"], data["c4"]
+    def compute() -> dict[str, torch.Tensor]:
+        c3, c4 = compute_features(scenes)
+        return {"c3": c3, "c4": c4}
 
-    got = read()
-    if got is None:
-        with FileLock(str(path) + ".lock"):
-            got = read()
-            if got is None:
-                c3, c4 = compute_features(scenes)
-                atomic_write_via(path, lambda tmp: save_file({"c3": c3.contiguous(), "c4": c4.contiguous()}, str(tmp)))
-                got = (c3, c4)
+    stored = tensorfiles.get_or_compute(
+        path, compute, accept=lambda t: "c3" in t and "c4" in t and t["c3"].shape[0] == count)
+    got = (stored["c3"], stored["c4"])
     return scenes, got[0], got[1]
 
 

@@ -1,6 +1,12 @@
 """Bytes named by an image URI: local files only when the user allows them, http(s) only when
 the network is allowed, each bounded in size (and downloads in time).
 
+Downloads never reach private, loopback or link-local addresses (127.0.0.1, 10.0.0.0/8,
+169.254.169.254, ...) unless `CHAMELEONAPI_ALLOW_PRIVATE_NETWORK=1`: an application that
+forwards its users' URLs must not be turned into a way into its own network. The host is
+resolved once, every address checked, and the connection made to the address checked
+(a second lookup could answer differently); each redirect is checked again.
+
 The cloud services read no local files, so by default neither does the local service: every
 local path or file:// URI gets one and the same answer, whether the file exists, is
 forbidden, is a FIFO or is /etc/passwd, so a caller forwarding user URLs learns nothing.
@@ -11,6 +17,7 @@ without blocking: the file is opened with O_NONBLOCK and checked with fstat befo
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 import time
@@ -127,6 +134,38 @@ def fetch(url: str, max_bytes: int, deadline_s: float) -> bytes:
     raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: too many redirects.")
 
 
+def _blocked(address: str) -> bool:
+    """Is `address` one a download must not reach (not a public unicast address)?"""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def _address_for(url: str, host: str, port: int) -> str:
+    """The checked address to connect to (private ones refused unless allowed)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: {exc}.") from None
+    addresses = [info[4][0] for info in infos]
+    if not addresses:
+        raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: no address.")
+    if not config.allow_private_network() and any(_blocked(a) for a in addresses):
+        raise ImageInputError(
+            ImageInputError.FETCH_FAILED,
+            f"Could not fetch {url}: {host} is a private, loopback or link-local address "
+            "(CHAMELEONAPI_ALLOW_PRIVATE_NETWORK=1 allows it).",
+        )
+    return addresses[0]
+
+
 def _fetch_once(url: str, max_bytes: int, deadline: float) -> tuple[int, str | None, bytes]:
     import http.client
     import socket
@@ -139,7 +178,15 @@ def _fetch_once(url: str, max_bytes: int, deadline: float) -> tuple[int, str | N
     if remaining <= 0:
         raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: deadline exceeded.")
     cls = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parsed.hostname, parsed.port, timeout=remaining)
+    try:
+        port = parsed.port or cls.default_port
+    except ValueError:
+        raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: bad port.") from None
+    address = _address_for(url, parsed.hostname, port)
+    conn = cls(parsed.hostname, port, timeout=remaining)
+    # connect to the address checked above (TLS still verifies the host name)
+    conn._create_connection = lambda where, *args, **kwargs: socket.create_connection(  # type: ignore[attr-defined]
+        (address, where[1]), *args, **kwargs)
     expired = threading.Event()
 
     def cut_off() -> None:

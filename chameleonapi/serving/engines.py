@@ -65,22 +65,28 @@ class Engine(ServedModel):
 
     def scores(self, images: Sequence[Image]):
         """Raw score matrix [N, L] for `images` (batched, under the engine lock)."""
+        return self._scored(images)[0]
+
+    def _scored(self, images: Sequence[Image]):
+        """(scores, label names) of one model: both taken under the lock, so a model swapped
+        in meanwhile never pairs its names with the previous model's scores."""
         import numpy as np
 
         rows = []
         with self._lock:
+            model = self.model
+            labels = list(model.labels)
             for start in range(0, len(images), self.max_batch):
-                rows.append(np.asarray(self.model.predict(images[start : start + self.max_batch])))
+                rows.append(np.asarray(model.predict(images[start : start + self.max_batch])))
         if not rows:
-            return np.zeros((0, len(self.model.labels)), dtype=np.float32)
-        return np.concatenate(rows, axis=0)
+            return np.zeros((0, len(labels)), dtype=np.float32), labels
+        return np.concatenate(rows, axis=0), labels
 
     def annotate(self, images: Sequence[Image], max_results: int | None = None) -> list[LabelScores]:
         """For each image, (label, score) pairs sorted by score, at most `max_results`."""
         import numpy as np
 
-        matrix = self.scores(images)
-        labels = self.model.labels
+        matrix, labels = self._scored(images)
         out: list[LabelScores] = []
         for row in matrix:
             k = len(labels) if not max_results else min(max_results, len(labels))

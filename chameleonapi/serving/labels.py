@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chameleonapi import config
+from chameleonapi.logs import names_shown
 from chameleonapi.serving.budgets import budget_for
 from chameleonapi.serving.callsites import NO_FRAME
 from chameleonapi.serving.engines import Engine
@@ -41,7 +42,7 @@ def uncovered_labels(spec: DecisionSpec, data: str) -> tuple[list[str], bool]:
     prepared = prepare_data(spec, [train_set])
     if prepared.unresolved:
         say_once(f"photo labels not found in WordNet, kept as new labels with no ancestors: "
-                 f"{', '.join(prepared.unresolved)}")
+                 f"{names_shown(prepared.unresolved)}")
     missing = coverage(spec, prepared, train_set)
     covered = any(label not in missing for label in spec.all_labels)
     return missing, covered
@@ -57,10 +58,10 @@ def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
         missing, covered = uncovered_labels(spec, data)
         if not covered:
             say_once(f"no photo in {data} shows what the decision at {where} checks "
-                     f"({', '.join(missing)}); serving the generic labeler")
+                     f"({names_shown(missing)}); serving the generic labeler")
             return None
         if missing:
-            say_once(f"no training photo in {data} for {', '.join(missing)} (checked at {where}); "
+            say_once(f"no training photo in {data} for {names_shown(missing)} (checked at {where}); "
                      "the customized model learns these only from the generic labeler")
     model = customize(spec, data=data, progress=progress, budget=budget_for("labels").name)
     verdict = (model.card or {}).get("validation") or {}

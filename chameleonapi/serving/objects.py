@@ -16,6 +16,7 @@ from chameleonapi.detection.policy import (
     missing_detector_message,
     objects_available,
 )
+from chameleonapi.logs import names_shown
 from chameleonapi.serving.budgets import budget_for
 from chameleonapi.serving.engines import DetectorEngine
 from chameleonapi.serving.notices import say_once
@@ -90,7 +91,7 @@ class ObjectsCustomizer:
         names = _names()
         if not listed:
             say_once(f"the objects checked at {site.file}:{site.line} are not in the detector's classes "
-                     f"({', '.join(names)}); serving the generic detector")
+                     f"({names_shown(names)}); serving the generic detector")
             return None
         threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
         return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold,

@@ -34,16 +34,26 @@ def _specs_of(path: str, mtime: float) -> tuple:
 
 @lru_cache(maxsize=64)
 def _analyse(path: str, mtime: float) -> tuple:
-    from chameleonapi.analysis import analyze
-
-    return tuple(analyze(path))
+    return _reported(path)
 
 
 @lru_cache(maxsize=64)
 def _specs_of_source(source: str) -> tuple:
-    from chameleonapi.analysis import analyze
+    return _reported(source)
 
-    return tuple(analyze(source))
+
+def _reported(path_or_source: str) -> tuple:
+    """The specs of one analysis; what it could not do (a file too large, a syntax error, the
+    time budget spent) is said once on the log, so a lost decision is never a mystery."""
+    from chameleonapi.analysis import analyze_report
+
+    report = analyze_report(path_or_source)
+    for error in report.errors:
+        say_once(f"analysis: {error}; the generic model serves its calls")
+    for note in report.notes:
+        if "time budget" in note:
+            say_once(f"analysis: {note}")
+    return tuple(report.specs)
 
 
 def specs_at(site: CallSite) -> list[DecisionSpec]:

@@ -17,7 +17,6 @@ import torch
 from torch import nn
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_via
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
 from chameleonapi.model.transforms import INPUT_SIZE, normalize
@@ -81,38 +80,23 @@ def cached_features(path: Path, dataset: ImageDataset, compute_fn, fallback=None
     """Features of `dataset` stored at `path`: read if whole, else made once across processes.
 
     `fallback()` may supply them without computing (e.g. rows of a cached superset); a file
-    that is unreadable or of the wrong length is recomputed and replaced atomically.
+    that is unreadable, fails its checksum or is of the wrong length is recomputed and
+    replaced atomically (`chameleonapi.tensorfiles`).
     """
-    from filelock import FileLock
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, save_file
+    from chameleonapi import tensorfiles
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    def from_fallback():
+        got = fallback() if fallback is not None else None
+        return {"features": got} if got is not None else None
 
-    def read() -> torch.Tensor | None:
-        if not path.exists():
-            return None
-        try:
-            feats = load_file(str(path))["features"]
-        except (SafetensorError, OSError, KeyError):
-            return None
-        return feats if feats.shape[0] == len(dataset) else None
-
-    cached = read()
-    if cached is not None:
-        return cached
-    with FileLock(str(path) + ".lock"):
-        cached = read()
-        if cached is None and fallback is not None:
-            cached = fallback()
-        if cached is not None:
-            return cached
-        feats = compute_fn()
-        atomic_write_via(
-            path,
-            lambda tmp: save_file({"features": feats.contiguous()}, str(tmp), metadata={"dataset": dataset.fingerprint()}),
-        )
-        return feats
+    got = tensorfiles.get_or_compute(
+        path,
+        lambda: {"features": compute_fn()},
+        accept=lambda t: "features" in t and t["features"].shape[0] == len(dataset),
+        fallback=from_fallback,
+        metadata={"dataset": dataset.fingerprint()},
+    )
+    return got["features"]
 
 
 def features(dataset: ImageDataset, backbone=None, *, progress: bool = False) -> torch.Tensor:

@@ -21,7 +21,8 @@ from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
 from chameleonapi.model.photo_input import DIM, INPUT_SIZE, photo_transform, pooled, preprocess
 
-__all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "features", "photo_transform", "pooled", "preprocess"]
+__all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "compute_with_mask", "features", "features_and_mask",
+           "photo_transform", "pooled", "preprocess", "usable"]
 
 VERSION = 1
 
@@ -34,7 +35,15 @@ def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:
 
 def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int = 64,
             progress: bool = False) -> torch.Tensor:
-    """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching)."""
+    """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching; an
+    unreadable photo's row is zero, see `compute_with_mask`)."""
+    return compute_with_mask(dataset, backbone, size=size, batch_size=batch_size, progress=progress)[0]
+
+
+def compute_with_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int = 64,
+                      progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features [N, 1280] float16, unreadable [N] bool): a photo that cannot be decoded (empty,
+    truncated, not an image) is marked, never the end of the whole customization."""
     from tqdm import tqdm
 
     from chameleonapi.model.backbone import create_backbone, for_inference
@@ -43,24 +52,39 @@ def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, bat
     model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
     transform = photo_transform(size)
     chunks = []
+    unreadable = torch.zeros(len(dataset), dtype=torch.bool)
     starts = range(0, len(dataset), batch_size)
     with torch.inference_mode():
         for start in tqdm(starts, desc=f"photo features {dataset.name}", unit="batch", disable=not progress, leave=False):
-            images = [dataset.image(i) for i in range(start, min(start + batch_size, len(dataset)))]
-            batch = preprocess(images, size, transform).to(device)
-            chunks.append(pooled(model, batch).to(torch.float16).cpu())
+            indices = range(start, min(start + batch_size, len(dataset)))
+            images, rows = [], []
+            for i in indices:
+                try:
+                    images.append(dataset.image(i))
+                    rows.append(i - start)
+                except Exception:  # any decoder error: this photo is skipped, the others train
+                    unreadable[i] = True
+            chunk = torch.zeros((len(indices), DIM), dtype=torch.float16)
+            if images:
+                batch = preprocess(images, size, transform).to(device)
+                chunk[torch.tensor(rows, dtype=torch.long)] = pooled(model, batch).to(torch.float16).cpu()
+            chunks.append(chunk)
     if not chunks:
-        return torch.zeros((0, DIM), dtype=torch.float16)
-    return torch.cat(chunks)
+        return torch.zeros((0, DIM), dtype=torch.float16), unreadable
+    return torch.cat(chunks), unreadable
 
 
 SUBSET_SIZES = (100, 200, 400, 800, 1000, 1500, 2000, 3000, 5000, 10000)
 
 
-def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> torch.Tensor | None:
+def _mask_of(stored: dict[str, torch.Tensor], n: int) -> torch.Tensor:
+    mask = stored.get("unreadable")
+    return mask.to(torch.bool) if mask is not None else torch.zeros(n, dtype=torch.bool)
+
+
+def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> dict[str, torch.Tensor] | None:
     """Rows of a cached larger subset of the same split (user data subsets are nested)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from chameleonapi import tensorfiles
 
     with_size = getattr(dataset, "with_size", None)
     if with_size is None:
@@ -70,23 +94,71 @@ def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> torch.Tensor
         path = cache_path(other, size)
         if len(other) <= len(dataset) or not path.exists():
             continue
-        try:
-            feats = load_file(str(path))["features"]
-        except (SafetensorError, OSError, KeyError):
+        stored = tensorfiles.read(path)
+        if stored is None or "features" not in stored:
             continue
+        feats = stored["features"]
         row_of = {p: i for i, p in enumerate(other.paths)}
         rows = [row_of.get(p) for p in dataset.paths]
         if feats.shape[0] == len(other) and None not in rows:
-            return feats[torch.tensor(rows, dtype=torch.long)]
+            index = torch.tensor(rows, dtype=torch.long)
+            return {"features": feats[index], "unreadable": _mask_of(stored, len(other))[index].to(torch.uint8)}
     return None
+
+
+def features_and_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE,
+                      progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cached (features, unreadable) of `dataset`: computed on first use, once across processes."""
+    from chameleonapi import tensorfiles
+
+    def make() -> dict[str, torch.Tensor]:
+        feats, unreadable = compute_with_mask(dataset, backbone, size=size, progress=progress)
+        return {"features": feats, "unreadable": unreadable.to(torch.uint8)}
+
+    stored = tensorfiles.get_or_compute(
+        cache_path(dataset, size), make,
+        accept=lambda t: "features" in t and t["features"].shape[0] == len(dataset),
+        fallback=lambda: from_superset(dataset, size),
+        metadata={"dataset": dataset.fingerprint()},
+    )
+    return stored["features"], _mask_of(stored, len(dataset))
 
 
 def features(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, progress: bool = False) -> torch.Tensor:
     """Cached pooled features of `dataset` (computed on first use, once across processes)."""
-    from chameleonapi.training.features import cached_features
+    return features_and_mask(dataset, backbone, size=size, progress=progress)[0]
 
-    return cached_features(
-        cache_path(dataset, size), dataset,
-        lambda: compute(dataset, backbone, size=size, progress=progress),
-        fallback=lambda: from_superset(dataset, size),
-    )
+
+def _relative(path, root) -> str:
+    """A photo's name as the user wrote it: relative to the data folder when under it."""
+    if root is not None:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def usable(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE,
+           progress: bool = False) -> tuple[ImageDataset, torch.Tensor]:
+    """The photos of `dataset` that could be read, and their features.
+
+    Unreadable photos are skipped with one warning (how many, the first names); the data is
+    refused (`DataError`) only when no photo, or not even half of them, can be read."""
+    from chameleonapi.data.base import warn_skipped
+    from chameleonapi.errors import DataError
+    from chameleonapi.logs import names_shown
+
+    feats, unreadable = features_and_mask(dataset, backbone, size=size, progress=progress)
+    bad = [int(i) for i in torch.nonzero(unreadable).flatten()]
+    if not bad:
+        return dataset, feats
+    paths = getattr(dataset, "paths", None)
+    root = getattr(dataset, "root", None) or getattr(getattr(dataset, "path", None), "parent", None)
+    names = [_relative(paths[i], root) for i in bad] if paths is not None else [str(i) for i in bad]
+    if len(bad) * 2 > len(dataset):
+        raise DataError(f"{len(bad)} of {len(dataset)} {dataset.split if hasattr(dataset, 'split') else ''} photos "
+                        f"cannot be read as images (first: {names_shown(names[:3])}); too few usable photos remain")
+    warn_skipped("unreadable photo(s) (empty, truncated or not an image)", names)
+    keep = torch.tensor([i for i in range(len(dataset)) if not unreadable[i]], dtype=torch.long)
+    return dataset.without(bad), feats[keep]

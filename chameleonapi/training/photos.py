@@ -345,12 +345,13 @@ def train_photos(
 
     train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
     val_set = load_dataset(data, "val", seed=DATA_SEED, size=plan.val_photos)
+    # unreadable photos are skipped here (one warning), before anything is counted on them
+    train_set, f_train = pf.usable(train_set, size=plan.input_size, progress=progress)
+    val_set, f_val = pf.usable(val_set, size=plan.input_size, progress=progress)
+    f_train, f_val = f_train.float(), f_val.float()
     prepared = prepare_data(spec, [train_set, val_set])
     space, vocab, resolution = prepared.space, prepared.vocab, prepared.resolution
     missing = coverage(spec, prepared, train_set)
-
-    f_train = pf.features(train_set, size=plan.input_size, progress=progress).float()
-    f_val = pf.features(val_set, size=plan.input_size, progress=progress).float()
     features_s = time.perf_counter() - started
     train_labels = train_set.label_sets()
     targets = torch.from_numpy(vocab.multi_hot(train_labels))
@@ -503,9 +504,9 @@ def evaluate_photos(model, spec: DecisionSpec, data: str, *, split: str = "test"
                     progress: bool = False) -> float:
     """Incorrect-decision rate of a `PhotoModel` (customized or generic) on a photo split."""
     dataset = load_dataset(data, split, seed=DATA_SEED, size=size)
+    dataset, feats = pf.usable(dataset, size=model.input_size, progress=progress)
     prepared = prepare_data(spec, [dataset])
     truth = photo_truth(spec, prepared, dataset)
-    feats = pf.features(dataset, size=model.input_size, progress=progress)
     scores = model.scores_from_features(feats)[:, model.source]
     return incorrect_rate(spec, model.labels, scores, truth)
 
@@ -514,8 +515,8 @@ def retention(model, spec: DecisionSpec, data: str, *, split: str = "test", size
     """Top-1 class agreement of `model` with the generic labeler on the photos of `split`
     whose labels the application does not name (its decision is "other")."""
     dataset = load_dataset(data, split, seed=DATA_SEED, size=size)
+    dataset, feats = pf.usable(dataset, size=model.input_size)
     prepared = prepare_data(spec, [dataset])
     truth = photo_truth(spec, prepared, dataset)
     rows = np.array([i for i, cats in enumerate(truth) if not cats], dtype=np.int64)
-    feats = pf.features(dataset, size=model.input_size)
     return agreement(model.weight, model.bias, feats, rows)

@@ -290,6 +290,7 @@ def _serve(body: bytes, drip: float | None):
 
 def test_downloads_have_an_overall_deadline(served, monkeypatch):
     monkeypatch.setenv("CHAMELEONAPI_ALLOW_NETWORK", "1")
+    monkeypatch.setenv("CHAMELEONAPI_ALLOW_PRIVATE_NETWORK", "1")  # the test's server is on 127.0.0.1
     monkeypatch.setenv("CHAMELEONAPI_FETCH_TIMEOUT", "0.5")
     data = photo("chelsea")
     fast, _ = _serve(data, None)
