@@ -6,7 +6,9 @@ ImageNet backbone stays frozen, so each photo's pooled features (1280 values, af
 preprocessing (EXIF orientation, aspect-preserving resize, centre crop), and every
 customization of the same photos trains on the cache (the preprocessing and pooling are the
 model's own, `chameleonapi.model.photo_input`). Stored as float16 safetensors under
-`home()/features/`, written under a file lock so concurrent trainers compute them once.
+`home()/features/`, written under a file lock so concurrent trainers compute them once, and
+published to the shared store when there is one. With `CHAMELEONAPI_RAY` the same batches are
+computed as a Ray job (`training/scaleout.py`).
 """
 
 from __future__ import annotations
@@ -111,12 +113,19 @@ def features_and_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT
     """Cached (features, unreadable) of `dataset`: computed on first use, once across processes."""
     from chameleonapi import tensorfiles
 
+    path = cache_path(dataset, size)
+
     def make() -> dict[str, torch.Tensor]:
-        feats, unreadable = compute_with_mask(dataset, backbone, size=size, progress=progress)
+        if config.ray_address() is not None:  # the same batches, spread over a Ray cluster
+            from chameleonapi.training.scaleout import compute_on_ray
+
+            feats, unreadable = compute_on_ray(dataset, size=size, features_file=path)
+        else:
+            feats, unreadable = compute_with_mask(dataset, backbone, size=size, progress=progress)
         return {"features": feats, "unreadable": unreadable.to(torch.uint8)}
 
     stored = tensorfiles.get_or_compute(
-        cache_path(dataset, size), make,
+        path, make,
         accept=lambda t: "features" in t and t["features"].shape[0] == len(dataset),
         fallback=lambda: from_superset(dataset, size),
         metadata={"dataset": dataset.fingerprint()},
