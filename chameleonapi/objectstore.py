@@ -77,9 +77,8 @@ class S3Store:
         self.url = url.rstrip("/")
         self.bucket = parsed.netloc
         self.prefix = parsed.path.strip("/")
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
-        self.client = boto3.client("s3", endpoint_url=endpoint,
-                                   config=Config(retries={"max_attempts": 3, "mode": "standard"}))
+        # endpoint, region and credentials: boto3's own settings (AWS_ENDPOINT_URL_S3, profiles, roles)
+        self.client = boto3.client("s3", config=Config(retries={"max_attempts": 3, "mode": "standard"}))
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
