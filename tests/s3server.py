@@ -21,6 +21,9 @@ def endpoint() -> str:
         pytest.importorskip("boto3", reason="the s3 extra (boto3) is not installed")
         server_mod = pytest.importorskip("moto.server", reason="moto[server] (the dev extra) is not installed")
         server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         server.start()
         host, port = server.get_host_and_port()
         _server.update(server=server, url=f"http://{host}:{port}")
