@@ -102,6 +102,8 @@ def connect(address: str | None) -> Any:
             ray.init(**kwargs)
         else:
             ray.init(address=address, **kwargs)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the command's own progress says what runs
     return ray
 
 
