@@ -222,6 +222,9 @@ def open_store(url: str) -> ObjectStore:
                 require("boto3")
                 store = S3Store(url)
             else:
+                from chameleonapi.errors import require
+
+                require("fsspec")
                 store = FsspecStore(url)
             _stores[url] = store
         return store

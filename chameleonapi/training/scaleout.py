@@ -20,7 +20,6 @@ import torch
 
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
-from chameleonapi.errors import MissingExtra
 
 __all__ = ["compute_on_ray", "connect"]
 
@@ -91,11 +90,11 @@ class _FeatureWorker:
 def connect(address: str | None) -> Any:
     """Ray, connected: `local` starts a local instance (one CPU per torch thread budget is
     not reserved: Ray's own count), anything else is a cluster address."""
-    try:
-        import ray
-    except ImportError:
-        raise MissingExtra("computing photo features on Ray needs ray; install it with: "
-                           "pip install 'chameleonapi[ray]'", name="ray") from None
+    from chameleonapi.errors import require
+
+    require("ray")
+    import ray
+
     if not ray.is_initialized():
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
         if address in (None, "", "local"):

@@ -140,16 +140,16 @@ def test_three_processes_one_trainer_then_a_killed_trainer_is_replaced(fleet):
             assert len(got["served"]) >= 2  # kept answering (generic) while the other trained
     card = _one_customized_model(results)
 
-    # Round 2: another decision; the process that takes the lease is killed mid-way.
+    # Round 2: another decision on two machines; the one that takes the lease is killed mid-way.
     cats_only = PET_DOOR.replace('PETS = ["Cat", "Dog"]', 'PETS = ["Cat"]')
-    procs = [fleet["start"](cats_only, "cat_door") for _ in range(3)]
+    procs = [fleet["start"](cats_only, "cat_door") for _ in range(2)]
     holder = _lease_holder(fleet["client"], fleet["bucket"])
     killed = next(p for p in procs if p.pid == holder)
     os.kill(holder, signal.SIGKILL)
     killed.wait(30)
     assert killed.returncode == -signal.SIGKILL
     rest = [fleet["result"](p) for p in procs if p is not killed]
-    assert sum(got["published"] for got in rest) == 1  # the survivor that took the lease over
+    assert [got["published"] for got in rest] == [True]  # the survivor took the lease over
     assert any("expired; taking it over" in w for got in rest for w in got["warnings"])
     assert _one_customized_model(rest) != card
     print("round 2", time.monotonic() - T0)
