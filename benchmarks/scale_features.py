@@ -86,10 +86,11 @@ def model_entry_bytes(store_url: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=2000)
+    parser.add_argument("--data", type=Path, default=PHOTOS, help="image folder (default: ../shared/data/cifar10-train)")
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
-    if not PHOTOS.is_dir():
-        print(f"skipped: {PHOTOS} is absent (development data)")
+    if not args.data.is_dir():
+        print(f"skipped: {args.data} is absent (development data)")
         return 0
     home = tempfile.mkdtemp(prefix="chameleonapi-scale-")
     os.environ["CHAMELEONAPI_HOME"] = home
@@ -105,7 +106,7 @@ def main() -> int:
     from chameleonapi.training.scaleout import compute_on_ray
 
     configure_threads()
-    dataset = ImageFolder(PHOTOS, "train", val_fraction=0.0, test_fraction=0.0, size=args.photos)
+    dataset = ImageFolder(args.data, "train", val_fraction=0.0, test_fraction=0.0, size=args.photos)
     n = len(dataset)
     model = for_inference(create_backbone(pretrained=True), "cpu")  # weights converted once, outside the timing
 

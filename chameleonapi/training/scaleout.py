@@ -21,7 +21,7 @@ import torch
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 
-__all__ = ["compute_on_ray", "connect"]
+__all__ = ["compute_on_ray", "connect", "on_ray"]
 
 logger = logging.getLogger("chameleonapi")
 
@@ -133,7 +133,7 @@ def compute_on_ray(dataset: ImageDataset, *, size: int, batch_size: int = 64, ad
         _FeatureWorker,
         fn_constructor_args=(dataset, size, _settings(), prefix),
         batch_size=1,
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     ).take_all()
     feats = torch.zeros((n, DIM), dtype=torch.float16)
@@ -165,3 +165,7 @@ def compute_on_ray(dataset: ImageDataset, *, size: int, batch_size: int = 64, ad
     logger.info("photo features of %d photos computed on Ray by %d workers", n, workers)
     return feats, unreadable
 
+
+def on_ray(dataset: ImageDataset, size: int, features_file: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """`photo_features.Compute` on the Ray cluster named by `CHAMELEONAPI_RAY`."""
+    return compute_on_ray(dataset, size=size, features_file=features_file)

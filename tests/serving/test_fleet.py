@@ -127,6 +127,7 @@ def _lease_holder(client, bucket: str, timeout: float = 120) -> int:
     raise AssertionError("no process took the training lease")
 
 
+@pytest.mark.slow
 def test_three_processes_one_trainer_then_a_killed_trainer_is_replaced(fleet):
     # Round 1: three machines start the same application together.
     global T0
@@ -167,3 +168,36 @@ def test_three_processes_one_trainer_then_a_killed_trainer_is_replaced(fleet):
     assert got["errors"] == [] and set(got["served"]) == {"generic"} and got["cards"] == []
     damaged = [w for w in got["warnings"] if "does not match its checksum" in w]
     assert len(damaged) == 1
+
+
+def test_auto_mode_answers_at_once_while_another_machine_trains(google_calls, s3_store, tmp_path, monkeypatch):
+    from chameleonapi import leases, objectstore, store, training
+    from chameleonapi.analysis import analyze_report
+    from tests.apploader import load_app
+    from tests.test_store import tiny_model
+
+    for name, value in {"CHAMELEONAPI_TRAIN": "auto", "CHAMELEONAPI_DATA": "builtin", "CHAMELEONAPI_BUDGET": "tiny",
+                        "CHAMELEONAPI_STORE_POLL": "0.1"}.items():
+        monkeypatch.setenv(name, value)
+    app_path = tmp_path / "pet_door_elsewhere.py"
+    app_path.write_text(PET_DOOR)
+    [spec] = analyze_report(str(app_path)).specs
+    parts = training.key_parts(spec, "builtin", loss="chameleon", budget="tiny", seed=0)
+    shared = objectstore.open_store(s3_store)
+    lease = leases.take(shared, f"models-{store.key_of(parts)}", duration=60)  # another machine trains it
+
+    app = load_app(app_path, "pet_door_elsewhere")
+    image = scene_png()
+    app.should_open(image)
+    assert google_calls[-1].model == "generic"  # answered at once, nothing trained here
+
+    with monkeypatch.context() as other:  # the other machine publishes its model
+        other.setenv("CHAMELEONAPI_HOME", str(tmp_path / "other-machine"))
+        store.MODELS.put(parts, tiny_model("trained-elsewhere"))
+        assert store.MODELS.publish(store.key_of(parts), shared)
+    lease.release()
+    deadline = time.monotonic() + 60
+    while google_calls[-1].model != "trained-elsewhere" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        app.should_open(image)
+    assert google_calls[-1].model == "trained-elsewhere"

@@ -12,7 +12,7 @@ pytest.importorskip("torch")
 
 import torch  # noqa: E402
 
-from chameleonapi import config, objectstore  # noqa: E402
+from chameleonapi import objectstore  # noqa: E402
 from chameleonapi.data.folder import ImageFolder  # noqa: E402
 from chameleonapi.training import photo_features  # noqa: E402
 
@@ -41,7 +41,7 @@ def photos(tmp_path_factory):
 
 def test_features_on_ray_match_one_process(photos, s3_store):
     ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-    from chameleonapi.training.scaleout import compute_on_ray
+    from chameleonapi.training.scaleout import compute_on_ray, on_ray
 
     dataset = ImageFolder(photos, "train", val_fraction=0.0, test_fraction=0.0)
     assert len(dataset) == N_PHOTOS + 1
@@ -59,8 +59,8 @@ def test_features_on_ray_match_one_process(photos, s3_store):
         shared = objectstore.open_store(s3_store)
         assert shared.list("features/") == []  # shards joined into the features file, then removed
 
-        with config.override(ray="local"):  # the training path (batches of 64): the features file is published
-            cached, cached_bad = photo_features.features_and_mask(dataset)
+        # the training path (batches of 64): the features file is joined, cached and published
+        cached, cached_bad = photo_features.features_and_mask(dataset, compute=on_ray)
         assert torch.equal(cached_bad, bad)
         assert torch.allclose(cached.float(), single.float(), rtol=1e-3, atol=1e-3)
         assert shared.list("features/") == [f"features/{photo_features.cache_path(dataset).name}"]
