@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import chameleonapi.logs  # noqa: F401 - every chameleonapi log line is one line (a filter)
+
 __all__ = [
     "BUDGETS", "DETECTOR_BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
     "budget", "data_setting", "detector_budget", "data_source", "decode_max_bytes", "device", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
@@ -55,6 +57,9 @@ class Setting:
     default: Any
     parse: Callable[[Any], Any]
     help: str = ""
+    # checked where it is used, not at enable(): a customization, whose failure is said once
+    # while the generic model answers (the data folder may appear after start-up)
+    at_use: bool = False
 
     @property
     def env(self) -> str:
@@ -199,7 +204,7 @@ def _optional_bool(value: Any) -> bool | None:
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV"),
+        Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV", at_use=True),
         Setting("device", "auto", _choice(DEVICES), "torch device for training and inference: auto, cpu, cuda"),
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
         Setting("detector_budget", "default", _choice(DETECTOR_BUDGETS), "object detector training budget preset"),
@@ -371,6 +376,18 @@ def get(key: str, value: Any = None) -> Any:
     (at `enable()`): then the value validated at start-up is kept and the error is logged
     once, so a setting changed under a running application never raises into its calls.
     """
+    try:
+        return _parse(key, value)
+    except SettingsError as error:
+        kept = _validated
+        if key in kept:
+            _say_once(f"{error}; keeping the value checked at start-up")
+            return kept[key]
+        raise
+
+
+def _parse(key: str, value: Any = None) -> Any:
+    """The parsed value of `key`, or `SettingsError` (never the value kept from start-up)."""
     setting = SETTINGS[key]
     raw, where = (value, "keyword") if value is not None else _raw(key)
     if raw is None:
@@ -378,11 +395,7 @@ def get(key: str, value: Any = None) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as exc:
-        error = SettingsError(f"{where}={_shown(raw)}: {setting.key} {exc}")
-        if key in _validated:
-            _say_once(f"{error}; keeping the value checked at start-up")
-            return _validated[key]
-        raise error from None
+        raise SettingsError(f"{where}={_shown(raw)}: {setting.key} {exc}") from None
 
 
 def _shown(raw: Any) -> str:
@@ -407,32 +420,35 @@ def validate(*, strict: bool = True) -> dict[str, Any]:
     model is served (`generic_only()`). The accepted values are what later calls fall back
     to if a setting turns bad while the application runs.
     """
-    global _generic_only
+    global _generic_only, _validated
     good: dict[str, Any] = {}
     bad: list[str] = []
     for key, setting in SETTINGS.items():
         try:
-            good[key] = get(key)
+            good[key] = _parse(key)
         except SettingsError as exc:
+            if setting.at_use:
+                continue
             if strict:
                 raise
             bad.append(str(exc))
             good[key] = setting.parse(setting.default) if setting.default is not None else None
     with _lock:
-        _validated.clear()
-        _validated.update(good)
+        _validated = good  # one rebinding: a call reading it meanwhile sees the old or the new
         if bad:
             _generic_only = True
     for message in bad:
         _say_once(f"{message}; the default is used and only the generic model is served")
+        with _lock:  # said: calls that read it again keep the default without saying it twice
+            _said.add(f"{message}; keeping the value checked at start-up")
     return good
 
 
 def forget_validation() -> None:
     """Drop what `validate()` accepted (after `disable()`)."""
-    global _generic_only
+    global _generic_only, _validated
     with _lock:
-        _validated.clear()
+        _validated = {}
         _generic_only = False
 
 
@@ -444,7 +460,7 @@ def generic_only() -> bool:
 def resolve(**values: Any) -> dict[str, Any]:
     """Every setting parsed at once (the CLI calls this first, so bad values stop it early)."""
     with override(**values):
-        return {key: get(key) for key in SETTINGS}
+        return {key: _parse(key) for key in SETTINGS}
 
 
 # ------------------------------------------------------------------ the getters others call

@@ -11,9 +11,34 @@ from __future__ import annotations
 import logging
 import sys
 
-__all__ = ["install_fallback", "logger", "names_shown", "shown"]
+__all__ = ["MAX_LINE", "install_fallback", "logger", "names_shown", "one_line", "shown"]
 
 logger = logging.getLogger("chameleonapi")
+MAX_LINE = 2000  # characters of one logged message
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """`text` as one log line: control characters escaped, at most `limit` characters."""
+    return shown(text, limit)
+
+
+class _OneLine(logging.Filter):
+    """Every message of the `chameleonapi` logger is one line: text from the user's data or
+    code (a folder named "x\r\nchameleonapi: ...") can never forge a line of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # pragma: no cover - a bad format string: let logging report it
+            return True
+        clean = one_line(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+if not any(isinstance(f, _OneLine) for f in logger.filters):
+    logger.addFilter(_OneLine())
 
 
 class _Fallback(logging.Handler):

@@ -93,3 +93,4 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
                 from chameleonapi.serving.executors import unhook_executors
 
                 unhook_executors()
+                config.forget_validation()
