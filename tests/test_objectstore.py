@@ -174,3 +174,21 @@ def test_features_are_published_and_read_back_checked(s3_store, tmp_path, monkey
         third = tensorfiles.get_or_compute(tensorfiles.features_dir() / path_a.name, compute)
     assert calls == [1, 1] and torch.equal(third["features"], first["features"])
     assert any("do not match their checksum" in r.message for r in caplog.records)
+
+
+def test_store_and_ray_settings_and_train_flags():
+    from chameleonapi import config
+    from chameleonapi.cli import build_parser
+    from chameleonapi.errors import SettingsError
+
+    with config.override(store="s3://bucket/prefix/"):
+        assert config.store_url() == "s3://bucket/prefix"
+    for bad in ("bucket/prefix", "https://example.com/models", "s3://"):
+        with pytest.raises(SettingsError, match="store"):
+            config.store_url(bad)
+    assert config.ray_address("1") == "local" and config.ray_address("off") is None
+    assert config.ray_address("ray://head:10001") == "ray://head:10001"
+    args = build_parser().parse_args(["train", "app.py", "--ray", "--store", "s3://bucket/prefix"])
+    assert (args.ray, args.store) == ("local", "s3://bucket/prefix")
+    assert build_parser().parse_args(["train", "app.py", "--ray", "ray://head:10001"]).ray == "ray://head:10001"
+    assert build_parser().parse_args(["train", "app.py"]).ray is None
