@@ -39,6 +39,17 @@ def photos(tmp_path_factory):
     return root
 
 
+def test_training_without_the_setting_imports_neither_ray_nor_a_store_client():
+    import subprocess
+
+    code = ("import sys, chameleonapi.training.photos, chameleonapi.training.photo_features, chameleonapi.artifacts, "
+            "chameleonapi.serving.resolver; "
+            "print(sorted(m for m in ('ray', 'boto3', 'fsspec.implementations.local', 's3fs') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_features_on_ray_match_one_process(photos, s3_store):
     ray = pytest.importorskip("ray", reason="the ray extra is not installed")
     from chameleonapi.training.scaleout import compute_on_ray, on_ray
