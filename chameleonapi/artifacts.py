@@ -11,6 +11,15 @@ that is not a folder, contents its reader rejects) marks it corrupt: it is renam
 `<key>.corrupt-<time>` and kept until its rebuild has been stored. An unreadable or
 unwritable cache folder is not corruption: nothing is moved, and the caller is told.
 
+With a shared store (`CHAMELEONAPI_STORE`), the local folder is a read-through cache of it:
+an entry missing here is pulled from the store (every file checked against the sha256 it
+was published with), and one missing there is built by the one process holding the key's
+lease (`chameleonapi.leases`) and published: its files under content-addressed keys
+(`blobs/<sha256>`) first, then one manifest (`<kind>/<key>.json`) created with a
+conditional write, so a reader sees a whole entry or none. The other processes do not wait
+for it: they get `TrainingElsewhere` at once (or, in a thread marked `leases.waiting()`,
+poll until the manifest appears or the lease expires and they take it over).
+
 This module sits below the model, data and detection packages: it knows files, not models.
 """
 
@@ -26,11 +35,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
 from chameleonapi._version import __version__
 from chameleonapi.atomic import atomic_write_dir, atomic_write_text, remove_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chameleonapi.objectstore import ObjectStore
 
 __all__ = [
     "ASIDE", "MARKER", "SUMS", "CorruptEntry", "NotOwnFolder", "Shelf", "StoreUnwritable", "check_entry",
@@ -269,12 +281,17 @@ class Shelf:
 
     def lookup(self, key_parts: dict[str, Any]) -> Any:
         """The stored artifact for these key parts, or None (never builds; a corrupt one is moved aside)."""
-        path = self.path(self.key_of(key_parts))
+        from chameleonapi.objectstore import configured
+
+        key = self.key_of(key_parts)
+        path = self.path(key)
         try:
-            return self.read(path)
+            got = self.read(path)
         except CorruptEntry as exc:
             move_aside(path, str(exc))
-            return None
+            got = None
+        shared = configured() if got is None else None
+        return self.pull(key, shared) if shared is not None else got
 
     def put(self, key_parts: dict[str, Any], artifact: Any) -> Path:
         """Store `artifact` atomically under the key of `key_parts`; returns its folder."""
@@ -283,6 +300,102 @@ class Shelf:
         written = write_entry(self.path(key), lambda tmp: self._write(tmp, artifact, extra))
         mark_owned(self.root())
         return written
+
+    # ------------------------------------------------------------------ shared store
+    def manifest_key(self, key: str) -> str:
+        return f"{self.folder}/{key}.json"
+
+    def pull(self, key: str, shared: ObjectStore) -> Any:
+        """The entry published in the shared store for `key`, copied here and read; None if
+        unpublished. A file that does not match its published checksum raises `CorruptObject`
+        (nothing is written here: a damaged object is never served)."""
+        from chameleonapi.objectstore import CorruptObject, get_verified
+
+        data = shared.get(self.manifest_key(key))
+        if data is None:
+            return None
+        try:
+            files = json.loads(data)["files"]
+            if not isinstance(files, dict) or SUMS not in files:
+                raise ValueError("no file list")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptObject(f"{shared.url}/{self.manifest_key(key)} is not a manifest ({exc})") from None
+        blobs: dict[str, bytes] = {}
+        for name, digest in files.items():
+            if not isinstance(name, str) or "/" in name or name.startswith(".") or not isinstance(digest, str):
+                raise CorruptObject(f"{shared.url}/{self.manifest_key(key)} names a bad file {name!r}")
+            blob = get_verified(shared, f"blobs/{digest}", digest)
+            if blob is None:
+                raise CorruptObject(f"{shared.url}/blobs/{digest} ({name} of {key}) is missing")
+            blobs[name] = blob
+        path = self.path(key)
+
+        def write(tmp: Path) -> None:
+            for name, blob in blobs.items():
+                (tmp / name).write_bytes(blob)
+
+        atomic_write_dir(path, write)
+        drop_aside(path)
+        mark_owned(self.root())
+        try:
+            return self.read(path)
+        except CorruptEntry as exc:
+            move_aside(path, str(exc))
+            raise CorruptObject(f"{shared.url}/{self.manifest_key(key)}: {exc}") from None
+
+    def publish(self, key: str, shared: ObjectStore) -> bool:
+        """Publish the local entry of `key`: its files by content, then the manifest, last and
+        only if absent. False when another process published this key first."""
+        path = self.path(key)
+        files = {p.name: sha256_file(p) for p in sorted(path.iterdir())
+                 if p.is_file() and not p.name.startswith(".")}
+        for name, digest in files.items():
+            if not shared.exists(f"blobs/{digest}"):
+                shared.put(f"blobs/{digest}", (path / name).read_bytes())
+        manifest = json.dumps({"key": key, "kind": self.folder, "files": files, "library_version": __version__,
+                               "published": time.time()}, sort_keys=True, indent=1)
+        return shared.create(self.manifest_key(key), manifest.encode())
+
+    def _get_or_create_shared(self, shared: ObjectStore, key_parts: dict[str, Any], build: Callable[[], Any]) -> Any:
+        from chameleonapi import leases
+
+        key = self.key_of(key_parts)
+        path = self.path(key)
+        while True:
+            try:
+                got = self.read(path)
+            except CorruptEntry as exc:
+                move_aside(path, str(exc))
+                got = None
+            if got is None:
+                got = self.pull(key, shared)
+            if got is not None:
+                return got
+            try:
+                lease = leases.take(shared, f"{self.folder}-{key}")
+            except leases.TrainingElsewhere:
+                if not leases.may_wait():
+                    raise
+                time.sleep(config.store_poll())
+                continue
+            with lease:
+                got = self.pull(key, shared)  # published between our look and our lease?
+                if got is not None:
+                    return got
+                built = build()
+                try:
+                    self.put(key_parts, built)
+                except OSError as exc:
+                    if not is_unwritable(exc):
+                        raise
+                    warn_unwritable(exc)  # served here, not published (nothing on disk to publish)
+                    return built
+                if self.publish(key, shared):
+                    logger.info("published %s %s to %s", self.folder, key, shared.url)
+                    return built
+            # another process published first (our lease had expired): serve the fleet's entry
+            got = self.pull(key, shared)
+            return got if got is not None else built
 
     def lock(self, key: str):
         """The file lock of one key, acquired (`StoreUnwritable` when the folder refuses it;
@@ -305,8 +418,14 @@ class Shelf:
         others wait on the key's file lock, then load what the first one stored. A corrupt
         entry is moved aside under the lock and rebuilt. When the cache folder refuses the
         lock, `StoreUnwritable` is raised before any build starts, or, with `in_memory`, the
-        artifact is built and returned without being kept (one warning).
+        artifact is built and returned without being kept (one warning). With a shared store,
+        the fleet builds it once (see the module's docstring).
         """
+        from chameleonapi.objectstore import configured
+
+        shared = configured()
+        if shared is not None:
+            return self._get_or_create_shared(shared, key_parts, build)
         key = self.key_of(key_parts)
         path = self.path(key)
         try:

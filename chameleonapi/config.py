@@ -31,7 +31,7 @@ __all__ = [
     "local_files_root", "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
     "resolve", "set_project", "source_of", "torch_threads", "train_mode", "validate",
     "allow_outside_data", "allow_private_network", "lock_wait", "lock_stale", "analysis_max_bytes",
-    "generic_only", "forget_validation",
+    "generic_only", "forget_validation", "store_url", "lease_seconds", "store_poll", "ray_address",
 ]
 
 logger = logging.getLogger("chameleonapi")
@@ -173,6 +173,28 @@ def _optional_folder(value: Any) -> Path | None:
     return Path(text).expanduser() if text else None
 
 
+def _store(value: Any) -> str | None:
+    """A store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`), or None: the local cache only."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme.isascii() or not scheme.replace("-", "").isalnum() or not rest.strip("/"):
+        raise ValueError("must be a URL such as s3://bucket/prefix, gs://bucket/prefix, az://container/prefix "
+                         "or file:///shared/folder")
+    if scheme in ("http", "https"):
+        raise ValueError("must name an object store (s3://, gs://, az://, file://), not a web address")
+    return text.rstrip("/")
+
+
+def _ray(value: Any) -> str | None:
+    """Where photo features are computed: None (this process), `local` or a Ray address."""
+    text = str(value).strip() if value is not None else ""
+    if text.lower() in _FALSE:
+        return None
+    return "local" if text.lower() in _TRUE else text
+
+
 def _optional_bool(value: Any) -> bool | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
         return None
@@ -208,6 +230,14 @@ SETTINGS: dict[str, Setting] = {
                 "seconds a first call waits for another process building the same model"),
         Setting("lock_stale", "120", _seconds(0, 86400),
                 "seconds without a heartbeat after which another process's lock is broken"),
+        Setting("store", None, _store,
+                "shared model store URL (s3://, gs://, az://, file://); unset: the local cache only"),
+        Setting("lease", "120", _seconds(0, 86400),
+                "seconds a trainer's lease on a shared store lasts without a heartbeat"),
+        Setting("store_poll", "5", _seconds(0, 3600),
+                "seconds between checks for a model another process is training for the shared store"),
+        Setting("ray", None, _ray,
+                "compute photo features as a Ray job: local, or a cluster address (unset: in this process)"),
     )
 }
 
@@ -585,6 +615,26 @@ def lock_wait(value: float | None = None) -> float:
 def lock_stale(value: float | None = None) -> float:
     """Seconds without a heartbeat after which a lock's holder is taken for stuck or gone."""
     return get("lock_stale", value)
+
+
+def store_url(value: str | None = None) -> str | None:
+    """The shared model store's URL (`CHAMELEONAPI_STORE`), or None."""
+    return get("store", value)
+
+
+def lease_seconds(value: float | None = None) -> float:
+    """How long a trainer's lease on the shared store lasts without a heartbeat."""
+    return get("lease", value)
+
+
+def store_poll(value: float | None = None) -> float:
+    """Seconds between checks for a model being trained elsewhere."""
+    return get("store_poll", value)
+
+
+def ray_address(value: str | None = None) -> str | None:
+    """Where photo features are computed as a Ray job (`local` or an address), or None."""
+    return get("ray", value)
 
 
 def analysis_max_bytes(value: int | None = None) -> int:

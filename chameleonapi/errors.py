@@ -19,8 +19,11 @@ class MissingExtra(ImportError):
 
 
 # module -> extra that installs it
-_EXTRAS = {"torch": "model", "timm": "model", "safetensors": "model", "astroid": "analysis"}
-_WHAT = {"model": "the local model (serving, training, evaluation)", "analysis": "the analysis of an application"}
+_EXTRAS = {"torch": "model", "timm": "model", "safetensors": "model", "astroid": "analysis", "boto3": "s3",
+           "fsspec": "gcs", "gcsfs": "gcs", "adlfs": "az", "ray": "ray"}
+_WHAT = {"model": "the local model (serving, training, evaluation)", "analysis": "the analysis of an application",
+         "s3": "a shared model store on S3", "gcs": "a shared model store through fsspec",
+         "az": "a shared model store on Azure", "ray": "computing photo features on Ray"}
 
 
 def require(*modules: str) -> None:

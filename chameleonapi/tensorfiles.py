@@ -4,7 +4,9 @@ Each file is a safetensors file whose metadata carries the sha256 of its tensors
 flipped byte is caught like damaged weights and the features are computed again instead of
 being trained on silently. Files are written atomically under a per-file lock (bounded wait,
 stale holders broken: `chameleonapi.locks`), in a folder carrying the cache's marker;
-`clear()` removes only the files named the way this module names them.
+`clear()` removes only the files named the way this module names them. With a shared store
+(`CHAMELEONAPI_STORE`) a missing file is first fetched from it, and a computed one published
+there (`features/<name>`), so a fleet computes each data set's features once.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from chameleonapi.locks import FileLock
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["OWN_NAME", "clear", "features_dir", "get_or_compute", "is_own", "read", "write"]
+__all__ = ["OWN_NAME", "clear", "features_dir", "get_or_compute", "is_own", "pull", "push", "read", "shared_key", "write"]
 
 logger = logging.getLogger("chameleonapi")
 CHECKSUM = "sha256"
@@ -103,13 +105,64 @@ def get_or_compute(
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
         got = cached(False)  # written meanwhile by another process? (a fault was said above)
+        if got is None and pull(path):
+            got = cached(True)
         if got is None and fallback is not None:
             got = fallback()
         if got is not None:
             return got
         got = compute()
         write(path, got, metadata)
+        push(path)
         return got
+
+
+def shared_key(path: Path) -> str:
+    return f"features/{Path(path).name}"
+
+
+def pull(path: Path) -> bool:
+    """Copy the file of `path` from the shared store (`CHAMELEONAPI_STORE`), if it has one.
+
+    Its tensors' checksum is checked by `read` like any cached file's; a store that cannot be
+    reached is said once and the features are computed here."""
+    from chameleonapi.objectstore import configured
+
+    shared = configured()
+    if shared is None:
+        return False
+    try:
+        data = shared.get(shared_key(path))
+    except Exception as exc:
+        _say_store_failure(shared.url, exc)
+        return False
+    if data is None:
+        return False
+    atomic_write_via(path, lambda tmp: tmp.write_bytes(data))
+    mark_owned(path.parent)
+    return True
+
+
+def push(path: Path) -> None:
+    """Publish a computed file to the shared store, if there is one (best effort: said once)."""
+    from chameleonapi.objectstore import configured
+
+    shared = configured()
+    if shared is None:
+        return
+    try:
+        shared.put(shared_key(path), path.read_bytes())
+    except Exception as exc:
+        _say_store_failure(shared.url, exc)
+
+
+_said: set[str] = set()
+
+
+def _say_store_failure(url: str, exc: BaseException) -> None:
+    if url not in _said:
+        _said.add(url)
+        logger.warning("the shared store %s could not be used for features (%s); computing them here", url, exc)
 
 
 def clear() -> int:

@@ -10,6 +10,8 @@ import tempfile
 
 import pytest
 
+from tests.s3server import s3_store  # noqa: F401  (fixture: a bucket on moto's S3 server)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("CHAMELEONAPI_THREADS", "1")

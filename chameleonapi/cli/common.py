@@ -14,7 +14,8 @@ from chameleonapi import config
 __all__ = ["add_settings_flags", "describe_settings", "positive_int", "uses_settings"]
 
 # argparse attribute -> setting key
-_FLAGS = {"data": "data", "budget": "budget", "threads": "threads", "train_mode": "train", "progress": "progress"}
+_FLAGS = {"data": "data", "budget": "budget", "threads": "threads", "train_mode": "train", "progress": "progress",
+          "ray": "ray", "store": "store"}
 
 
 def configured_data() -> str:

@@ -1,4 +1,8 @@
-"""`chameleonapi train APP.py`: customize models for an application ahead of time."""
+"""`chameleonapi train APP.py`: customize models for an application ahead of time.
+
+With `--store URL` the models are published to a shared store the serving fleet reads; with
+`--ray [ADDRESS]` the photo features (the part that grows with the data) are a Ray job and the
+heads are trained here."""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ def _print(row: dict) -> None:
               f"(trained on {row['train_examples']} images in {row['training_s']} s)")
 
 
-@uses_settings("train")
+@uses_settings("train", ("data", "budget", "device", "cache", "store", "ray"))
 def run(args: argparse.Namespace) -> int:
     from chameleonapi.analysis import analyze_report
     from chameleonapi.cli.datacheck import check_data
@@ -92,5 +96,11 @@ def register(subparsers) -> None:
     parser.add_argument("app", help="application file or package directory")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                        help="compute photo features as a Ray job: on a local Ray instance, or on the cluster at "
+                             "ADDRESS (default: CHAMELEONAPI_RAY, else in this process)")
+    parser.add_argument("--store", metavar="URL",
+                        help="shared model store the models and features are published to, e.g. s3://bucket/prefix "
+                             "(default: CHAMELEONAPI_STORE, else the local cache only)")
     add_settings_flags(parser)
     parser.set_defaults(func=run)

@@ -2,19 +2,23 @@
 
 The first call from a call site asks the kind's `Customizer` what to customize for there
 (`CHAMELEONAPI_TRAIN`: `auto` builds it now, `background` serves the generic model while a
-thread builds it, `never` serves the generic model); later calls reuse that engine. No lock
+thread builds it, `never` serves the generic model); later calls reuse that engine. When
+another process of the fleet holds the lease on the model (a shared store), `auto` too serves
+the generic model and a thread waits for the published one. No lock
 other call sites need is held meanwhile (`sites.SiteEngines`), and no failure reaches the
 application: the generic model answers and the reason is said once.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
+from chameleonapi.leases import TrainingElsewhere, waiting
 from chameleonapi.serving.background import serve_in_background
-from chameleonapi.serving.notices import report_failure
+from chameleonapi.serving.notices import report_failure, say_once
 from chameleonapi.serving.sites import SiteEngines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,15 +63,27 @@ class Resolver:
         plan = self.customizer.plan(site, provider)
         return None if plan is None else self.customizer.build(plan, progress)
 
+    def _customized_later(self, site: CallSite, provider: str) -> Any:
+        """In a background thread: the customized model, waiting for one trained elsewhere."""
+        with waiting():
+            return self._customized(site, provider, False)
+
+    def _in_background(self, site: CallSite, provider: str) -> ServedModel:
+        engine = self.customizer.engine(self.generic().model)
+        return serve_in_background(
+            engine, lambda: self._customized_later(site, provider), self._report, self.customizer.artifact
+        )
+
     def _choose(self, site: CallSite, provider: str) -> ServedModel:
         try:
             mode = config.train_mode()
             if mode == "background":
-                engine = self.customizer.engine(self.generic().model)
-                return serve_in_background(
-                    engine, lambda: self._customized(site, provider, False), self._report, self.customizer.artifact
-                )
+                return self._in_background(site, provider)
             model = self._customized(site, provider, config.progress()) if mode == "auto" else None
+        except TrainingElsewhere as exc:  # another process of the fleet trains it: never wait on it
+            say_once(f"{self.customizer.artifact} for {site.file}:{site.line}: {exc}; the {self.customizer.generic_name} "
+                     "answers until it is published", logging.INFO)
+            return self._in_background(site, provider)
         except ImportError:  # an install without the training extras serves the generic model
             model = None
         except Exception as exc:  # never let our failure reach the application

@@ -6,12 +6,15 @@ ImageNet backbone stays frozen, so each photo's pooled features (1280 values, af
 preprocessing (EXIF orientation, aspect-preserving resize, centre crop), and every
 customization of the same photos trains on the cache (the preprocessing and pooling are the
 model's own, `chameleonapi.model.photo_input`). Stored as float16 safetensors under
-`home()/features/`, written under a file lock so concurrent trainers compute them once.
+`home()/features/`, written under a file lock so concurrent trainers compute them once, and
+published to the shared store when there is one. The trainer may hand in another way to compute
+the same batches (`compute=`: a Ray job, `training/scaleout.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -74,6 +77,8 @@ def compute_with_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT
     return torch.cat(chunks), unreadable
 
 
+# computes (features, unreadable) of a data set at an input size, for the features file named
+Compute = Callable[[ImageDataset, int, Path], "tuple[torch.Tensor, torch.Tensor]"]
 SUBSET_SIZES = (100, 200, 400, 800, 1000, 1500, 2000, 3000, 5000, 10000)
 
 
@@ -106,17 +111,23 @@ def from_superset(dataset: ImageDataset, size: int = INPUT_SIZE) -> dict[str, to
     return None
 
 
-def features_and_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE,
-                      progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cached (features, unreadable) of `dataset`: computed on first use, once across processes."""
+def features_and_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, progress: bool = False,
+                      compute: Compute | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cached (features, unreadable) of `dataset`: computed on first use, once across processes
+    (by `compute(dataset, size, file)` when given: e.g. the same batches as a Ray job)."""
     from chameleonapi import tensorfiles
 
+    path = cache_path(dataset, size)
+
     def make() -> dict[str, torch.Tensor]:
-        feats, unreadable = compute_with_mask(dataset, backbone, size=size, progress=progress)
+        if compute is not None:
+            feats, unreadable = compute(dataset, size, path)
+        else:
+            feats, unreadable = compute_with_mask(dataset, backbone, size=size, progress=progress)
         return {"features": feats, "unreadable": unreadable.to(torch.uint8)}
 
     stored = tensorfiles.get_or_compute(
-        cache_path(dataset, size), make,
+        path, make,
         accept=lambda t: "features" in t and t["features"].shape[0] == len(dataset),
         fallback=lambda: from_superset(dataset, size),
         metadata={"dataset": dataset.fingerprint()},
@@ -139,8 +150,8 @@ def _relative(path, root) -> str:
     return str(path)
 
 
-def usable(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE,
-           progress: bool = False) -> tuple[ImageDataset, torch.Tensor]:
+def usable(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, progress: bool = False,
+           compute: Compute | None = None) -> tuple[ImageDataset, torch.Tensor]:
     """The photos of `dataset` that could be read, and their features.
 
     Unreadable photos are skipped with one warning (how many, the first names); the data is
@@ -149,7 +160,7 @@ def usable(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE,
     from chameleonapi.errors import DataError
     from chameleonapi.logs import names_shown
 
-    feats, unreadable = features_and_mask(dataset, backbone, size=size, progress=progress)
+    feats, unreadable = features_and_mask(dataset, backbone, size=size, progress=progress, compute=compute)
     bad = [int(i) for i in torch.nonzero(unreadable).flatten()]
     if not bad:
         return dataset, feats

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 import chameleonapi.training.photo_features as pf
+from chameleonapi import config
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.decisions import kind_of
@@ -346,8 +347,13 @@ def train_photos(
     train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
     val_set = load_dataset(data, "val", seed=DATA_SEED, size=plan.val_photos)
     # unreadable photos are skipped here (one warning), before anything is counted on them
-    train_set, f_train = pf.usable(train_set, size=plan.input_size, progress=progress)
-    val_set, f_val = pf.usable(val_set, size=plan.input_size, progress=progress)
+    compute = None
+    if config.ray_address() is not None:  # the data-sized work as a Ray job; the heads train here
+        from chameleonapi.training.scaleout import on_ray
+
+        compute = on_ray
+    train_set, f_train = pf.usable(train_set, size=plan.input_size, progress=progress, compute=compute)
+    val_set, f_val = pf.usable(val_set, size=plan.input_size, progress=progress, compute=compute)
     f_train, f_val = f_train.float(), f_val.float()
     prepared = prepare_data(spec, [train_set, val_set])
     space, vocab, resolution = prepared.space, prepared.vocab, prepared.resolution
