@@ -1,7 +1,8 @@
 """The "objects" customizer: a detector head customized to the object decision at a call site.
 
-Objects are served locally only by the built-in silhouette detector (`detection.policy`);
-the plan is the detector classes the decision checks and its reporting threshold.
+Photos are answered by the generic COCO photo detector, the built-in silhouettes (chosen with
+`CHAMELEONAPI_DATA=builtin`) by the silhouette detector (`detection.policy`); the plan is the
+detector classes the decision checks and its reporting threshold.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from chameleonapi.detection.policy import (
     DetectorUnavailable,
     missing_detector_message,
     objects_available,
+    uses_silhouettes,
 )
 from chameleonapi.serving.budgets import budget_for
 from chameleonapi.serving.engines import DetectorEngine
@@ -31,6 +33,11 @@ OBJECT_METHODS = tuple(dict.fromkeys(m for d in providers.descriptors() for m in
 
 
 def _names() -> tuple[str, ...]:
+    """The classes of the detector that answers the configured data."""
+    if not uses_silhouettes():
+        from chameleonapi.detection.coco import COCO_NAMES
+
+        return COCO_NAMES
     from chameleonapi.detection.scenes import NAMES
 
     return NAMES
@@ -72,6 +79,10 @@ class ObjectsCustomizer:
             raise DetectorUnavailable(missing_detector_message())
 
     def generic_model(self):
+        if not uses_silhouettes():
+            from chameleonapi.detection.coco import PhotoDetector
+
+            return PhotoDetector()
         from chameleonapi.detection.detector import DetectorModel
         from chameleonapi.detection.heads import generic_head
 
@@ -93,6 +104,10 @@ class ObjectsCustomizer:
                      f"({', '.join(names)}); serving the generic detector")
             return None
         threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
+        if not uses_silhouettes():
+            say_once(f"the object decision at {site.file}:{site.line} is served by the generic photo detector "
+                     "(no photos with boxes are configured to customize it on)")
+            return None
         return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold,
                             decision=spec)
 
