@@ -133,6 +133,8 @@ def read_weights(model: Darknet, data: bytes) -> dict[str, torch.Tensor]:
     """The state dict of `model` filled from a darknet `.weights` file (checked to the byte)."""
     major, minor, _ = np.frombuffer(data[:12], dtype=np.int32)
     offset = 12 + (8 if major * 10 + minor >= 2 else 4)
+    if (len(data) - offset) % 4:
+        raise ValueError("the darknet weights file is truncated (not a whole number of float32 values)")
     values = np.frombuffer(data, dtype=np.float32, offset=offset)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     pos = 0
