@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from chameleonapi.detection.policy import uses_silhouettes
+from chameleonapi.model.cloud_vocab import present
 from chameleonapi.serving.callsites import find_call_site
 from chameleonapi.serving.engines import LabelScores
 from chameleonapi.serving.labels import LABELS
 from chameleonapi.serving.listeners import ServedCall, listening, notify
-from chameleonapi.serving.objects import OBJECTS
+from chameleonapi.serving.objects import OBJECT_METHODS, OBJECTS
 from chameleonapi.serving.resolver import Resolver
+from chameleonapi.serving.specs import specs_at
 
 __all__ = ["labels_resolver", "object_resolver", "record_errors", "serve_labels", "serve_objects"]
 
@@ -25,12 +28,38 @@ def serve_labels(
     site = find_call_site()
     engine = labels_resolver.engine_for(site, provider)
     limits = list(max_results) if isinstance(max_results, (list, tuple)) else [max_results] * len(images)
-    widest = None if any(m is None for m in limits) else max(limits, default=None)
-    ranked = engine.annotate(images, widest)
+    if uses_silhouettes():
+        widest = None if any(m is None for m in limits) else max(limits, default=None)
+        ranked = engine.annotate(images, widest)
+    else:  # photos: answered as a cloud labeling API answers (everyday labels, specific first)
+        keep = decision_labels(site, engine.model.labels)
+        ranked = [present(r, keep) for r in engine.annotate(images, None)]
     results = [r if m is None else r[:m] for r, m in zip(ranked, limits)]
     if listening():
         notify(ServedCall(provider, method, site, engine.name, results, [None] * len(results), len(images)))
     return results
+
+
+_kept: dict[tuple, frozenset[str]] = {}
+
+
+def decision_labels(site, labels: Sequence[str]) -> frozenset[str]:
+    """The model labels the decision at `site` names (shown with the model's own scores); none
+    when the call has no analysable decision."""
+    if site.file is None:
+        return frozenset()
+    try:
+        specs = specs_at(site)
+    except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code): nothing is kept
+        return frozenset()
+    key = (site.file, site.line, tuple(id(s) for s in specs), len(labels), labels[-1] if labels else "")
+    if key not in _kept:
+        if len(_kept) > 256:
+            _kept.clear()
+        _kept[key] = frozenset(label for spec in specs if spec.method not in OBJECT_METHODS
+                               for text in spec.all_labels for label in labels
+                               if spec.label_matches(label, text) or label.casefold() == text.casefold())
+    return _kept[key]
 
 
 def serve_objects(images: Sequence, *, provider: str, method: str, max_results: int | None = None) -> list[list]:

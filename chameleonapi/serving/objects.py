@@ -8,7 +8,7 @@ detector classes the decision checks and its reporting threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chameleonapi import providers
 from chameleonapi.detection.policy import (
@@ -66,6 +66,36 @@ class DetectorPlan:
     decision: DecisionSpec | None = field(default=None, compare=False)  # its count comparison shapes the loss
 
 
+class GenericDetectors:
+    """The generic detector of the configured data, chosen per call (photos: the COCO photo
+    detector; the built-in silhouettes: the silhouette detector); each is loaded once."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[bool, Any] = {}
+
+    def current(self):
+        silhouettes = uses_silhouettes()
+        if silhouettes not in self._loaded:
+            if silhouettes:
+                from chameleonapi.detection.detector import DetectorModel
+                from chameleonapi.detection.heads import generic_head
+
+                model = DetectorModel("generic-detector", generic_head(chosen=budget_for("objects").preset()))
+            else:
+                from chameleonapi.detection.coco import PhotoDetector
+
+                model = PhotoDetector()
+            self._loaded[silhouettes] = model
+        return self._loaded[silhouettes]
+
+    @property
+    def name(self) -> str:
+        return self.current().name
+
+    def detect(self, images, min_score: float = REPORT_FLOOR):
+        return self.current().detect(images, min_score)
+
+
 class ObjectsCustomizer:
     """Objects: plan from the object decision at a site, build a stored detector head."""
 
@@ -79,14 +109,7 @@ class ObjectsCustomizer:
             raise DetectorUnavailable(missing_detector_message())
 
     def generic_model(self):
-        if not uses_silhouettes():
-            from chameleonapi.detection.coco import PhotoDetector
-
-            return PhotoDetector()
-        from chameleonapi.detection.detector import DetectorModel
-        from chameleonapi.detection.heads import generic_head
-
-        return DetectorModel("generic-detector", generic_head(chosen=budget_for("objects").preset()))
+        return GenericDetectors()
 
     def engine(self, model) -> DetectorEngine:
         return DetectorEngine(model)

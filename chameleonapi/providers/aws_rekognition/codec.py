@@ -168,8 +168,11 @@ def _folded() -> dict[str, tuple[str, ...]]:
 
 def parents_of(label: str) -> tuple[str, ...]:
     """Ancestors of a model label, in any casing (none for a label the generic labeler lacks)."""
+    from chameleonapi.model.cloud_vocab import shown_parents
+
     found = _ancestry().get(label)
-    return found if found is not None else _folded().get(label.casefold(), ())
+    found = found if found is not None else _folded().get(label.casefold(), ())
+    return tuple(shown_parents(found))
 
 
 def _metadata(status: int, body: str) -> dict:
