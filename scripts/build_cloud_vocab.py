@@ -27,7 +27,7 @@ ABSTRACT = {
     "Solid", "Whole", "Entity", "Object", "Matter", "Piece", "Article", "Agent", "Course", "Drug", "Substance",
     "Instrumentality", "Device", "Covering", "Conveyance", "Equipment", "Implement", "Instrument", "Support",
     "Mechanism", "Durables", "Consumer goods", "Natural object", "Living thing", "Physical entity", "Abstraction",
-    "Chordate", "Placental", "Seed", "Cutter", "Wagon", "Memorial", "Peripheral",
+    "Chordate", "Placental", "Seed", "Container", "Cutter", "Wagon", "Memorial", "Peripheral",
 }
 LICENSE = ("Open Images V6 class descriptions (names and Knowledge Graph MIDs), CC BY 4.0, Google LLC. "
            "Kuznetsova et al., \"The Open Images Dataset V4\", IJCV 2020. Label structure: WordNet 3.0 "

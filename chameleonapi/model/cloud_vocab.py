@@ -27,7 +27,10 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["CONFIDENT", "STEP", "is_shown", "mid_of", "present", "shown_parents"]
+__all__ = [
+    "CONFIDENT", "EVERYDAY", "STEP", "alias_target", "is_shown", "merge_objects", "mid_of", "present", "shown_parents",
+    "with_aliases",
+]
 
 VOCAB_FILE = "cloud_vocab.json"
 CONFIDENT = 0.8
@@ -81,3 +84,89 @@ def present(ranked: Sequence[tuple[str, float]], keep: Iterable[str] = ()) -> li
                 cap[parent] = max(cap.get(parent, 0.0), score - STEP)
     rows = sorted(range(len(chosen)), key=lambda i: (-served[i], i))
     return [(chosen[i][0], served[i]) for i in rows]
+
+
+# Everyday names apps compare against, for labels the space names otherwise (a labeling API
+# reports "Smartphone" and "Pit bull" where ImageNet says "Cellular telephone" and
+# "American Staffordshire terrier"). Detector classes have their own (`detection.coco`).
+EVERYDAY: dict[str, str] = {
+    "smartphone": "Cellular telephone", "cell phone": "Cellular telephone", "cellphone": "Cellular telephone",
+    "mobile phone": "Cellular telephone", "communication device": "Telephone",
+    "portable communications device": "Cellular telephone", "telephony": "Telephone",
+    "pit bull": "American Staffordshire terrier", "pitbull": "American Staffordshire terrier",
+    "american pit bull": "American Staffordshire terrier", "lab": "Labrador retriever", "labrador": "Labrador retriever",
+    "rott": "Rottweiler", "yorkie": "Yorkshire terrier", "husky": "Siberian husky", "plastic bottle": "Water bottle",
+    "canidae": "Canine", "felidae": "Feline", "gaming mouse": "Mouse", "computer mouse": "Mouse",
+    "stemware": "Goblet", "wine": "Red wine",
+}
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+@lru_cache(maxsize=1)
+def _space_keys() -> dict[str, str]:
+    return {_key(label): label for label in _table()["breadth"]}
+
+
+def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases: dict[str, str] | None = None):
+    """The label an application's string means, when the answer names it otherwise: the same
+    name up to case, hyphens and a plural ("Shih Tzu" -> "Shih-Tzu"), without a trailing
+    "dog" ("Pug Dog" -> "Pug"), an everyday name (`EVERYDAY`), a detector class or its alias
+    ("man" -> "Person"), or the label WordNet resolves it to ("automobile" -> "Car"). None when
+    nothing reportable means it."""
+    from chameleonapi.vocab import _singulars
+
+    key = _key(text)
+    candidates = [key, *_singulars(key)]
+    if key.endswith(" dog") and len(key) > 4:
+        candidates.append(key[:-4])
+    detector = {_key(n): n for n in detector_names}
+    aliases = {_key(k): v for k, v in (detector_aliases or {}).items()}
+    space = _space_keys()
+    for k in candidates:
+        if k in space:
+            return space[k]
+        for table in (EVERYDAY, detector, aliases):
+            if k in table:
+                return space.get(_key(table[k]), table[k])
+    from chameleonapi.model.labelspace import resolve_name
+
+    place = resolve_name(text)
+    return None if place.new else place.label
+
+
+def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts: Iterable[str],
+                 resolve) -> list[tuple[str, float]]:
+    """`shown` plus, for each application string it lacks that means a scored label, that
+    label's score under the application's own string (the answer stays in score order)."""
+    have = {label.casefold() for label, _ in shown}
+    extra = []
+    for text in texts:
+        if text.casefold() in have:
+            continue
+        target = resolve(text)
+        if target is not None and target in scores:
+            extra.append((text, scores[target]))
+            have.add(text.casefold())
+    if not extra:
+        return shown
+    return sorted([*shown, *extra], key=lambda kv: -kv[1])
+
+
+def merge_objects(ranked: Sequence[tuple[str, float]], objects: Sequence,
+                  keep: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """The labels with each detected object's class (a photo with a person gets "Person"), a
+    label the model also scores ("Car", "Dog") at the higher of the two scores, except the
+    labels in `keep` (the decision's: they stay the model's own); score order."""
+    keep = frozenset(keep)
+    best: dict[str, float] = {}
+    for det in objects:
+        best[det.name] = max(best.get(det.name, 0.0), float(det.score))
+    if not best:
+        return list(ranked)
+    merged = [(label, score if label in keep else max(score, best.get(label, 0.0))) for label, score in ranked]
+    for label, _ in ranked:
+        best.pop(label, None)
+    return sorted([*merged, *best.items()], key=lambda kv: -kv[1])

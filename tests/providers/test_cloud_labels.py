@@ -83,3 +83,16 @@ def test_rekognition_parents_are_everyday_labels(monkeypatch):
     assert labels[0]["Name"] == "Cat"
     parents = {p["Name"] for p in labels[0]["Parents"]}
     assert {"Mammal", "Animal"} <= parents and not ABSTRACT & parents
+
+
+def test_merged_objects_add_missing_classes_and_leave_decision_labels_alone():
+    from chameleonapi.detection.model import Detection
+    from chameleonapi.model.cloud_vocab import merge_objects, with_aliases
+
+    ranked = [("Animal", 0.9), ("Dog", 0.4), ("Car", 0.2)]
+    objects = [Detection(0, "Person", 0.8, (0, 0, 1, 1)), Detection(16, "Dog", 0.95, (0, 0, 1, 1)),
+               Detection(2, "Car", 0.7, (0, 0, 1, 1))]
+    merged = dict(merge_objects(ranked, objects, keep={"Dog"}))
+    assert merged == {"Animal": 0.9, "Dog": 0.4, "Car": 0.7, "Person": 0.8}
+    shown = with_aliases([("Car", 0.7)], {"Car": 0.7}, ["automobile", "Car"], lambda t: "Car")
+    assert shown == [("Car", 0.7), ("automobile", 0.7)]
