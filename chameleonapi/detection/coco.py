@@ -57,6 +57,7 @@ COCO_NAMES: tuple[str, ...] = (
 # Other names an application may check for a COCO class (COCO's own, darknet's, everyday).
 COCO_ALIASES: dict[str, str] = {
     "people": "Person", "man": "Person", "woman": "Person", "human": "Person", "pedestrian": "Person",
+    "boy": "Person", "girl": "Person", "child": "Person", "kid": "Person",
     "motorbike": "Motorcycle", "aeroplane": "Airplane", "plane": "Airplane", "aircraft": "Airplane",
     "cow": "Cattle", "sports ball": "Ball", "football": "Ball", "doughnut": "Donut", "sofa": "Couch",
     "potted plant": "Houseplant", "pottedplant": "Houseplant", "plant": "Houseplant", "dining table": "Table",

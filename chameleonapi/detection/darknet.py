@@ -101,12 +101,29 @@ class Darknet(nn.Module):
     def classes(self) -> int:
         return self.yolo[0].classes
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    @property
+    def head_indices(self) -> list[int]:
+        """The convolutions that give each yolo layer its map (the part a customization trains)."""
+        return [i - 1 for i, block in enumerate(self.defs) if block["type"] == "yolo"]
+
+    def head_inputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """What each head convolution reads, for `x` (computed once, then the heads train alone)."""
+        return self.forward(x, inputs_of_heads=True)
+
+    def heads(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The yolo maps from the head inputs."""
+        return [self.layers[i](t) for i, t in zip(self.head_indices, inputs)]
+
+    def forward(self, x: torch.Tensor, inputs_of_heads: bool = False) -> list[torch.Tensor]:
         outputs: list[torch.Tensor] = []
         maps: list[torch.Tensor] = []
-        for block, module in zip(self.defs, self.layers):
+        heads = set(self.head_indices) if inputs_of_heads else set()
+        for index, (block, module) in enumerate(zip(self.defs, self.layers)):
             kind = block["type"]
-            if kind == "convolutional":
+            if index in heads:
+                maps.append(x)
+                x = module(x)
+            elif kind == "convolutional":
                 x = module(x)
             elif kind == "route":
                 sources = [i if i >= 0 else len(outputs) + i for i in _ints(block["layers"])]
@@ -123,7 +140,7 @@ class Darknet(nn.Module):
                     x = F.max_pool2d(x, size, stride)
             elif kind == "upsample":
                 x = F.interpolate(x, scale_factor=int(block.get("stride", 2)), mode="nearest")
-            elif kind == "yolo":
+            elif kind == "yolo" and not inputs_of_heads:
                 maps.append(x)
             outputs.append(x)
         return maps

@@ -28,13 +28,17 @@ from functools import lru_cache
 from importlib import resources
 
 __all__ = [
-    "CONFIDENT", "EVERYDAY", "STEP", "alias_target", "is_shown", "merge_objects", "mid_of", "present", "shown_parents",
+    "CONFIDENT", "DETECTOR_ANSWERS", "EVERYDAY", "FLOORS", "STEP", "alias_target", "is_shown", "labeler_covers",
+    "merge_objects", "mid_of", "present", "shown_parents",
     "with_aliases",
 ]
 
 VOCAB_FILE = "cloud_vocab.json"
 CONFIDENT = 0.8
 STEP = 0.01
+# The lowest label score a labeling API reports, where its request sets none (Google Cloud
+# Vision returns labels from about 0.5; Azure and Rekognition apply their own floors).
+FLOORS = {"google": 0.5}
 
 
 @lru_cache(maxsize=1)
@@ -64,10 +68,13 @@ def shown_parents(labels: Iterable[str]) -> list[str]:
     return [label for label in labels if is_shown(label)]
 
 
-def present(ranked: Sequence[tuple[str, float]], keep: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """A model's (label, score) answer as a labeling API gives it (see the module doc), in score order."""
+def present(ranked: Sequence[tuple[str, float]], keep: Iterable[str] = (), floor: float = 0.0,
+            exempt: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """A model's (label, score) answer as a labeling API gives it (see the module doc), in
+    score order, without labels under `floor` (but those in `exempt`)."""
     table = _table()
     keep = frozenset(keep)
+    exempt = frozenset(exempt)
     breadth, parents = table["breadth"], table["parents"]
     chosen = [(label, score) for label, score in ranked if label in keep or is_shown(label)]
     order = sorted(range(len(chosen)), key=lambda i: breadth.get(chosen[i][0], 0))
@@ -83,7 +90,7 @@ def present(ranked: Sequence[tuple[str, float]], keep: Iterable[str] = ()) -> li
             for parent in parents.get(label, ()):
                 cap[parent] = max(cap.get(parent, 0.0), score - STEP)
     rows = sorted(range(len(chosen)), key=lambda i: (-served[i], i))
-    return [(chosen[i][0], served[i]) for i in rows]
+    return [(chosen[i][0], served[i]) for i in rows if served[i] >= floor or chosen[i][0] in exempt]
 
 
 # Everyday names apps compare against, for labels the space names otherwise (a labeling API
@@ -97,7 +104,8 @@ EVERYDAY: dict[str, str] = {
     "american pit bull": "American Staffordshire terrier", "lab": "Labrador retriever", "labrador": "Labrador retriever",
     "rott": "Rottweiler", "yorkie": "Yorkshire terrier", "husky": "Siberian husky", "plastic bottle": "Water bottle",
     "canidae": "Canine", "felidae": "Feline", "gaming mouse": "Mouse", "computer mouse": "Mouse",
-    "stemware": "Goblet", "wine": "Red wine",
+    "stemware": "Goblet", "wine": "Red wine", "pants": "Trouser", "trousers": "Trouser",
+    "procyonidae": "Procyonid", "coffee cup": "Coffee mug",
 }
 
 
@@ -138,7 +146,7 @@ def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases
 
 
 def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts: Iterable[str],
-                 resolve) -> list[tuple[str, float]]:
+                 resolve, floor: float = 0.0) -> list[tuple[str, float]]:
     """`shown` plus, for each application string it lacks that means a scored label, that
     label's score under the application's own string (the answer stays in score order)."""
     have = {label.casefold() for label, _ in shown}
@@ -147,7 +155,7 @@ def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts
         if text.casefold() in have:
             continue
         target = resolve(text)
-        if target is not None and target in scores:
+        if target is not None and target in scores and scores[target] >= floor:
             extra.append((text, scores[target]))
             have.add(text.casefold())
     if not extra:
@@ -155,14 +163,28 @@ def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts
     return sorted([*shown, *extra], key=lambda kv: -kv[1])
 
 
+# ImageNet has no class of people, only three occupations (scuba diver, groom, ballplayer):
+# "Person" is the detector's to report. Every other detector class the label space has
+# ("Cat", "Car", "Dog") keeps the labeler's score: on the label benchmark, raising those to
+# the detector's score made decisions worse (benchmarks/photo_labels.py).
+DETECTOR_ANSWERS = frozenset({"Person"})
+
+
+def labeler_covers(name: str) -> bool:
+    """Does the labeler score this detector class itself (so the detector adds nothing)?"""
+    return name not in DETECTOR_ANSWERS and name in _table()["breadth"]
+
+
 def merge_objects(ranked: Sequence[tuple[str, float]], objects: Sequence,
                   keep: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """The labels with each detected object's class (a photo with a person gets "Person"), a
-    label the model also scores ("Car", "Dog") at the higher of the two scores, except the
-    labels in `keep` (the decision's: they stay the model's own); score order."""
+    """The labels with each detected object's class the labeler does not score itself (a
+    photo with a person gets "Person", one with a pizza "Pizza"), at the higher of the two
+    scores, except the labels in `keep` (a customized model's decision labels); score order."""
     keep = frozenset(keep)
     best: dict[str, float] = {}
     for det in objects:
+        if labeler_covers(det.name):
+            continue
         best[det.name] = max(best.get(det.name, 0.0), float(det.score))
     if not best:
         return list(ranked)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chameleonapi.detection.policy import uses_silhouettes
-from chameleonapi.model.cloud_vocab import alias_target, merge_objects, present, with_aliases
+from chameleonapi.model.cloud_vocab import (
+    FLOORS,
+    alias_target,
+    labeler_covers,
+    merge_objects,
+    present,
+    with_aliases,
+)
 from chameleonapi.serving.callsites import find_call_site
 from chameleonapi.serving.engines import LabelScores
 from chameleonapi.serving.labels import LABELS
@@ -33,7 +40,7 @@ def serve_labels(
         widest = None if any(m is None for m in limits) else max(limits, default=None)
         ranked = engine.annotate(images, widest)
     else:  # photos: answered as a cloud labeling API answers (everyday labels, specific first)
-        ranked = cloud_answers(site, engine, images)
+        ranked = cloud_answers(site, engine, images, provider)
     results = [r if m is None else r[:m] for r, m in zip(ranked, limits)]
     if listening():
         notify(ServedCall(provider, method, site, engine.name, results, [None] * len(results), len(images)))
@@ -73,7 +80,7 @@ def _decision_texts(site) -> list[str]:
     return list(dict.fromkeys(t for spec in specs if spec.method not in OBJECT_METHODS for t in spec.all_labels))
 
 
-def cloud_answers(site, engine, images: Sequence) -> list[LabelScores]:
+def cloud_answers(site, engine, images: Sequence, provider: str = "") -> list[LabelScores]:
     """Labels for photos as a labeling API gives them (`model.cloud_vocab`). When the decision
     at `site` names an object class the photo detector knows ("Person", "car"), the detector's
     objects are merged in (a label the labeler also scores at the higher of the two scores,
@@ -87,7 +94,7 @@ def cloud_answers(site, engine, images: Sequence) -> list[LabelScores]:
     def target(text: str):
         return alias_target(text, COCO_NAMES, COCO_ALIASES)
 
-    wants_objects = any(target(t) in COCO_NAMES for t in texts)
+    wants_objects = any(target(t) in COCO_NAMES and not labeler_covers(target(t)) for t in texts)
     ranked = engine.annotate(images, None)
     if wants_objects:
         try:
@@ -98,9 +105,12 @@ def cloud_answers(site, engine, images: Sequence) -> list[LabelScores]:
             # a customized model's decision labels stay its own (its serving gate judged them alone)
             fixed = keep if engine.name != "generic" else frozenset()
             ranked = [merge_objects(r, objects, fixed) for r, objects in zip(ranked, found)]
+    # the provider's floor; a customized model's decision labels are always reported (its gate judged them so)
+    floor, exempt = FLOORS.get(provider, 0.0), (keep if engine.name != "generic" else frozenset())
     out = []
     for row in ranked:
-        out.append(with_aliases(present(row, keep), dict(row), texts, target) if texts else present(row, keep))
+        shown = present(row, keep, floor, exempt)
+        out.append(with_aliases(shown, dict(row), texts, target, floor) if texts else shown)
     return out
 
 

@@ -128,13 +128,23 @@ class ObjectsCustomizer:
             return None
         threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
         if not uses_silhouettes():
-            say_once(f"the object decision at {site.file}:{site.line} is served by the generic photo detector "
-                     "(no photos with boxes are configured to customize it on)")
-            return None
+            from chameleonapi import config
+            from chameleonapi.detection.boxes import is_box_data
+
+            if not is_box_data(config.data_setting()):
+                say_once(f"the object decision at {site.file}:{site.line} is served by the generic photo detector "
+                         "(CHAMELEONAPI_DATA holds no photos with boxes to customize it on)")
+                return None
         return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold,
                             decision=spec)
 
     def build(self, plan: DetectorPlan, progress: bool):
+        if not uses_silhouettes():
+            from chameleonapi import config
+            from chameleonapi.detection.photo_heads import customized_photo_detector
+
+            return customized_photo_detector(plan.decision, list(plan.listed), plan.threshold, config.data_setting(),
+                                             budget_for("objects").name)
         from chameleonapi.detection.detector import DetectorModel
         from chameleonapi.detection.heads import customized_head
 

@@ -89,10 +89,13 @@ def test_merged_objects_add_missing_classes_and_leave_decision_labels_alone():
     from chameleonapi.detection.model import Detection
     from chameleonapi.model.cloud_vocab import merge_objects, with_aliases
 
-    ranked = [("Animal", 0.9), ("Dog", 0.4), ("Car", 0.2)]
+    ranked = [("Animal", 0.9), ("Person", 0.01), ("Dog", 0.4), ("Car", 0.2)]
     objects = [Detection(0, "Person", 0.8, (0, 0, 1, 1)), Detection(16, "Dog", 0.95, (0, 0, 1, 1)),
-               Detection(2, "Car", 0.7, (0, 0, 1, 1))]
-    merged = dict(merge_objects(ranked, objects, keep={"Dog"}))
-    assert merged == {"Animal": 0.9, "Dog": 0.4, "Car": 0.7, "Person": 0.8}
+               Detection(2, "Car", 0.7, (0, 0, 1, 1)), Detection(53, "Pizza", 0.6, (0, 0, 1, 1))]
+    # the labeler's own Dog and Car stand; Person (no ImageNet class) and Pizza (no label) come from the detector
+    merged = merge_objects(ranked, objects)
+    assert dict(merged) == {"Animal": 0.9, "Person": 0.8, "Dog": 0.4, "Car": 0.2, "Pizza": 0.6}
+    assert [label for label, _ in merged] == ["Animal", "Person", "Pizza", "Dog", "Car"]
+    assert dict(merge_objects(ranked, objects, keep={"Person"}))["Person"] == 0.01
     shown = with_aliases([("Car", 0.7)], {"Car": 0.7}, ["automobile", "Car"], lambda t: "Car")
     assert shown == [("Car", 0.7), ("automobile", 0.7)]
