@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import statistics
@@ -104,13 +103,16 @@ def label_benchmark(n_test: int, data: Path) -> list[dict]:
             truth, _ = bench.run_app(fn, photos, bench.truth_model(spec, classes, keys), spec)
             before, _ = bench.run_app(fn, photos, replay, spec)
         after, _ = bench.run_app(fn, photos, replay, spec)
-        wrong = lambda got: sum(g != t for g, t in zip(got, truth)) / len(truth)  # noqa: E731
         rows.append({"app": path.stem, "kind": spec.kind, "labels": spec.all_labels[:6],
-                     "before": round(wrong(before), 4), "after": round(wrong(after), 4)})
+                     "before": round(_wrong(before, truth), 4), "after": round(_wrong(after, truth), 4)})
         print(f"  {path.stem:16s} {spec.kind:13s} incorrect before {rows[-1]['before']:.3f}  after "
               f"{rows[-1]['after']:.3f}", file=sys.stderr, flush=True)
     chameleonapi.disable()
     return rows
+
+
+def _wrong(got: list, truth: list) -> float:
+    return sum(g != t for g, t in zip(got, truth)) / len(truth)
 
 
 LATENCY_APP = """
