@@ -26,8 +26,12 @@ class DetectorUnavailable(RuntimeError):
 
 
 def uses_silhouettes() -> bool:
-    """Is the built-in silhouette data chosen (so the silhouette detector answers)?"""
-    return config.data_setting() == "builtin"
+    """Is the built-in silhouette data chosen (so the silhouette detector answers)? A data
+    setting that is not usable is not `builtin` (the customizers report it, once)."""
+    try:
+        return config.data_setting() == "builtin"
+    except config.SettingsError:
+        return False
 
 
 def objects_available() -> bool:
