@@ -1,13 +1,14 @@
 """The "objects" customizer: a detector head customized to the object decision at a call site.
 
-Objects are served locally only by the built-in silhouette detector (`detection.policy`);
-the plan is the detector classes the decision checks and its reporting threshold.
+Photos are answered by the generic COCO photo detector, the built-in silhouettes (chosen with
+`CHAMELEONAPI_DATA=builtin`) by the silhouette detector (`detection.policy`); the plan is the
+detector classes the decision checks and its reporting threshold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chameleonapi import providers
 from chameleonapi.detection.policy import (
@@ -15,6 +16,7 @@ from chameleonapi.detection.policy import (
     DetectorUnavailable,
     missing_detector_message,
     objects_available,
+    uses_silhouettes,
 )
 from chameleonapi.logs import names_shown
 from chameleonapi.serving.budgets import budget_for
@@ -32,6 +34,11 @@ OBJECT_METHODS = tuple(dict.fromkeys(m for d in providers.descriptors() for m in
 
 
 def _names() -> tuple[str, ...]:
+    """The classes of the detector that answers the configured data."""
+    if not uses_silhouettes():
+        from chameleonapi.detection.coco import COCO_NAMES
+
+        return COCO_NAMES
     from chameleonapi.detection.scenes import NAMES
 
     return NAMES
@@ -60,6 +67,36 @@ class DetectorPlan:
     decision: DecisionSpec | None = field(default=None, compare=False)  # its count comparison shapes the loss
 
 
+class GenericDetectors:
+    """The generic detector of the configured data, chosen per call (photos: the COCO photo
+    detector; the built-in silhouettes: the silhouette detector); each is loaded once."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[bool, Any] = {}
+
+    def current(self):
+        silhouettes = uses_silhouettes()
+        if silhouettes not in self._loaded:
+            if silhouettes:
+                from chameleonapi.detection.detector import DetectorModel
+                from chameleonapi.detection.heads import generic_head
+
+                model = DetectorModel("generic-detector", generic_head(chosen=budget_for("objects").preset()))
+            else:
+                from chameleonapi.detection.coco import PhotoDetector
+
+                model = PhotoDetector()
+            self._loaded[silhouettes] = model
+        return self._loaded[silhouettes]
+
+    @property
+    def name(self) -> str:
+        return self.current().name
+
+    def detect(self, images, min_score: float = REPORT_FLOOR):
+        return self.current().detect(images, min_score)
+
+
 class ObjectsCustomizer:
     """Objects: plan from the object decision at a site, build a stored detector head."""
 
@@ -73,10 +110,7 @@ class ObjectsCustomizer:
             raise DetectorUnavailable(missing_detector_message())
 
     def generic_model(self):
-        from chameleonapi.detection.detector import DetectorModel
-        from chameleonapi.detection.heads import generic_head
-
-        return DetectorModel("generic-detector", generic_head(chosen=budget_for("objects").preset()))
+        return GenericDetectors()
 
     def engine(self, model) -> DetectorEngine:
         return DetectorEngine(model)
@@ -94,10 +128,24 @@ class ObjectsCustomizer:
                      f"({names_shown(names)}); serving the generic detector")
             return None
         threshold = max(REPORT_FLOOR, spec.threshold or 0.0)
+        if not uses_silhouettes():
+            from chameleonapi import config
+            from chameleonapi.detection.boxes import is_box_data
+
+            if not is_box_data(config.data_setting()):
+                say_once(f"the object decision at {site.file}:{site.line} is served by the generic photo detector "
+                         "(CHAMELEONAPI_DATA holds no photos with boxes to customize it on)")
+                return None
         return DetectorPlan(f"chameleon-detector[{','.join(names[c] for c in listed)}]", tuple(listed), threshold,
                             decision=spec)
 
     def build(self, plan: DetectorPlan, progress: bool):
+        if not uses_silhouettes():
+            from chameleonapi import config
+            from chameleonapi.detection.photo_heads import customized_photo_detector
+
+            return customized_photo_detector(plan.decision, list(plan.listed), plan.threshold, config.data_setting(),
+                                             budget_for("objects").name)
         from chameleonapi.detection.detector import DetectorModel
         from chameleonapi.detection.heads import customized_head
 

@@ -88,8 +88,8 @@ def test_every_hostile_image_gets_an_answer_or_the_sdks_error(served, provider):
         assert expected_of(outcome) == EXPECTED[name][column], (name, outcome)
         if provider == "google" and outcome[0] == "error" and name != "empty":
             assert outcome[3] == BAD  # the service's words for any image it cannot use
-        if outcome[0] == ANSWER:
-            assert outcome[1], name  # a real ranking, not an empty answer
+        if outcome[0] == ANSWER:  # a real ranking, not an empty answer (Google reports nothing under 0.5)
+            assert outcome[1] or provider == "google", name
 
 
 def test_a_bad_image_in_a_batch_is_that_images_error_only(served):

@@ -168,8 +168,11 @@ def _folded() -> dict[str, tuple[str, ...]]:
 
 def parents_of(label: str) -> tuple[str, ...]:
     """Ancestors of a model label, in any casing (none for a label the generic labeler lacks)."""
+    from chameleonapi.model.cloud_vocab import shown_parents
+
     found = _ancestry().get(label)
-    return found if found is not None else _folded().get(label.casefold(), ())
+    found = found if found is not None else _folded().get(label.casefold(), ())
+    return tuple(shown_parents(found))
 
 
 def _metadata(status: int, body: str) -> dict:
@@ -187,12 +190,39 @@ def _metadata(status: int, body: str) -> dict:
     }
 
 
-def labels_response(labels: Sequence[tuple[str, float]], request: DetectLabelsRequest) -> dict:
-    """`DetectLabelsResponse` for model labels in score order (probabilities 0-1)."""
+def _box(det: Any) -> dict:
+    """Rekognition's `BoundingBox`: Width, Height, Left, Top as ratios of the image."""
+    x0, y0, x1, y1 = det.box
+    return {"Width": x1 - x0, "Height": y1 - y0, "Left": x0, "Top": y0}
+
+
+def _with_objects(labels: Sequence[tuple[str, float]], objects: Sequence[Any]) -> list[tuple[str, float]]:
+    """The labels with each detected class among them, at least as confident as its best
+    instance (as Rekognition reports them), in score order."""
+    best: dict[str, tuple[str, float]] = {}
+    for det in objects:
+        key = det.name.casefold()
+        if det.score > best.get(key, ("", 0.0))[1]:
+            best[key] = (det.name, det.score)
+    if not best:
+        return list(labels)
+    merged = [(label, max(score, best.pop(label.casefold(), ("", 0.0))[1])) for label, score in labels]
+    return sorted([*merged, *best.values()], key=lambda kv: -kv[1])
+
+
+def labels_response(
+    labels: Sequence[tuple[str, float]], request: DetectLabelsRequest, objects: Sequence[Any] = ()
+) -> dict:
+    """`DetectLabelsResponse` for model labels in score order (probabilities 0-1); detected
+    `objects` become the `Instances` of the label of their class."""
     style = DESCRIPTOR.style
     out: list[dict] = []
     seen: set[str] = set()
-    for label, score in labels:
+    instances: dict[str, list[dict]] = {}
+    for det in objects:
+        instances.setdefault(det.name.casefold(), []).append(
+            {"BoundingBox": _box(det), "Confidence": float(det.score) * DESCRIPTOR.score_scale})
+    for label, score in _with_objects(labels, objects):
         if len(out) >= request.max_labels:
             break
         confidence = float(min(max(score, 0.0), 1.0)) * DESCRIPTOR.score_scale
@@ -207,7 +237,7 @@ def labels_response(labels: Sequence[tuple[str, float]], request: DetectLabelsRe
             {
                 "Name": name,
                 "Confidence": confidence,
-                "Instances": [],
+                "Instances": instances.get(label.casefold(), []),
                 "Parents": [{"Name": style(parent)} for parent in parents_of(label)],
                 "Aliases": [],
                 "Categories": [],

@@ -47,7 +47,21 @@ def serve_detect_labels(params: dict) -> dict:
         raise error from None
     # Every label in score order: MinConfidence and the label filters cut after ranking.
     labels = runtime.serve_labels([image], provider=DESCRIPTOR.name, method=METHOD, max_results=None)[0]
-    return codec.labels_response(labels, request)
+    return codec.labels_response(labels, request, _instances(image))
+
+
+def _instances(image) -> list:
+    """The photo detector's objects, which Rekognition reports as `Instances` of their labels
+    (none for the built-in silhouettes or without the detector's weights)."""
+    from chameleonapi import runtime
+    from chameleonapi.detection.policy import DetectorUnavailable, objects_available, uses_silhouettes
+
+    if uses_silhouettes() or not objects_available():
+        return []
+    try:
+        return runtime.serve_objects([image], provider=DESCRIPTOR.name, method=METHOD)[0]
+    except DetectorUnavailable:
+        return []
 
 
 def _make_api_call(wrapped, instance, args, kwargs):

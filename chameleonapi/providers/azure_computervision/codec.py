@@ -51,7 +51,16 @@ CATEGORY_LABELS: dict[str, tuple[str, ...]] = {
 }
 # Besides "x_" giving way to "x_child": WordNet files beverages under food, Azure does not.
 SUPERSEDES: dict[str, tuple[str, ...]] = {"drink_": ("food_",)}
-BIRDS = {"bird"}  # detector classes whose taxonomy parent is "animal", not "mammal"
+# The service's object taxonomy above a detected class ("dog" -> "mammal" -> "animal",
+# "car" -> "Land vehicle" -> "Vehicle"); classes not listed are reported without a parent.
+_MAMMALS = ("bear", "cat", "cattle", "cow", "dog", "elephant", "giraffe", "horse", "sheep", "zebra", "monkey")
+OBJECT_PARENTS: dict[str, str] = {
+    **dict.fromkeys(_MAMMALS, "mammal"), "mammal": "animal", "bird": "animal",
+    **dict.fromkeys(("car", "bus", "truck", "motorcycle", "bicycle", "train"), "Land vehicle"),
+    "Land vehicle": "Vehicle", "airplane": "Vehicle", "boat": "Vehicle",
+    **dict.fromkeys(("apple", "banana", "orange", "broccoli", "carrot"), "Food"),
+    **dict.fromkeys(("pizza", "sandwich", "hot dog", "donut", "cake"), "Food"),
+}
 
 
 def _models():
@@ -109,16 +118,20 @@ def objects_json(image: LocalImage, method: str) -> list[dict]:
                 "rectangle": shared.rect(det.box, image.width, image.height),
                 "object": name,
                 "confidence": round(det.score, 3),
-                "parent": _parent(name, det.score),
+                **({"parent": parent} if (parent := _parent(name, det.score)) else {}),
             }
         )
     return out
 
 
-def _parent(name: str, confidence: float) -> dict:
-    """The service's taxonomy parent of a detected animal ("dog" -> "mammal" -> "animal")."""
-    animal = {"object": "animal", "confidence": round(confidence, 3)}
-    return animal if name in BIRDS else {"object": "mammal", "confidence": round(confidence, 3), "parent": animal}
+def _parent(name: str, confidence: float) -> dict | None:
+    """The service's taxonomy parent chain of a detected class, or None at the top."""
+    parent = OBJECT_PARENTS.get(name)
+    if parent is None:
+        return None
+    node = {"object": parent, "confidence": round(confidence, 3)}
+    above = _parent(parent, confidence)
+    return node if above is None else {**node, "parent": above}
 
 
 def body(method: str, arguments: dict[str, Any], image: LocalImage, req_id: str) -> tuple[str, dict]:

@@ -109,8 +109,12 @@ def negative_max_results(features: list[tuple[str, int]]) -> str | None:
 
 
 def label_annotations(types, labels: Sequence[tuple[str, float]]) -> list:
-    """`EntityAnnotation`s for score-ordered labels (topicality is the score, as the service does)."""
-    return [types.EntityAnnotation(description=label, score=score, topicality=score) for label, score in labels]
+    """`EntityAnnotation`s for score-ordered labels (topicality is the score, as the service does;
+    `mid` the label's Knowledge Graph MID from the Open Images vocabulary, when it has one)."""
+    from chameleonapi.model.cloud_vocab import mid_of
+
+    return [types.EntityAnnotation(mid=mid_of(label), description=label, score=score, topicality=score)
+            for label, score in labels]
 
 
 def object_annotations(types, detections: Sequence[Any], limit: int) -> list:

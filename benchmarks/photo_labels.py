@@ -1,0 +1,208 @@
+"""Cloud-style labels on photos, side by side with the label space's own ranking.
+
+Three measurements, each in one run on one machine:
+
+1. Coverage: of the distinct label strings the public applications of
+   `benchmarks/corpus/annotations.json` compare against, the share the labeler can report,
+   before (a label of the space: case, plural or hand synonym) and after (also through
+   WordNet senses, everyday names, and the photo detector's classes and their names).
+2. The label benchmark's generic column, before and after: every app of
+   `benchmarks/photo_apps/` on held-out CIFAR-10 photos (`benchmarks/photos.py`'s split and
+   true labels), the generic labeler behind the real SDK, its incorrect-decision rate against
+   the decisions the app makes on the photo's true labels. "before" serves the label space's
+   raw ranking, "after" the cloud answer (hidden internals, specific first, detector objects
+   merged where the decision names a detector class, application strings as aliases).
+3. Latency of a Google `label_detection` call at batch 1 (one thread, p50 over `--calls`
+   calls, interleaved): before; after for an app whose decision names no detector class;
+   after for an app whose decision names "Person" (the detector runs too).
+
+    python benchmarks/photo_labels.py [--test 300] [--calls 30] [--json benchmarks/results/photo_labels.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("NO_GCE_CHECK", "true")
+os.environ.setdefault("CHAMELEONAPI_THREADS", "1")
+os.environ.pop("CHAMELEONAPI_DATA", None)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import photos as bench  # noqa: E402  (benchmarks/photos.py: split, true labels, replay)
+
+
+def corpus_labels() -> list[str]:
+    data = json.loads((HERE / "corpus" / "annotations.json").read_text())
+    labels = [label for app in data["apps"] for d in app.get("decisions", []) for c in d.get("categories", [])
+              for label in c.get("labels", [])]
+    return sorted(set(labels), key=str.casefold)
+
+
+def coverage() -> dict:
+    from chameleonapi.detection.coco import COCO_ALIASES, COCO_NAMES
+    from chameleonapi.model.cloud_vocab import alias_target
+    from chameleonapi.model.labelspace import LabelSpace
+
+    labels = corpus_labels()
+    vocab = LabelSpace.generic().vocabulary()
+    before = [label for label in labels if vocab.lookup(label) is not None]
+    after = [label for label in labels if alias_target(label, COCO_NAMES, COCO_ALIASES) is not None]
+    via_detector = [label for label in after if alias_target(label, COCO_NAMES, COCO_ALIASES) in COCO_NAMES
+                    and vocab.lookup(label) is None]
+    return {"labels": len(labels), "before": len(before), "after": len(after),
+            "before_share": round(len(before) / len(labels), 3), "after_share": round(len(after) / len(labels), 3),
+            "via_detector": len(via_detector), "missing": [label for label in labels if label not in after]}
+
+
+@contextlib.contextmanager
+def raw_ranking():
+    """Serve the label space's own ranking (what photo apps got before the cloud answer)."""
+    from chameleonapi.serving import calls
+
+    saved = calls.uses_silhouettes
+    calls.uses_silhouettes = lambda: True
+    try:
+        yield
+    finally:
+        calls.uses_silhouettes = saved
+
+
+def label_benchmark(n_test: int, data: Path) -> list[dict]:
+    import chameleonapi
+    from chameleonapi.imaging import decode_image
+    from chameleonapi.model.registry import shared_model
+    from chameleonapi.providers.google_vision.descriptor import POLICY
+
+    _, test = bench.split_photos(data, 0, n_test)
+    chameleonapi.enable()
+    photos = [bench.servable(p.read_bytes()) for p, _ in test]
+    images = [decode_image(b, POLICY).image for b in photos]
+    keys = [bench.image_key(im) for im in images]
+    classes = [c for _, c in test]
+    generic = shared_model("generic")
+    replay = bench.ReplayModel("generic", generic.labels, bench.score_matrix(generic, images), keys, fallback=generic)
+    rows = []
+    for path in sorted((HERE / "photo_apps").glob("*.py")):
+        spec = bench.decision_specs(path)[0]
+        fn = bench.entry_point(bench.load_app(path), spec.call.line)
+        with raw_ranking():
+            truth, _ = bench.run_app(fn, photos, bench.truth_model(spec, classes, keys), spec)
+            before, _ = bench.run_app(fn, photos, replay, spec)
+        after, _ = bench.run_app(fn, photos, replay, spec)
+        rows.append({"app": path.stem, "kind": spec.kind, "labels": spec.all_labels[:6],
+                     "before": round(_wrong(before, truth), 4), "after": round(_wrong(after, truth), 4)})
+        print(f"  {path.stem:16s} {spec.kind:13s} incorrect before {rows[-1]['before']:.3f}  after "
+              f"{rows[-1]['after']:.3f}", file=sys.stderr, flush=True)
+    chameleonapi.disable()
+    return rows
+
+
+def _wrong(got: list, truth: list) -> float:
+    return sum(g != t for g, t in zip(got, truth)) / len(truth)
+
+
+LATENCY_APP = """
+from google.cloud import vision
+client = vision.ImageAnnotatorClient()
+
+def plain(data):
+    labels = client.label_detection(image=vision.Image(content=data)).label_annotations
+    return any(label.description == "Rocket" for label in labels)
+
+def people(data):
+    labels = client.label_detection(image=vision.Image(content=data)).label_annotations
+    return any(label.description == "Person" for label in labels)
+"""
+
+
+def latency(calls: int) -> dict:
+    import importlib.util
+
+    import chameleonapi
+    from tests.images import photo
+
+    folder = Path(tempfile.mkdtemp(prefix="photo-labels-"))
+    path = folder / "latency_app.py"
+    path.write_text(textwrap.dedent(LATENCY_APP))
+    chameleonapi.enable(["google"])
+    spec = importlib.util.spec_from_file_location("latency_app", path)
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    data = photo("astronaut")
+    arms = {"before": lambda: _raw(app.plain, data), "after_plain": lambda: app.plain(data),
+            "after_person": lambda: app.people(data)}
+    for run in arms.values():  # warm: models loaded, analysis done
+        run()
+        run()
+    times: dict[str, list[float]] = {k: [] for k in arms}
+    for _ in range(calls):
+        for name, run in arms.items():
+            t0 = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - t0)
+    chameleonapi.disable()
+    p50 = {k: statistics.median(v) * 1000 for k, v in times.items()}
+    return {"p50_ms": {k: round(v, 1) for k, v in p50.items()},
+            "ratio_plain": round(p50["after_plain"] / p50["before"], 3),
+            "ratio_person": round(p50["after_person"] / p50["before"], 3), "calls": calls}
+
+
+def _raw(fn, data):
+    with raw_ranking():
+        return fn(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=bench.DEFAULT_DATA)
+    parser.add_argument("--test", type=int, default=300)
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("CHAMELEONAPI_HOME", tempfile.mkdtemp(prefix="chameleonapi-photo-labels-"))
+    import torch
+
+    torch.set_num_threads(int(os.environ["CHAMELEONAPI_THREADS"]))
+    payload: dict = {"coverage": coverage()}
+    cov = payload["coverage"]
+    print(f"coverage of {cov['labels']} corpus labels: before {cov['before']} ({cov['before_share']:.1%}), "
+          f"after {cov['after']} ({cov['after_share']:.1%}; {cov['via_detector']} through the detector)")
+    payload["latency"] = latency(args.calls)
+    lat = payload["latency"]
+    print(f"label_detection p50 (ms): before {lat['p50_ms']['before']}, after {lat['p50_ms']['after_plain']} "
+          f"({lat['ratio_plain']}x), with the detector {lat['p50_ms']['after_person']} ({lat['ratio_person']}x)")
+    if args.data.is_dir():
+        rows = label_benchmark(args.test, args.data)
+        payload["label_benchmark"] = {"data": str(args.data), "test_photos": args.test, "apps": rows,
+                                      "mean_before": round(statistics.mean(r["before"] for r in rows), 4),
+                                      "mean_after": round(statistics.mean(r["after"] for r in rows), 4)}
+        lb = payload["label_benchmark"]
+        print(f"generic incorrect-decision rate over {len(rows)} photo apps, {args.test} held-out photos: "
+              f"before {lb['mean_before']:.3f}, after {lb['mean_after']:.3f}")
+        print(f"{'app':16s} {'kind':13s} {'before':>7s} {'after':>7s}")
+        for r in rows:
+            print(f"{r['app']:16s} {r['kind']:13s} {r['before']:7.3f} {r['after']:7.3f}")
+    else:
+        print(f"no photos under {args.data}: the label benchmark is skipped", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

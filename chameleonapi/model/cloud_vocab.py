@@ -1,0 +1,194 @@
+"""The labeler's answer as a cloud labeling API gives it: everyday labels, specific ones first.
+
+The label space holds every ImageNet class and all its WordNet ancestors, each scored as the
+sum of its classes (so "Organism" always outscores "Cat"). A labeling API answers otherwise:
+it never reports WordNet internals (Organism, Chordate, Placental, Instrumentality, Artifact)
+and lists the most specific confident labels first, then a few broader ones ("Cat",
+"Carnivore", "Mammal"). `present` turns the model's ranking into that answer:
+
+- a label is shown when it is an ImageNet class or an ancestor whose name Google's Open
+  Images vocabulary also uses, minus the abstract ones (`cloud_vocab.json`, built by
+  `scripts/build_cloud_vocab.py`; Open Images names and MIDs CC BY 4.0, Google LLC);
+- a shown label with a confident shown child (score >= `CONFIDENT`) is reported just below
+  its best such child (`STEP` less), never above its own score: "Cat" 0.95 puts "Carnivore"
+  at 0.94 and "Mammal" at 0.93, while a cat photo the labeler is unsure about still gets
+  "Animal" first;
+- labels the application decides on (`keep`) are shown with the model's own scores, so the
+  decisions a model was customized for read exactly what it computes.
+
+Labels the table does not know (a user's new leaves, an application's own strings) are shown
+as they are. `mid_of` gives the Knowledge Graph MID Google reports in `EntityAnnotation.mid`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+
+__all__ = [
+    "CONFIDENT", "DETECTOR_ANSWERS", "EVERYDAY", "FLOORS", "STEP", "alias_target", "is_shown", "labeler_covers",
+    "merge_objects", "mid_of", "present", "shown_parents",
+    "with_aliases",
+]
+
+VOCAB_FILE = "cloud_vocab.json"
+CONFIDENT = 0.8
+STEP = 0.01
+# The lowest label score a labeling API reports, where its request sets none (Google Cloud
+# Vision returns labels from about 0.5; Azure and Rekognition apply their own floors).
+FLOORS = {"google": 0.5}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    text = resources.files("chameleonapi.model").joinpath("data", VOCAB_FILE).read_text("utf-8")
+    table = json.loads(text)
+    table["shown_set"] = frozenset(table["shown"])
+    table["known"] = frozenset(table["breadth"])
+    table["mid_folded"] = {k.casefold(): v for k, v in table["mids"].items()}
+    return table
+
+
+def mid_of(label: str) -> str:
+    """The Knowledge Graph MID of a label ("Cat" -> "/m/01yrx"), "" when Open Images lacks it."""
+    table = _table()
+    return table["mids"].get(label) or table["mid_folded"].get(label.casefold(), "")
+
+
+def is_shown(label: str) -> bool:
+    """Would a labeling API report this label? (Labels the table does not know: yes.)"""
+    table = _table()
+    return label in table["shown_set"] or label not in table["known"]
+
+
+def shown_parents(labels: Iterable[str]) -> list[str]:
+    """The labels a labeling API would report among `labels` (e.g. a label's ancestors)."""
+    return [label for label in labels if is_shown(label)]
+
+
+def present(ranked: Sequence[tuple[str, float]], keep: Iterable[str] = (), floor: float = 0.0,
+            exempt: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """A model's (label, score) answer as a labeling API gives it (see the module doc), in
+    score order, without labels under `floor` (but those in `exempt`)."""
+    table = _table()
+    keep = frozenset(keep)
+    exempt = frozenset(exempt)
+    breadth, parents = table["breadth"], table["parents"]
+    chosen = [(label, score) for label, score in ranked if label in keep or is_shown(label)]
+    order = sorted(range(len(chosen)), key=lambda i: breadth.get(chosen[i][0], 0))
+    cap: dict[str, float] = {}
+    served = [0.0] * len(chosen)
+    for i in order:
+        label, score = chosen[i]
+        capped = label not in keep and label in cap
+        if capped:
+            score = min(score, cap[label])
+        served[i] = score
+        if score >= CONFIDENT or capped:  # a confident label, or one below a confident descendant
+            for parent in parents.get(label, ()):
+                cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+    rows = sorted(range(len(chosen)), key=lambda i: (-served[i], i))
+    return [(chosen[i][0], served[i]) for i in rows if served[i] >= floor or chosen[i][0] in exempt]
+
+
+# Everyday names apps compare against, for labels the space names otherwise (a labeling API
+# reports "Smartphone" and "Pit bull" where ImageNet says "Cellular telephone" and
+# "American Staffordshire terrier"). Detector classes have their own (`detection.coco`).
+EVERYDAY: dict[str, str] = {
+    "smartphone": "Cellular telephone", "cell phone": "Cellular telephone", "cellphone": "Cellular telephone",
+    "mobile phone": "Cellular telephone", "communication device": "Telephone",
+    "portable communications device": "Cellular telephone", "telephony": "Telephone",
+    "pit bull": "American Staffordshire terrier", "pitbull": "American Staffordshire terrier",
+    "american pit bull": "American Staffordshire terrier", "lab": "Labrador retriever", "labrador": "Labrador retriever",
+    "rott": "Rottweiler", "yorkie": "Yorkshire terrier", "husky": "Siberian husky", "plastic bottle": "Water bottle",
+    "canidae": "Canine", "felidae": "Feline", "gaming mouse": "Mouse", "computer mouse": "Mouse",
+    "stemware": "Goblet", "wine": "Red wine", "pants": "Trouser", "trousers": "Trouser",
+    "procyonidae": "Procyonid", "coffee cup": "Coffee mug",
+}
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+@lru_cache(maxsize=1)
+def _space_keys() -> dict[str, str]:
+    return {_key(label): label for label in _table()["breadth"]}
+
+
+def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases: dict[str, str] | None = None):
+    """The label an application's string means, when the answer names it otherwise: the same
+    name up to case, hyphens and a plural ("Shih Tzu" -> "Shih-Tzu"), without a trailing
+    "dog" ("Pug Dog" -> "Pug"), an everyday name (`EVERYDAY`), a detector class or its alias
+    ("man" -> "Person"), or the label WordNet resolves it to ("automobile" -> "Car"). None when
+    nothing reportable means it."""
+    from chameleonapi.vocab import _singulars
+
+    key = _key(text)
+    candidates = [key, *_singulars(key)]
+    if key.endswith(" dog") and len(key) > 4:
+        candidates.append(key[:-4])
+    detector = {_key(n): n for n in detector_names}
+    aliases = {_key(k): v for k, v in (detector_aliases or {}).items()}
+    space = _space_keys()
+    for k in candidates:
+        if k in space:
+            return space[k]
+        for table in (EVERYDAY, detector, aliases):
+            if k in table:
+                return space.get(_key(table[k]), table[k])
+    from chameleonapi.model.labelspace import resolve_name
+
+    place = resolve_name(text)
+    return None if place.new else place.label
+
+
+def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts: Iterable[str],
+                 resolve, floor: float = 0.0) -> list[tuple[str, float]]:
+    """`shown` plus, for each application string it lacks that means a scored label, that
+    label's score under the application's own string (the answer stays in score order)."""
+    have = {label.casefold() for label, _ in shown}
+    extra = []
+    for text in texts:
+        if text.casefold() in have:
+            continue
+        target = resolve(text)
+        if target is not None and target in scores and scores[target] >= floor:
+            extra.append((text, scores[target]))
+            have.add(text.casefold())
+    if not extra:
+        return shown
+    return sorted([*shown, *extra], key=lambda kv: -kv[1])
+
+
+# ImageNet has no class of people, only three occupations (scuba diver, groom, ballplayer):
+# "Person" is the detector's to report. Every other detector class the label space has
+# ("Cat", "Car", "Dog") keeps the labeler's score: on the label benchmark, raising those to
+# the detector's score made decisions worse (benchmarks/photo_labels.py).
+DETECTOR_ANSWERS = frozenset({"Person"})
+
+
+def labeler_covers(name: str) -> bool:
+    """Does the labeler score this detector class itself (so the detector adds nothing)?"""
+    return name not in DETECTOR_ANSWERS and name in _table()["breadth"]
+
+
+def merge_objects(ranked: Sequence[tuple[str, float]], objects: Sequence,
+                  keep: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """The labels with each detected object's class the labeler does not score itself (a
+    photo with a person gets "Person", one with a pizza "Pizza"), at the higher of the two
+    scores, except the labels in `keep` (a customized model's decision labels); score order."""
+    keep = frozenset(keep)
+    best: dict[str, float] = {}
+    for det in objects:
+        if labeler_covers(det.name):
+            continue
+        best[det.name] = max(best.get(det.name, 0.0), float(det.score))
+    if not best:
+        return list(ranked)
+    merged = [(label, score if label in keep else max(score, best.get(label, 0.0))) for label, score in ranked]
+    for label, _ in ranked:
+        best.pop(label, None)
+    return sorted([*merged, *best.items()], key=lambda kv: -kv[1])

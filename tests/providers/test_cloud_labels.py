@@ -1,0 +1,101 @@
+"""Labels on photos as a cloud labeling API gives them: everyday names, specific first, MIDs."""
+
+from __future__ import annotations
+
+import pytest
+from google.cloud import vision
+
+import chameleonapi
+from chameleonapi.model.cloud_vocab import is_shown, mid_of, present
+from chameleonapi.serving import notices
+from chameleonapi.serving.calls import labels_resolver, object_resolver
+from tests.images import photo
+
+# WordNet internals no labeling API reports
+ABSTRACT = {"Organism", "Chordate", "Placental", "Instrumentality", "Artifact", "Whole", "Entity", "Object",
+            "Physical entity", "Living thing", "Device", "Covering", "Conveyance", "Commodity", "Consumer goods"}
+
+
+@pytest.fixture
+def google(monkeypatch):
+    monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
+    notices._said.clear()
+    labels_resolver.reset()
+    object_resolver.reset()
+    chameleonapi.enable(["google"])
+    yield vision.ImageAnnotatorClient()
+    chameleonapi.disable()
+    labels_resolver.reset()
+    object_resolver.reset()
+
+
+def test_a_cat_is_a_cat_first_then_broader_labels(google):
+    response = google.label_detection(image=vision.Image(content=photo("chelsea")), max_results=10)
+    names = [label.description for label in response.label_annotations]
+    scores = [label.score for label in response.label_annotations]
+    assert names[0] == "Cat" and names.index("Cat") < names.index("Mammal") < names.index("Animal")
+    assert not ABSTRACT & set(names)
+    assert scores == sorted(scores, reverse=True)
+    cat = response.label_annotations[0]
+    assert cat.mid == "/m/01yrx" and cat.topicality == cat.score
+
+
+def test_internals_are_hidden_but_a_decision_label_keeps_the_model_score():
+    import io
+
+    from PIL import Image
+
+    from chameleonapi.model.generic import GenericLabeler
+    from chameleonapi.serving.engines import Engine
+    from tests.images import photo as raw
+
+    engine = Engine(GenericLabeler())
+    ranked = engine.annotate([Image.open(io.BytesIO(raw("chelsea")))])[0]
+    model = dict(ranked)
+    assert ranked[0][0] == "Organism"  # the label space's own order: the broadest label first
+    shown = present(ranked)
+    assert "Organism" not in dict(shown) and not any(label in ABSTRACT for label, _ in shown)
+    assert all(score <= model[label] + 1e-9 for label, score in shown)  # never above the model's score
+    kept = dict(present(ranked, keep={"Organism", "Mammal"}))
+    assert kept["Organism"] == model["Organism"] and kept["Mammal"] == model["Mammal"]
+
+
+def test_vocabulary_names_and_mids():
+    assert mid_of("Person") == "/m/01g317" and mid_of("cat") == "/m/01yrx" and mid_of("Chordate") == ""
+    assert is_shown("Cat") and is_shown("Tabby cat") and is_shown("My own label")
+    assert not is_shown("Placental") and not is_shown("Instrumentality")
+
+
+def test_rekognition_parents_are_everyday_labels(monkeypatch):
+    import boto3
+
+    monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "any")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "any")
+    labels_resolver.reset()
+    chameleonapi.enable(["aws"])
+    try:
+        client = boto3.client("rekognition", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+        labels = client.detect_labels(Image={"Bytes": photo("chelsea")}, MaxLabels=5)["Labels"]
+    finally:
+        chameleonapi.disable()
+        labels_resolver.reset()
+    assert labels[0]["Name"] == "Cat"
+    parents = {p["Name"] for p in labels[0]["Parents"]}
+    assert {"Mammal", "Animal"} <= parents and not ABSTRACT & parents
+
+
+def test_merged_objects_add_missing_classes_and_leave_decision_labels_alone():
+    from chameleonapi.detection.model import Detection
+    from chameleonapi.model.cloud_vocab import merge_objects, with_aliases
+
+    ranked = [("Animal", 0.9), ("Person", 0.01), ("Dog", 0.4), ("Car", 0.2)]
+    objects = [Detection(0, "Person", 0.8, (0, 0, 1, 1)), Detection(16, "Dog", 0.95, (0, 0, 1, 1)),
+               Detection(2, "Car", 0.7, (0, 0, 1, 1)), Detection(53, "Pizza", 0.6, (0, 0, 1, 1))]
+    # the labeler's own Dog and Car stand; Person (no ImageNet class) and Pizza (no label) come from the detector
+    merged = merge_objects(ranked, objects)
+    assert dict(merged) == {"Animal": 0.9, "Person": 0.8, "Dog": 0.4, "Car": 0.2, "Pizza": 0.6}
+    assert [label for label, _ in merged] == ["Animal", "Person", "Pizza", "Dog", "Car"]
+    assert dict(merge_objects(ranked, objects, keep={"Person"}))["Person"] == 0.01
+    shown = with_aliases([("Car", 0.7)], {"Car": 0.7}, ["automobile", "Car"], lambda t: "Car")
+    assert shown == [("Car", 0.7), ("automobile", 0.7)]
