@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["CROP_PCT", "DIM", "INPUT_SIZE", "photo_transform", "pooled", "preprocess"]
+__all__ = ["CROP_PCT", "DIM", "INPUT_SIZE", "feature_graph", "photo_transform", "pooled", "preprocess"]
 
 DIM = 1280
 INPUT_SIZE = 224
@@ -45,3 +45,18 @@ def preprocess(images: Sequence, size: int = INPUT_SIZE, transform=None) -> torc
 def pooled(model, batch: torch.Tensor) -> torch.Tensor:
     """Pooled pre-classifier features [N, 1280] of a preprocessed batch."""
     return model.forward_head(model.forward_features(batch), pre_logits=True)
+
+
+def feature_graph(size: int = INPUT_SIZE, backbone=None):
+    """The shared ONNX graph of the pooled ImageNet trunk at `size`, exported once from the
+    backbone (`chameleonapi.model.graphs`); every photo model and the feature cache read it."""
+    from chameleonapi.model import graphs
+    from chameleonapi.model.backbone import ARCH, create_backbone, for_inference
+
+    def build() -> bytes:
+        import torch
+
+        model = backbone if backbone is not None else for_inference(create_backbone(pretrained=True))
+        return graphs.export(graphs.module_of(lambda x: pooled(model, x), model), torch.zeros(1, 3, size, size))
+
+    return graphs.shared_graph(graphs.graph_path(f"{ARCH}.imagenet.features-{size}"), build)

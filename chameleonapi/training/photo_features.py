@@ -19,11 +19,13 @@ import torch
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
-from chameleonapi.model.photo_input import DIM, INPUT_SIZE, photo_transform, pooled, preprocess
+from chameleonapi.model.photo_input import DIM, INPUT_SIZE, feature_graph, photo_transform, pooled, preprocess
 
 __all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "features", "photo_transform", "pooled", "preprocess"]
 
 VERSION = 1
+BATCH = 64  # photos per torch forward pass
+CPU_BATCH = 4  # photos per ONNX Runtime run (see `compute`)
 
 
 def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:
@@ -32,15 +34,31 @@ def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:
     return config.home() / "features" / f"photos-{digest}.safetensors"
 
 
-def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int = 64,
-            progress: bool = False) -> torch.Tensor:
-    """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching)."""
+def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int | None = None,
+            progress: bool = False, runtime: str | None = None) -> torch.Tensor:
+    """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching).
+
+    The trunk runs where serving runs it (`chameleonapi.model.graphs.runtime()`, or
+    `runtime`): the shared ONNX graph, or the torch backbone (always for a given `backbone`).
+    The graph runs on the CPU in batches of `CPU_BATCH` photos, whose activations stay in
+    the processor's cache (a batch of 64 spills them to memory and takes about twice the
+    time a photo); torch keeps batches of `BATCH` (what a GPU wants).
+    """
     from tqdm import tqdm
 
-    from chameleonapi.model.backbone import create_backbone, for_inference
+    from chameleonapi.model.graphs import runtime as configured_runtime
 
-    device = config.device()
-    model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
+    if backbone is None and (runtime or configured_runtime()) == "onnx":
+        graph = feature_graph(size)
+        read = lambda batch: torch.from_numpy(graph(batch.numpy()))  # noqa: E731
+        device, batch_size = "cpu", batch_size or CPU_BATCH
+    else:
+        from chameleonapi.model.backbone import create_backbone, for_inference
+
+        device = config.device()
+        model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
+        read = lambda batch: pooled(model, batch)  # noqa: E731
+        batch_size = batch_size or BATCH
     transform = photo_transform(size)
     chunks = []
     starts = range(0, len(dataset), batch_size)
@@ -48,7 +66,7 @@ def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, bat
         for start in tqdm(starts, desc=f"photo features {dataset.name}", unit="batch", disable=not progress, leave=False):
             images = [dataset.image(i) for i in range(start, min(start + batch_size, len(dataset)))]
             batch = preprocess(images, size, transform).to(device)
-            chunks.append(pooled(model, batch).to(torch.float16).cpu())
+            chunks.append(read(batch).to(torch.float16).cpu())
     if not chunks:
         return torch.zeros((0, DIM), dtype=torch.float16)
     return torch.cat(chunks)
