@@ -111,6 +111,11 @@ class GenericLabeler:
             return self._scores(batch)
 
     def predict(self, images: Sequence):
+        if self.graph is not None:  # the input made without torch, the same to float rounding
+            from chameleonapi.imaging.fit import center_window
+            from chameleonapi.model.photo_input import to_array
+
+            return self.graph(to_array([center_window(image.convert("RGB")) for image in images], self.input_size))
         return self.forward_tensor(self.preprocess(images)).numpy()
 
 

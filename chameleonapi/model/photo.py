@@ -213,19 +213,27 @@ class PhotoModel:
         remembered: every PhotoModel shares the same frozen backbone)."""
         import torch
 
-        from chameleonapi.model.photo_input import feature_graph, photo_transform, pooled, preprocess
+        from chameleonapi.model.photo_input import (
+            feature_graph,
+            photo_transform,
+            pooled,
+            preprocess,
+            to_array,
+            upright_rgb,
+        )
 
         keys = [_image_key(image, self.input_size) for image in images]
         missing = [i for i, k in enumerate(keys) if k not in _MEMO]
         if missing:
-            if self._transform is None:
-                self._transform = photo_transform(self.input_size)
-            with torch.inference_mode():
-                batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
-                if self.runtime == "onnx":
-                    feats = torch.from_numpy(feature_graph(self.input_size)(batch.numpy()))
-                else:
-                    model = self.backbone()
+            if self.runtime == "onnx":  # the input made without torch, the same to float rounding
+                batch = to_array([upright_rgb(images[i]) for i in missing], self.input_size)
+                feats = torch.from_numpy(feature_graph(self.input_size)(batch))
+            else:
+                if self._transform is None:
+                    self._transform = photo_transform(self.input_size)
+                model = self.backbone()
+                with torch.inference_mode():
+                    batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
                     feats = pooled(model, batch.to(self._device or "cpu")).float().cpu()
             with _MEMO_LOCK:
                 for i, row in zip(missing, feats):

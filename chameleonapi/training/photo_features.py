@@ -19,7 +19,16 @@ import torch
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
-from chameleonapi.model.photo_input import DIM, INPUT_SIZE, feature_graph, photo_transform, pooled, preprocess
+from chameleonapi.model.photo_input import (
+    DIM,
+    INPUT_SIZE,
+    feature_graph,
+    photo_transform,
+    pooled,
+    preprocess,
+    to_array,
+    upright_rgb,
+)
 
 __all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "features", "photo_transform", "pooled", "preprocess"]
 
@@ -50,23 +59,23 @@ def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, bat
 
     if backbone is None and (runtime or configured_runtime()) == "onnx":
         graph = feature_graph(size)
-        read = lambda batch: torch.from_numpy(graph(batch.numpy()))  # noqa: E731
-        device, batch_size = "cpu", batch_size or CPU_BATCH
+        # the input made without torch (the same to float rounding)
+        read = lambda images: torch.from_numpy(graph(to_array([upright_rgb(i) for i in images], size)))  # noqa: E731
+        batch_size = batch_size or CPU_BATCH
     else:
         from chameleonapi.model.backbone import create_backbone, for_inference
 
         device = config.device()
         model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
-        read = lambda batch: pooled(model, batch)  # noqa: E731
+        transform = photo_transform(size)
+        read = lambda images: pooled(model, preprocess(images, size, transform).to(device))  # noqa: E731
         batch_size = batch_size or BATCH
-    transform = photo_transform(size)
     chunks = []
     starts = range(0, len(dataset), batch_size)
     with torch.inference_mode():
         for start in tqdm(starts, desc=f"photo features {dataset.name}", unit="batch", disable=not progress, leave=False):
             images = [dataset.image(i) for i in range(start, min(start + batch_size, len(dataset)))]
-            batch = preprocess(images, size, transform).to(device)
-            chunks.append(read(batch).to(torch.float16).cpu())
+            chunks.append(read(images).to(torch.float16).cpu())
     if not chunks:
         return torch.zeros((0, DIM), dtype=torch.float16)
     return torch.cat(chunks)

@@ -266,3 +266,19 @@ def test_the_runtime_setting(monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="chameleonapi"):
         assert graphs.runtime() == "onnx" and graphs.runtime() == "onnx"  # a call never fails for it
     assert sum("tensorflow" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.parametrize("size", [224, 112])
+def test_the_input_made_without_torch_is_the_torch_transforms(size):
+    import numpy as np
+    from PIL import Image
+
+    from chameleonapi.model.photo_input import photo_transform, to_array
+
+    transform = photo_transform(size)
+    photos = [Image.open(PHOTOS / f"{stem}.jpg").convert("RGB") for stem in ("chelsea", "coffee")]
+    rng = np.random.default_rng(0)
+    shapes = [(32, 32), (300, 451), (257, 300), (1000, 17), (size, size)]  # (width, height)
+    images = photos + [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in shapes]
+    expected = np.stack([transform(image).numpy() for image in images])
+    assert np.abs(to_array(images, size) - expected).max() <= 1e-6
