@@ -246,6 +246,48 @@ def for_inference(model, device: str = "cpu"):
     return model.to(device=device, memory_format=torch.channels_last)
 
 
+def static_padding(model, size: int):
+    """A copy of `model` whose TensorFlow-style "same" convolutions pad by the constants they
+    compute for a `size` px input, instead of reading the input's shape on every call.
+
+    The outputs at that size are the same; an exported graph then holds constant pads that
+    ONNX Runtime folds into their convolutions (the shape arithmetic and separate padding
+    passes over the activations are gone). For export only: other input sizes pad wrongly.
+    """
+    import copy
+
+    import torch
+    from timm.layers.conv2d_same import Conv2dSame
+    from timm.layers.padding import get_same_padding
+    from torch import nn
+
+    model = copy.deepcopy(model).eval()
+    shapes: dict[str, tuple[int, int]] = {}
+    same = {name: m for name, m in model.named_modules() if isinstance(m, Conv2dSame)}
+
+    def record(name: str):
+        def hook(module, args) -> None:
+            shapes.setdefault(name, tuple(args[0].shape[-2:]))
+
+        return hook
+
+    hooks = [m.register_forward_pre_hook(record(name)) for name, m in same.items()]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    for hook in hooks:
+        hook.remove()
+    for name, m in same.items():
+        (ih, iw), (kh, kw), (sh, sw), (dh, dw) = shapes[name], m.kernel_size, m.stride, m.dilation
+        ph, pw = get_same_padding(ih, kh, sh, dh), get_same_padding(iw, kw, sw, dw)
+        conv = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, 0, m.dilation, m.groups,
+                         bias=m.bias is not None)
+        conv.weight, conv.bias = m.weight, m.bias
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, nn.Sequential(nn.ZeroPad2d((pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)), conv))
+    return model
+
+
 def data_config(model) -> dict:
     """Preprocessing derived from the model (mean = std = 0.5, bicubic, 224 px)."""
     from timm.data import resolve_data_config

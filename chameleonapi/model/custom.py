@@ -68,9 +68,11 @@ class CustomModel:
         import torch
 
         from chameleonapi.model import graphs
+        from chameleonapi.model.backbone import static_padding
 
         size = self.input_size
-        return graphs.export(graphs.module_of(lambda x: torch.sigmoid(self.network(x)), self.network),
+        network = static_padding(self.network, size)
+        return graphs.export(graphs.module_of(lambda x: torch.sigmoid(network(x)), network),
                              torch.zeros(1, 3, size, size))
 
     def session(self):

@@ -79,13 +79,14 @@ class GenericLabeler:
 
     def _graph(self):
         from chameleonapi.model import graphs
-        from chameleonapi.model.backbone import ARCH
+        from chameleonapi.model.backbone import ARCH, static_padding
 
         def build() -> bytes:
             import torch
 
-            example = torch.zeros(1, 3, self.input_size, self.input_size)
-            return graphs.export(graphs.module_of(self._scores, self.model), example)
+            model = static_padding(self.model, self.input_size)
+            scores = lambda x: (model(x).softmax(dim=-1) @ self.membership).clamp(0.0, 1.0)  # noqa: E731 (as `_scores`)
+            return graphs.export(graphs.module_of(scores, model), torch.zeros(1, 3, self.input_size, self.input_size))
 
         digest = hashlib.sha256("\n".join(self.labels).encode()).hexdigest()[:16]
         path = graphs.graph_path(f"{ARCH}.imagenet.generic-{self.input_size}", labels=digest, custom=self._model is not None)

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 OPSET = 17
+FORMAT = 2  # 2: convolutions padded by constants (`model.backbone.static_padding`)
 logger = logging.getLogger("chameleonapi")
 _lock = threading.Lock()
 _sessions: dict[tuple[str, int | None], Graph] = {}
@@ -170,7 +171,7 @@ def graph_path(stem: str, **key: Any) -> Path:
     """Where a shared graph lives: beside the weights, named by what it was exported from."""
     import torch
 
-    parts = {"library": __version__, "torch": torch.__version__.split("+")[0], "opset": OPSET, **key}
+    parts = {"library": __version__, "torch": torch.__version__.split("+")[0], "opset": OPSET, "format": FORMAT, **key}
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return config.home() / "weights" / f"{stem}.{digest}.onnx"
 

@@ -82,12 +82,13 @@ def feature_graph(size: int = INPUT_SIZE, backbone=None):
     """The shared ONNX graph of the pooled ImageNet trunk at `size`, exported once from the
     backbone (`chameleonapi.model.graphs`); every photo model and the feature cache read it."""
     from chameleonapi.model import graphs
-    from chameleonapi.model.backbone import ARCH, create_backbone, for_inference
+    from chameleonapi.model.backbone import ARCH, create_backbone, for_inference, static_padding
 
     def build() -> bytes:
         import torch
 
         model = backbone if backbone is not None else for_inference(create_backbone(pretrained=True))
+        model = static_padding(model, size)
         return graphs.export(graphs.module_of(lambda x: pooled(model, x), model), torch.zeros(1, 3, size, size))
 
     return graphs.shared_graph(graphs.graph_path(f"{ARCH}.imagenet.features-{size}"), build)
