@@ -98,7 +98,12 @@ class CustomModel:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
         batch = to_input(images, self.input_size)
         if self.runtime == "onnx":
-            return self.session()(batch)
+            try:
+                return self.session()(batch)
+            except Exception as exc:  # never let the runtime's failure reach the application
+                from chameleonapi.model.graphs import fall_back
+
+                self._runtime = fall_back(f"model {self.name}", exc)
         import torch
 
         return torch.sigmoid(self.logits(batch)).numpy()

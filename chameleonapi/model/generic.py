@@ -63,7 +63,12 @@ class GenericLabeler:
         for column, classes in enumerate(members):
             membership[classes, column] = 1.0
         self.membership = membership
-        self.graph = self._graph() if self.runtime == "onnx" else None
+        self.graph = None
+        if self.runtime == "onnx":
+            try:
+                self.graph = self._graph()
+            except Exception as exc:  # never let the runtime's failure reach the application
+                self.runtime = graphs.fall_back("generic labeler", exc)
 
     @property
     def model(self):
@@ -88,11 +93,10 @@ class GenericLabeler:
             scores = lambda x: (model(x).softmax(dim=-1) @ self.membership).clamp(0.0, 1.0)  # noqa: E731 (as `_scores`)
             return graphs.export(graphs.module_of(scores, model), torch.zeros(1, 3, self.input_size, self.input_size))
 
-        digest = hashlib.sha256("\n".join(self.labels).encode()).hexdigest()[:16]
-        path = graphs.graph_path(f"{ARCH}.imagenet.generic-{self.input_size}", labels=digest, custom=self._model is not None)
         if self._model is not None:  # a model of the caller's: its graph is its own, never shared
-            return graphs.load(build(), path.name)
-        return graphs.shared_graph(path, build)
+            return graphs.load(build(), "generic labeler")
+        digest = hashlib.sha256("\n".join(self.labels).encode()).hexdigest()[:16]
+        return graphs.shared_graph(graphs.graph_path(f"{ARCH}.imagenet.generic-{self.input_size}", labels=digest), build)
 
     def preprocess(self, images: Sequence):
         """Resize-and-center-crop; the center window is cut first so any aspect ratio costs little."""

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 __all__ = [
-    "OPSET", "Graph", "GraphError", "export", "graph_path", "installed", "load", "module_of", "runtime", "shared_graph",
+    "OPSET", "Graph", "GraphError", "export", "fall_back", "graph_path", "installed", "load", "module_of", "runtime", "shared_graph",
     "threads",
 ]
 
@@ -81,6 +81,12 @@ def runtime() -> str:
     if choice == "auto" and config.device() != "cpu":
         return "torch"  # a GPU: torch runs there, these graphs run on the CPU
     return "onnx"
+
+
+def fall_back(what: str, exc: BaseException) -> str:
+    """Say once that `what` cannot run on ONNX Runtime and why; returns "torch", which answers."""
+    _say_once(f"ONNX Runtime cannot run the {what} ({type(exc).__name__}: {exc}); serving it with torch")
+    return "torch"
 
 
 def threads() -> int | None:

@@ -252,7 +252,12 @@ class PhotoModel:
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
         if self.runtime == "onnx":
-            return self.heads_graph()(self.features(images).numpy())
+            try:
+                return self.heads_graph()(self.features(images).numpy())
+            except Exception as exc:  # never let the runtime's failure reach the application
+                from chameleonapi.model.graphs import fall_back
+
+                self._runtime = fall_back(f"model {self.name}", exc)
         return self.scores_from_features(self.features(images))
 
     def predict(self, images: Sequence) -> np.ndarray:

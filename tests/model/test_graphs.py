@@ -282,3 +282,38 @@ def test_the_input_made_without_torch_is_the_torch_transforms(size):
     images = photos + [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in shapes]
     expected = np.stack([transform(image).numpy() for image in images])
     assert np.abs(to_array(images, size) - expected).max() <= 1e-6
+
+
+def test_without_onnxruntime_torch_answers_and_says_so_once(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.paths import ROOT
+
+    script = textwrap.dedent(
+        f"""
+        import logging, sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "onnxruntime":
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        sys.meta_path.insert(0, Block())
+        import importlib.util
+        real_find_spec = importlib.util.find_spec
+        importlib.util.find_spec = lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a)
+        logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
+        from PIL import Image
+        from chameleonapi.model.registry import shared_model
+        model = shared_model("generic")
+        labels = model.predict([Image.open({str(PHOTOS / "chelsea.jpg")!r})])
+        shared_model("generic")
+        print("runtime", model.runtime, labels.shape)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAMELEONAPI_RUNTIME": "onnx", "CHAMELEONAPI_DEVICE": "cpu"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "runtime torch (1," in done.stdout
+    assert done.stderr.count("onnxruntime") == 1 and "serving with torch" in done.stderr
