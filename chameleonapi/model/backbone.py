@@ -155,6 +155,33 @@ def imagenet_state_dict() -> dict:
 _threads_said: set[str] = set()
 
 
+def thread_setting() -> tuple[bool, int | None]:
+    """(usable, threads) of CHAMELEONAPI_THREADS, for torch and ONNX Runtime alike.
+
+    An unusable value is said once (whichever runtime reads it first) and (False, None)
+    returned: each runtime then keeps its own default.
+    """
+    from chameleonapi.errors import SettingsError
+
+    try:
+        return True, config.torch_threads()
+    except SettingsError as exc:
+        if str(exc) not in _threads_said:
+            _threads_said.add(str(exc))
+            logging.getLogger("chameleonapi").error("%s; using the runtime's default", exc)
+        return False, None
+
+
+def weights_checksum() -> str:
+    """The sha256 of the verified ImageNet weights (checked, and converted again when
+    damaged, as for any use): what a graph exported from them is named by."""
+    imagenet_state_dict()
+    try:
+        return checksum_path(safetensors_path()).read_text(encoding="ascii").split()[0]
+    except (OSError, IndexError, UnicodeDecodeError):  # kept in memory: the folder cannot be written
+        return "in-memory"
+
+
 def configure_threads() -> None:
     """One intra-op thread unless CHAMELEONAPI_THREADS says otherwise (0: torch's own default).
 
@@ -164,16 +191,8 @@ def configure_threads() -> None:
     An unusable value is reported once and torch's default kept: calls go on, nothing in
     the cache is touched (`enable()` raises the same `SettingsError` up front).
     """
-    from chameleonapi.errors import SettingsError
-
-    try:
-        threads = config.torch_threads()
-    except SettingsError as exc:
-        if str(exc) not in _threads_said:
-            _threads_said.add(str(exc))
-            logging.getLogger("chameleonapi").error("%s; using torch's default", exc)
-        return
-    if threads:
+    usable, threads = thread_setting()
+    if usable and threads:
         import torch
 
         if torch.get_num_threads() != threads:

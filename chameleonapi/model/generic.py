@@ -84,7 +84,7 @@ class GenericLabeler:
 
     def _graph(self):
         from chameleonapi.model import graphs
-        from chameleonapi.model.backbone import ARCH, static_padding
+        from chameleonapi.model.backbone import ARCH, static_padding, weights_checksum
 
         def build() -> bytes:
             import torch
@@ -96,7 +96,8 @@ class GenericLabeler:
         if self._model is not None:  # a model of the caller's: its graph is its own, never shared
             return graphs.load(build(), "generic labeler")
         digest = hashlib.sha256("\n".join(self.labels).encode()).hexdigest()[:16]
-        return graphs.shared_graph(graphs.graph_path(f"{ARCH}.imagenet.generic-{self.input_size}", labels=digest), build)
+        path = graphs.graph_path(f"{ARCH}.imagenet.generic-{self.input_size}", labels=digest, weights=weights_checksum())
+        return graphs.shared_graph(path, build)
 
     def preprocess(self, images: Sequence):
         """Resize-and-center-crop; the center window is cut first so any aspect ratio costs little."""

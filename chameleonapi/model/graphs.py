@@ -90,14 +90,11 @@ def fall_back(what: str, exc: BaseException) -> str:
 
 
 def threads() -> int | None:
-    """The intra-op thread setting (None: the runtime's default; a bad value is said once)."""
-    from chameleonapi.errors import SettingsError
+    """The intra-op thread setting (None: the runtime's default; a bad value is said once,
+    for both runtimes)."""
+    from chameleonapi.model.backbone import thread_setting
 
-    try:
-        return config.torch_threads()
-    except SettingsError as exc:
-        _say_once(f"{exc}; using ONNX Runtime's default", logging.ERROR)
-        return None
+    return thread_setting()[1]
 
 
 class GraphError(RuntimeError):

@@ -78,17 +78,33 @@ def pooled(model, batch: torch.Tensor) -> torch.Tensor:
     return model.forward_head(model.forward_features(batch), pre_logits=True)
 
 
-def feature_graph(size: int = INPUT_SIZE, backbone=None):
+_feature_graphs: dict[tuple, object] = {}
+
+
+def feature_graph(size: int = INPUT_SIZE):
     """The shared ONNX graph of the pooled ImageNet trunk at `size`, exported once from the
-    backbone (`chameleonapi.model.graphs`); every photo model and the feature cache read it."""
+    verified weights (`chameleonapi.model.graphs`); every photo model and the feature cache
+    read it. Looked up once per cache folder, size and thread setting."""
+    from chameleonapi import config
     from chameleonapi.model import graphs
-    from chameleonapi.model.backbone import ARCH, create_backbone, for_inference, static_padding
+    from chameleonapi.model.backbone import (
+        ARCH,
+        create_backbone,
+        for_inference,
+        static_padding,
+        weights_checksum,
+    )
+
+    key = (str(config.home()), size, graphs.threads())
+    if key in _feature_graphs:
+        return _feature_graphs[key]
 
     def build() -> bytes:
         import torch
 
-        model = backbone if backbone is not None else for_inference(create_backbone(pretrained=True))
-        model = static_padding(model, size)
+        model = static_padding(for_inference(create_backbone(pretrained=True)), size)
         return graphs.export(graphs.module_of(lambda x: pooled(model, x), model), torch.zeros(1, 3, size, size))
 
-    return graphs.shared_graph(graphs.graph_path(f"{ARCH}.imagenet.features-{size}"), build)
+    path = graphs.graph_path(f"{ARCH}.imagenet.features-{size}", weights=weights_checksum())
+    _feature_graphs[key] = graph = graphs.shared_graph(path, build)
+    return graph
