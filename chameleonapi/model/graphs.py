@@ -78,8 +78,13 @@ def runtime() -> str:
             _say_once("CHAMELEONAPI_RUNTIME=onnx but onnxruntime/onnx are not installed "
                       "(pip install 'chameleonapi[model]'); serving with torch")
         return "torch"
-    if choice == "auto" and config.device() != "cpu":
-        return "torch"  # a GPU: torch runs there, these graphs run on the CPU
+    if choice == "auto":
+        try:
+            on_gpu = config.device() != "cpu"
+        except SettingsError:  # said where the device is used; the CPU answers meanwhile
+            on_gpu = False
+        if on_gpu:
+            return "torch"  # a GPU: torch runs there, these graphs run on the CPU
     return "onnx"
 
 
