@@ -43,6 +43,7 @@ TRAIN_MODES = ("auto", "never", "background")
 BUDGETS = ("default", "small", "tiny")  # the presets of chameleonapi.training.trainer.BUDGETS
 DETECTOR_BUDGETS = ("default", "tiny")  # the presets of chameleonapi.detection.train.BUDGETS
 DEVICES = ("auto", "cpu", "cuda")
+RUNTIMES = ("auto", "onnx", "torch")
 
 
 class SettingsError(ValueError):
@@ -209,7 +210,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
         Setting("detector_budget", "default", _choice(DETECTOR_BUDGETS), "object detector training budget preset"),
         Setting("train", "auto", _choice(TRAIN_MODES), "what a first call does: auto, never, background"),
-        Setting("threads", "1", _threads, "intra-op threads per process for the local model (0: torch's default)"),
+        Setting("threads", "1", _threads,
+                "intra-op threads per process for the local model, torch and ONNX Runtime alike (0: their default)"),
+        Setting("runtime", "auto", _choice(RUNTIMES),
+                "inference runtime of served models and photo features: auto (onnx when installed), onnx, torch"),
         Setting("home", None, _home, "cache folder for weights, features and models"),
         Setting("progress", None, _optional_bool, "progress bars (default: only on a terminal)"),
         Setting("allow_network", False, _bool, "may image URLs be fetched over http(s)"),
@@ -526,6 +530,12 @@ def torch_threads(value: int | None = None) -> int | None:
     oversubscribing its cores (see benchmarks/threads.py).
     """
     return get("threads", value)
+
+
+def runtime(value: str | None = None) -> str:
+    """The configured inference runtime (`CHAMELEONAPI_RUNTIME=auto|onnx|torch`); which one
+    answers is `chameleonapi.model.graphs.runtime()` (onnx only when ONNX Runtime is installed)."""
+    return get("runtime", value)
 
 
 def fetch_timeout(value: float | None = None) -> float:

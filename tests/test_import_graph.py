@@ -17,7 +17,7 @@ import chameleonapi
 
 PACKAGE = Path(chameleonapi.__file__).resolve().parent
 ROOT = PACKAGE.parent
-HEAVY = ("torch", "timm", "astroid", "google.cloud", "google.api_core", "grpc", "azure", "msrest", "boto3", "botocore")
+HEAVY = ("torch", "timm", "onnxruntime", "onnx", "astroid", "google.cloud", "google.api_core", "grpc", "azure", "msrest", "boto3", "botocore")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NO_GCE_CHECK": "true"}
 ENV.pop("CHAMELEONAPI", None)
 

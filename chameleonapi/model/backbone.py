@@ -155,6 +155,33 @@ def imagenet_state_dict() -> dict:
 _threads_said: set[str] = set()
 
 
+def thread_setting() -> tuple[bool, int | None]:
+    """(usable, threads) of CHAMELEONAPI_THREADS, for torch and ONNX Runtime alike.
+
+    An unusable value is said once (whichever runtime reads it first) and (False, None)
+    returned: each runtime then keeps its own default.
+    """
+    from chameleonapi.errors import SettingsError
+
+    try:
+        return True, config.torch_threads()
+    except SettingsError as exc:
+        if str(exc) not in _threads_said:
+            _threads_said.add(str(exc))
+            logging.getLogger("chameleonapi").error("%s; using the runtime's default", exc)
+        return False, None
+
+
+def weights_checksum() -> str:
+    """The sha256 of the verified ImageNet weights (checked, and converted again when
+    damaged, as for any use): what a graph exported from them is named by."""
+    imagenet_state_dict()
+    try:
+        return checksum_path(safetensors_path()).read_text(encoding="ascii").split()[0]
+    except (OSError, IndexError, UnicodeDecodeError):  # kept in memory: the folder cannot be written
+        return "in-memory"
+
+
 def configure_threads() -> None:
     """One intra-op thread unless CHAMELEONAPI_THREADS says otherwise (0: torch's own default).
 
@@ -164,16 +191,8 @@ def configure_threads() -> None:
     An unusable value is reported once and torch's default kept: calls go on, nothing in
     the cache is touched (`enable()` raises the same `SettingsError` up front).
     """
-    from chameleonapi.errors import SettingsError
-
-    try:
-        threads = config.torch_threads()
-    except SettingsError as exc:
-        if str(exc) not in _threads_said:
-            _threads_said.add(str(exc))
-            logging.getLogger("chameleonapi").error("%s; using torch's default", exc)
-        return
-    if threads:
+    usable, threads = thread_setting()
+    if usable and threads:
         import torch
 
         if torch.get_num_threads() != threads:
@@ -244,6 +263,48 @@ def for_inference(model, device: str = "cpu"):
     model.eval()
     fold_batchnorm(model)
     return model.to(device=device, memory_format=torch.channels_last)
+
+
+def static_padding(model, size: int):
+    """A copy of `model` whose TensorFlow-style "same" convolutions pad by the constants they
+    compute for a `size` px input, instead of reading the input's shape on every call.
+
+    The outputs at that size are the same; an exported graph then holds constant pads that
+    ONNX Runtime folds into their convolutions (the shape arithmetic and separate padding
+    passes over the activations are gone). For export only: other input sizes pad wrongly.
+    """
+    import copy
+
+    import torch
+    from timm.layers.conv2d_same import Conv2dSame
+    from timm.layers.padding import get_same_padding
+    from torch import nn
+
+    model = copy.deepcopy(model).eval()
+    shapes: dict[str, tuple[int, int]] = {}
+    same = {name: m for name, m in model.named_modules() if isinstance(m, Conv2dSame)}
+
+    def record(name: str):
+        def hook(module, args) -> None:
+            shapes.setdefault(name, tuple(args[0].shape[-2:]))
+
+        return hook
+
+    hooks = [m.register_forward_pre_hook(record(name)) for name, m in same.items()]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    for hook in hooks:
+        hook.remove()
+    for name, m in same.items():
+        (ih, iw), (kh, kw), (sh, sw), (dh, dw) = shapes[name], m.kernel_size, m.stride, m.dilation
+        ph, pw = get_same_padding(ih, kh, sh, dh), get_same_padding(iw, kw, sw, dw)
+        conv = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, 0, m.dilation, m.groups,
+                         bias=m.bias is not None)
+        conv.weight, conv.bias = m.weight, m.bias
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, nn.Sequential(nn.ZeroPad2d((pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)), conv))
+    return model
 
 
 def data_config(model) -> dict:

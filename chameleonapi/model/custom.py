@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
-from chameleonapi.model.files import CorruptModel, sha256_of
+from chameleonapi.model.files import CorruptModel, read_graph, sha256_of, write_graph
 from chameleonapi.model.registry import register_model
 
 __all__ = ["CARD", "FORMAT", "WEIGHTS", "CorruptModel", "CustomModel", "create_custom", "sha256_of"]
@@ -50,8 +50,39 @@ class CustomModel:
         self.name = name
         self.input_size = input_size
         self.card: dict[str, Any] = dict(card or {})
+        self.graph = None  # the network's ONNX graph (from the saved model, or exported on first use)
+        self._runtime: str | None = None
 
     # ------------------------------------------------------------------ inference
+    @property
+    def runtime(self) -> str:
+        """"onnx" or "torch": what answers `predict`."""
+        if self._runtime is None:
+            from chameleonapi.model.graphs import runtime
+
+            self._runtime = runtime()
+        return self._runtime
+
+    def export(self) -> bytes:
+        """The ONNX graph of the network with its sigmoid: input batch -> vocabulary scores."""
+        import torch
+
+        from chameleonapi.model import graphs
+        from chameleonapi.model.backbone import static_padding
+
+        size = self.input_size
+        network = static_padding(self.network, size)
+        return graphs.export(graphs.module_of(lambda x: torch.sigmoid(network(x)), network),
+                             torch.zeros(1, 3, size, size))
+
+    def session(self):
+        """The network's session (exported in memory when the model was not loaded with one)."""
+        if self.graph is None:
+            from chameleonapi.model import graphs
+
+            self.graph = graphs.load(self.export(), f"{self.name} network")
+        return self.graph
+
     def logits(self, batch):
         """Raw vocabulary logits for a preprocessed float32 batch [N, 3, S, S]."""
         import torch
@@ -65,9 +96,17 @@ class CustomModel:
 
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
+        batch = to_input(images, self.input_size)
+        if self.runtime == "onnx":
+            try:
+                return self.session()(batch)
+            except Exception as exc:  # never let the runtime's failure reach the application
+                from chameleonapi.model.graphs import fall_back
+
+                self._runtime = fall_back(f"model {self.name}", exc)
         import torch
 
-        return torch.sigmoid(self.logits(to_input(images, self.input_size))).numpy()
+        return torch.sigmoid(self.logits(batch)).numpy()
 
     def predict(self, images: Sequence) -> np.ndarray:
         """Scores [N, len(labels)] in [0, 1] for any PIL images."""
@@ -94,7 +133,8 @@ class CustomModel:
         state = {k: v.detach().contiguous().cpu() for k, v in self.network.state_dict().items()}
         weights = folder / WEIGHTS
         atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"format": str(FORMAT)}))
-        card = {**self.card, **(extra or {}), **self.describe(), "sha256": sha256_of(weights)}
+        graph = write_graph(folder, self.export)
+        card = {**self.card, **(extra or {}), **self.describe(), **graph, "sha256": sha256_of(weights)}
         self.card = card
         atomic_write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True, default=str) + "\n")
         return folder
@@ -121,11 +161,12 @@ class CustomModel:
             state = load_file(str(weights))
             network = create_backbone(pretrained=False, num_classes=len(card["vocab_labels"]))
             network.load_state_dict(state, strict=True)
+            graph = read_graph(folder, card, verify)
         except CorruptModel:
             raise
         except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
             raise CorruptModel(f"{folder}: unreadable model ({exc})") from exc
-        return cls(
+        model = cls(
             network,
             card["vocab_labels"],
             card["output_names"],
@@ -134,6 +175,8 @@ class CustomModel:
             input_size=int(card.get("input_size", 112)),
             card=card,
         )
+        model.graph = graph
+        return model
 
 
 @register_model("custom")

@@ -134,6 +134,8 @@ class PhotoModel:
         self._membership = None
         self._transform = None
         self._device = None
+        self._graph = None  # the heads' ONNX graph (from the saved model, or exported on first use)
+        self._runtime: str | None = None
 
     @classmethod
     def generic(cls, space=None, provider: str = "", **kwargs: Any) -> PhotoModel:
@@ -160,16 +162,45 @@ class PhotoModel:
             self._membership = self.space.membership()
         return self._membership
 
+    def head_scores(self, feats):
+        """Label scores [N, len(vocab_labels)] of pooled features, in torch (what is exported)."""
+        scores = head_scores(feats, self.weight, self.bias, self.membership())
+        if self.residual is not None:
+            scores = apply_residual(scores, feats, *self.residual)
+        return scores
+
     def scores_from_features(self, features) -> np.ndarray:
-        """Label scores [N, len(vocab_labels)] from cached pooled features."""
+        """Label scores [N, len(vocab_labels)] from cached pooled features (torch)."""
         import torch
 
         with torch.inference_mode():
-            feats = torch.as_tensor(features).float()
-            scores = head_scores(feats, self.weight, self.bias, self.membership())
-            if self.residual is not None:
-                scores = apply_residual(scores, feats, *self.residual)
-            return scores.numpy()
+            return self.head_scores(torch.as_tensor(features).float()).numpy()
+
+    @property
+    def runtime(self) -> str:
+        """"onnx" or "torch": what reads features and scores them when serving."""
+        if self._runtime is None:
+            from chameleonapi.model.graphs import runtime
+
+            self._runtime = "torch" if self._backbone is not None else runtime()
+        return self._runtime
+
+    def export_heads(self) -> bytes:
+        """The ONNX graph of the heads: pooled features [N, 1280] -> label scores."""
+        import torch
+
+        from chameleonapi.model import graphs
+
+        self.membership()  # built before tracing: the graph holds the matrix, not how it was made
+        return graphs.export(graphs.module_of(self.head_scores), torch.zeros(1, self.weight.shape[1]))
+
+    def heads_graph(self):
+        """The heads' session (exported in memory when the model was not loaded with one)."""
+        if self._graph is None:
+            from chameleonapi.model import graphs
+
+            self._graph = graphs.load(self.export_heads(), f"{self.name} heads")
+        return self._graph
 
     def backbone(self):
         """The frozen ImageNet backbone, shared by every PhotoModel of the process."""
@@ -182,17 +213,28 @@ class PhotoModel:
         remembered: every PhotoModel shares the same frozen backbone)."""
         import torch
 
-        from chameleonapi.model.photo_input import photo_transform, pooled, preprocess
+        from chameleonapi.model.photo_input import (
+            feature_graph,
+            photo_transform,
+            pooled,
+            preprocess,
+            to_array,
+            upright_rgb,
+        )
 
         keys = [_image_key(image, self.input_size) for image in images]
         missing = [i for i, k in enumerate(keys) if k not in _MEMO]
         if missing:
-            model = self.backbone()
-            if self._transform is None:
-                self._transform = photo_transform(self.input_size)
-            with torch.inference_mode():
-                batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
-                feats = pooled(model, batch.to(self._device or "cpu")).float().cpu()
+            if self.runtime == "onnx":  # the input made without torch, the same to float rounding
+                batch = to_array([upright_rgb(images[i]) for i in missing], self.input_size)
+                feats = torch.from_numpy(feature_graph(self.input_size)(batch))
+            else:
+                if self._transform is None:
+                    self._transform = photo_transform(self.input_size)
+                model = self.backbone()
+                with torch.inference_mode():
+                    batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
+                    feats = pooled(model, batch.to(self._device or "cpu")).float().cpu()
             with _MEMO_LOCK:
                 for i, row in zip(missing, feats):
                     _MEMO[keys[i]] = row
@@ -209,6 +251,13 @@ class PhotoModel:
     def predict_columns(self, images: Sequence) -> np.ndarray:
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
+        if self.runtime == "onnx":
+            try:
+                return self.heads_graph()(self.features(images).numpy())
+            except Exception as exc:  # never let the runtime's failure reach the application
+                from chameleonapi.model.graphs import fall_back
+
+                self._runtime = fall_back(f"model {self.name}", exc)
         return self.scores_from_features(self.features(images))
 
     def predict(self, images: Sequence) -> np.ndarray:
@@ -234,7 +283,7 @@ class PhotoModel:
     def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
         from safetensors.torch import save_file
 
-        from chameleonapi.model.files import sha256_of
+        from chameleonapi.model.files import sha256_of, write_graph
 
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
@@ -249,7 +298,13 @@ class PhotoModel:
                 state["residual.hidden.bias"] = b1.contiguous()
                 state["residual.out.weight"] = w2.contiguous()
         atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"kind": KIND}))
-        card = {**self.card, **(extra or {}), **self.describe(), "sha256": sha256_of(weights)}
+        graph = write_graph(folder, self.export_heads)
+        if graph:
+            from chameleonapi.model.backbone import ARCH
+
+            # the heads read the shared trunk graph's pooled features
+            graph["trunk_graph"] = f"{ARCH}.imagenet.features-{self.input_size}"
+        card = {**self.card, **(extra or {}), **self.describe(), **graph, "sha256": sha256_of(weights)}
         self.card = card
         atomic_write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True, default=str) + "\n")
         return folder
@@ -259,7 +314,7 @@ class PhotoModel:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        from chameleonapi.model.files import CorruptModel, sha256_of
+        from chameleonapi.model.files import CorruptModel, read_graph, sha256_of
         from chameleonapi.model.labelspace import LabelSpace
 
         weights = folder / WEIGHTS
@@ -274,9 +329,11 @@ class PhotoModel:
             hidden = ((state["residual.hidden.weight"], state["residual.hidden.bias"], state["residual.out.weight"])
                       if "residual.hidden.weight" in state else None)
             residual = (columns, state["residual.weight"], state["residual.bias"], hidden) if columns else None
-            return cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
-                       card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
-                       card=card, residual=residual)
+            model = cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
+                        card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
+                        card=card, residual=residual)
+            model._graph = read_graph(folder, card, verify)
+            return model
         except CorruptModel:
             raise
         except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:

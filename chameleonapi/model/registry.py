@@ -7,7 +7,7 @@ from collections.abc import Callable
 from importlib import import_module
 
 _factories: dict[str, Callable[..., object]] = {}
-_instances: dict[str, object] = {}
+_instances: dict[str, object] = {}  # by name/runtime/threads
 _lock = threading.Lock()
 # Modules that register models; imported on first use so `import chameleonapi` stays light.
 _PROVIDERS = ("chameleonapi.model.generic", "chameleonapi.model.custom")
@@ -49,8 +49,12 @@ def create_model(name: str, **kwargs: object):
 
 
 def shared_model(name: str = "generic"):
-    """One instance per process of a parameterless model, built lazily and thread-safely."""
+    """One instance per process (and runtime and thread setting) of a parameterless model,
+    built lazily and thread-safely (`chameleonapi.model.graphs.runtime()` picks the runtime)."""
+    from chameleonapi.model.graphs import runtime, threads
+
+    key = f"{name}/{runtime()}/{threads()}"
     with _lock:
-        if name not in _instances:
-            _instances[name] = create_model(name)
-        return _instances[name]
+        if key not in _instances:
+            _instances[key] = create_model(name)
+        return _instances[key]

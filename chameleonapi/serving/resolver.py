@@ -91,5 +91,10 @@ class Resolver:
             model = None
         return self.customizer.engine(model) if model is not None else self.generic()
 
-    def reset(self) -> None:
+    def reset(self, generic: bool = False) -> None:
+        """Choose every site's engine again; with `generic`, also fetch the generic model
+        again (its runtime and threads then follow the settings of the moment)."""
         self._sites.clear()
+        if generic:
+            with self._generic_lock:
+                self._generic = None

@@ -22,12 +22,23 @@ import torch
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
-from chameleonapi.model.photo_input import DIM, INPUT_SIZE, photo_transform, pooled, preprocess
+from chameleonapi.model.photo_input import (
+    DIM,
+    INPUT_SIZE,
+    feature_graph,
+    photo_transform,
+    pooled,
+    preprocess,
+    to_array,
+    upright_rgb,
+)
 
 __all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "compute_with_mask", "features", "features_and_mask",
            "photo_transform", "pooled", "preprocess", "usable"]
 
 VERSION = 1
+BATCH = 64  # photos per torch forward pass
+CPU_BATCH = 4  # photos per ONNX Runtime run (see `compute`)
 
 
 def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:
@@ -36,24 +47,42 @@ def cache_path(dataset: ImageDataset, size: int = INPUT_SIZE) -> Path:
     return config.home() / "features" / f"photos-{digest}.safetensors"
 
 
-def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int = 64,
-            progress: bool = False) -> torch.Tensor:
+def compute(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int | None = None,
+            progress: bool = False, runtime: str | None = None) -> torch.Tensor:
     """Pooled features [N, 1280] float16 of every photo of `dataset` (no caching; an
     unreadable photo's row is zero, see `compute_with_mask`)."""
-    return compute_with_mask(dataset, backbone, size=size, batch_size=batch_size, progress=progress)[0]
+    return compute_with_mask(dataset, backbone, size=size, batch_size=batch_size, progress=progress,
+                             runtime=runtime)[0]
 
 
-def compute_with_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int = 64,
-                      progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def compute_with_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT_SIZE, batch_size: int | None = None,
+                      progress: bool = False, runtime: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(features [N, 1280] float16, unreadable [N] bool): a photo that cannot be decoded (empty,
-    truncated, not an image) is marked, never the end of the whole customization."""
+    truncated, not an image) is marked, never the end of the whole customization.
+
+    The trunk runs where serving runs it (`chameleonapi.model.graphs.runtime()`, or
+    `runtime`): the shared ONNX graph, or the torch backbone (always for a given `backbone`).
+    The graph runs on the CPU in batches of `CPU_BATCH` photos, whose activations stay in
+    the processor's cache (a batch of 64 spills them to memory and takes about twice the
+    time a photo); torch keeps batches of `BATCH` (what a GPU wants).
+    """
     from tqdm import tqdm
 
-    from chameleonapi.model.backbone import create_backbone, for_inference
+    from chameleonapi.model.graphs import runtime as configured_runtime
 
-    device = config.device()
-    model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
-    transform = photo_transform(size)
+    if backbone is None and (runtime or configured_runtime()) == "onnx":
+        graph = feature_graph(size)
+        # the input made without torch (the same to float rounding)
+        read = lambda images: torch.from_numpy(graph(to_array([upright_rgb(i) for i in images], size)))  # noqa: E731
+        batch_size = batch_size or CPU_BATCH
+    else:
+        from chameleonapi.model.backbone import create_backbone, for_inference
+
+        device = config.device()
+        model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
+        transform = photo_transform(size)
+        read = lambda images: pooled(model, preprocess(images, size, transform).to(device))  # noqa: E731
+        batch_size = batch_size or BATCH
     chunks = []
     unreadable = torch.zeros(len(dataset), dtype=torch.bool)
     starts = range(0, len(dataset), batch_size)
@@ -69,8 +98,7 @@ def compute_with_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT
                     unreadable[i] = True
             chunk = torch.zeros((len(indices), DIM), dtype=torch.float16)
             if images:
-                batch = preprocess(images, size, transform).to(device)
-                chunk[torch.tensor(rows, dtype=torch.long)] = pooled(model, batch).to(torch.float16).cpu()
+                chunk[torch.tensor(rows, dtype=torch.long)] = read(images).to(torch.float16).cpu()
             chunks.append(chunk)
     if not chunks:
         return torch.zeros((0, DIM), dtype=torch.float16), unreadable

@@ -53,15 +53,18 @@ def _unpack(data: bytes) -> dict[str, torch.Tensor]:
 
 
 class _FeatureWorker:
-    """One Ray worker: the backbone loaded once, then a batch of photos per call."""
+    """One Ray worker: the trunk loaded once (the runtime serving uses: the shared ONNX graph,
+    or the torch backbone), then a batch of photos per call."""
 
     def __init__(self, dataset: ImageDataset, size: int, settings: dict[str, Any], shard_prefix: str | None) -> None:
         from chameleonapi.model.backbone import configure_threads, create_backbone, for_inference
+        from chameleonapi.model.graphs import runtime
 
         self.dataset, self.size, self.settings, self.shard_prefix = dataset, size, settings, shard_prefix
         with config.override(**settings):
             configure_threads()
-            self.model = for_inference(create_backbone(pretrained=True), config.device())
+            # None: `compute_with_mask` runs the shared graph, exactly as one process does
+            self.model = None if runtime() == "onnx" else for_inference(create_backbone(pretrained=True), config.device())
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         from chameleonapi.objectstore import configured, sha256_bytes

@@ -27,3 +27,17 @@ def test_folded_channels_last_backbone_gives_the_same_features_and_classes():
     assert torch.allclose(a, b, atol=1e-3, rtol=1e-4)
     assert torch.equal(logits_a.argmax(1), logits_b.argmax(1))
     assert torch.allclose(logits_a.softmax(1), logits_b.softmax(1), atol=1e-5)
+
+
+def test_static_padding_gives_the_same_outputs_at_its_size():
+    import torch
+
+    from chameleonapi.model.backbone import create_backbone, for_inference, static_padding
+
+    model = for_inference(create_backbone(pretrained=True))
+    padded = static_padding(model, 160)
+    x = torch.rand(2, 3, 160, 160)
+    with torch.no_grad():
+        assert torch.allclose(model(x), padded(x), atol=1e-6)
+    assert not any(type(m).__name__ == "Conv2dSame" for m in padded.modules())
+    assert any(type(m).__name__ == "Conv2dSame" for m in model.modules())  # the model itself is left as it was
