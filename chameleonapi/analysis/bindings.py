@@ -8,7 +8,7 @@ databases) become `Unknown` naming their source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from astroid import nodes
@@ -176,7 +176,7 @@ def _parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> An
     args = func.args
     names = [a.name for a in (args.posonlyargs or []) + (args.args or [])]
     kwonly = [a.name for a in args.kwonlyargs or []]
-    default = _default(func, name)
+    default = _default(func, name, ctx)
     values: list[Any] = []
     for call in call_sites(ctx.project, func):
         offset = 1 if (names and names[0] in ("self", "cls")) or isinstance(call, _CtorCall) else 0
@@ -206,24 +206,26 @@ def _parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> An
     return first
 
 
-def _default(func: nodes.FunctionDef, name: str) -> Any:
+def _default(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> Any:
     args = func.args
     positional = (args.posonlyargs or []) + (args.args or [])
     defaults = args.defaults or []
     offset = len(positional) - len(defaults)
     for i, arg in enumerate(positional):
         if arg.name == name and i >= offset:
-            return _plain(defaults[i - offset])
+            return _plain(defaults[i - offset], ctx)
     for arg, default in zip(args.kwonlyargs or [], args.kw_defaults or []):
         if arg.name == name and default is not None:
-            return _plain(default)
+            return _plain(default, ctx)
     return Unknown(f"{name} is a parameter with no constant argument")
 
 
-def _plain(node: nodes.NodeNG) -> Any:
+def _plain(node: nodes.NodeNG, ctx: EvalContext) -> Any:
+    """A default value: a literal, or a constant of the app (`pests=DEFAULT_PESTS`)."""
     if isinstance(node, nodes.Const):
         return node.value
-    return Unknown("non-literal default")  # resolved by evaluate() at call sites instead
+    value = evaluate(node, replace(ctx, consts={}))
+    return value if not is_unknown(value) else Unknown("non-literal default")
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
                     bucket.append(label)
     if not cats:
         return None
+    if len(cats) == 1 and all(r.effect.outcome.kind == "branch" for r in used):
+        cats = {decision.name: next(iter(cats.values()))}  # one reported branch: named after the function
 
     scopes = {r.cond.scope for r in used}
     loops = {r.cond.loop for r in used}
@@ -179,7 +181,8 @@ def _outcomes_only(rules: list[Rule]) -> list[Rule]:
 def _rank(rule: Rule) -> int:
     effect, outcome = rule.effect, rule.effect.outcome
     if effect.kind == "return":
-        return 0
+        # `print("OK"); return`: a bare return only ends the branch; what it did is the outcome
+        return 7 if outcome.kind == "const" and outcome.value is None else 0
     if effect.kind == "call":
         return 6 if outcome.kind == "branch" else 5
     if outcome.kind == "const" and isinstance(outcome.value, str) and outcome.value:
@@ -219,7 +222,7 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
             return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
         return [(label, [label]) for label in labels]
     if outcome.kind == "branch":
-        return [(decision.name, labels)]
+        return [(outcome.value if isinstance(outcome.value, str) and outcome.value else decision.name, labels)]
     if outcome.kind == "map":
         mapping: dict[str, Any] = {}
         for k, v in outcome.value or ():

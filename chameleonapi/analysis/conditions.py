@@ -107,11 +107,15 @@ class Conditions:
                 )
             return result
         if isinstance(node, nodes.UnaryOp) and node.op == "not":
+            if isinstance(node.operand, nodes.Name) and self.ev(node.operand) is None:
+                return None  # `if not found: return`: the flag's own rules decide
             c = self.cond(node.operand)
             return replace(c, negated=not c.negated) if c is not None else None
         if isinstance(node, nodes.Compare):
             return self.compare(node)
         value = self.ev(node)
+        if value is None and isinstance(node, nodes.Name):
+            value = self.flags.get(node.name)  # `if found:` after `found = True` under a test
         if isinstance(node, nodes.Call) and isinstance(value, Cond):
             callee = self._resolve_callee(node)
             if callee is not None:

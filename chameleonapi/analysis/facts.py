@@ -32,6 +32,7 @@ class Kind(Enum):
     COUNT = "count"  # how many labels a search found: len(filtered list)
     MAPPED = "mapped"  # a label's text mapped through a constant dict
     ENUM = "enum"  # enumerate(labels): (index, label) pairs
+    RECORD = "record"  # a dict literal holding some of the above under constant keys
     OTHER = "other"  # a tuple element that is none of the above
 
     def __repr__(self) -> str:
@@ -71,6 +72,7 @@ class AV:
     loop: int | None = None  # LABEL/TEXT: the loop that binds it
     many: bool = False  # MATCH: all matching labels (a filtered list), not the first
     also: tuple[Site, ...] = ()  # other calls the value may come from (a retry in `except`)
+    fields: tuple[tuple[str, Any], ...] | None = None  # RECORD, or labels repacked as dicts: key -> AV
 
     def narrowed(self, kind: Kind, **changes: Any) -> AV:
         return replace(self, kind=kind, **changes)

@@ -60,6 +60,7 @@ class Analyzer:
         self.reach: dict[int, bool] = {}  # function id -> calls an SDK method (Walker.reaches_sdk)
         self.ids = itertools.count(1)
         self.depth = 0
+        self.notes: dict[tuple[str, int], str] = {}  # what was seen but is not expressed, once each
 
     def site(self, call: nodes.Call) -> Site | None:
         key = id(call)
@@ -105,6 +106,7 @@ class Walker(Statements, Expressions, Conditions):
         self.consts = consts
         self.key = key
         self.rules: list[Rule] = []
+        self.flags: dict[str, Cond] = {}  # flag variables set to True under label tests
         self.result = FuncResult()
         self.seq = itertools.count()
 
@@ -114,7 +116,8 @@ class Walker(Statements, Expressions, Conditions):
         self.walk(body, State())
         name = self.func.name if isinstance(self.func, nodes.FunctionDef) else "match"
         for ret, value in zip(self.result.return_nodes, self.result.returns):
-            self._final_return(ret, value)
+            if self._final_return(ret, value):
+                continue
             if ret.value is not None:
                 self.record_flags(ret.value, loc(ret))
         self._label_flags()
@@ -162,24 +165,43 @@ class Walker(Statements, Expressions, Conditions):
             ):
                 rule.effect = replace(effect, outcome=Outcome("const", True))
 
-    def _final_return(self, ret: nodes.Return, value: Value) -> None:
+    def _nested_match(self, node: nodes.NodeNG | None, depth: int = 0) -> AV | None:
+        """A search result inside what is returned: a call's argument, a dict literal's value,
+        a tuple element (`JsonResponse({"matches": found})`, `{"loc": next(...)}`)."""
+        if node is None or depth > 4:
+            return None
+        found = self.ev(node) if depth else None
+        if found is not None:
+            ok = isinstance(found, AV) and found.kind == Kind.MATCH and found.cond is not None
+            return found if ok else None
+        if isinstance(node, nodes.Call):
+            parts = [*node.args, *(kw.value for kw in node.keywords or [])]
+        elif isinstance(node, nodes.Dict):
+            parts = [v for _, v in node.items]
+        elif isinstance(node, (nodes.Tuple, nodes.List)):
+            parts = list(node.elts)
+        else:
+            return None
+        for part in parts:
+            found = self._nested_match(part, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _final_return(self, ret: nodes.Return, value: Value) -> bool:
         """An unguarded `return <test>` or `return <search result>` is itself a decision;
         so is a search result handed to what the function returns
-        (`return render_template("r.html", labels=found)`, `jsonify(found)`)."""
+        (`return render_template("r.html", labels=found)`, `jsonify(found)`,
+        `{"loc": next(...)}`). True when the returned value is a label search result."""
         line = loc(ret)
-        if value is None and isinstance(ret.value, nodes.Call):
-            for arg in [*ret.value.args, *(kw.value for kw in ret.value.keywords or [])]:
-                found = self.ev(arg)
-                if (
-                    isinstance(found, AV)
-                    and found.kind == Kind.MATCH
-                    and found.many
-                    and found.cond is not None
-                ):
-                    value = found
-                    break
+        nested = False
+        record = isinstance(value, AV) and value.kind == Kind.RECORD
+        if (value is None or record) and isinstance(ret.value, (nodes.Call, nodes.Dict, nodes.Tuple, nodes.List)):
+            found = self._nested_match(ret.value)
+            if found is not None:
+                value, nested = found, True
         if isinstance(value, Cond) and value.via and isinstance(ret.value, nodes.Call):
-            return  # `return contains_any(...)`: the predicate's own decision stands
+            return False  # `return contains_any(...)`: the predicate's own decision stands
         if isinstance(value, Cond) and value.scope == "any":
             self._add_rule(
                 value, Effect("return", "", Outcome("const", True), True, line), State(), final=True
@@ -192,6 +214,8 @@ class Walker(Statements, Expressions, Conditions):
             kind = "add" if many else "return"
             target = ret.value.name if isinstance(ret.value, nodes.Name) else ""
             self._add_rule(value.cond, Effect(kind, target, outcome, not many, line), State(), final=True)
+            return nested
+        return False
 
     def record_flags(self, node: nodes.NodeNG, line: int) -> None:
         """`return {"indoor": "indoor" in names, ...}` or `Result(threat=bool(hits))`: each test

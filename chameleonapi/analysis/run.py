@@ -114,6 +114,9 @@ def _run(project: Project) -> Report:
                 "printed or stored, compared with values read at run time, or only add up scores); "
                 "the generic model serves it"
             )
+    for (file, line), note in analyzer.notes.items():
+        if not any(c.file == file and c.line == line for s in specs for c in s.conditions):
+            report.notes.append(note)
     report.sources = project.sources
     return report
 

@@ -92,8 +92,19 @@ class Statements:
                     self.env[target.name] = value
                 elif not st.nested:  # `if not found: found = [...]` may not run: keep what it was
                     self.env.pop(target.name, None)
+                if not st.nested:
+                    self.flags.pop(target.name, None)  # found = False: reset
                 if self.decisive(st):
                     self.effect(Effect("set", target.name, self.outcome(node.value), False, loc(node)), st)
+                    if value is None and self.const(node.value) is True:
+                        self._flag(target.name, st)
+            elif (
+                isinstance(target, nodes.AssignAttr)
+                and isinstance(target.expr, nodes.Name)
+                and target.expr.name == "self"
+                and isinstance(value, AV)
+            ):
+                self.env[f"self.{target.attrname}"] = value  # self.labels = ...: read by other methods
             elif isinstance(target, nodes.AssignAttr) and self.decisive(st):
                 # record.status = "ok": the value recorded is the outcome
                 self.effect(Effect("set", target.attrname, self.outcome(node.value), False, loc(node)), st)
@@ -108,6 +119,16 @@ class Statements:
                 for elt in target.elts:
                     if isinstance(elt, nodes.AssignName):
                         self.env.pop(elt.name, None)
+
+    def _flag(self, name: str, st: State) -> None:
+        """`found = True` under a label test: later, `if found:` is that test (over all
+        labels, or-ed with the other places that set it since it was last reset)."""
+        guards = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
+        cond = replace(guards[-1], scope="any", loop=None)
+        from chameleonapi.analysis.conditions import or_conds  # conditions imports this module
+
+        old = self.flags.get(name)
+        self.flags[name] = or_conds(old, cond) if old is not None else cond
 
     def expr_stmt(self, node: nodes.Expr, st: State) -> None:
         call = node.value
@@ -130,16 +151,16 @@ class Statements:
                 self._collect(func.expr.name, call.args[-1], node)
         value = self.ev(call)
         if self.decisive(st) and value is None and bookkeeping(call):
-            # a branch that only reports or stores: the branch taken is the outcome
-            self.effect(Effect("call", "", Outcome("branch"), False, loc(node)), st)
+            # a branch that only reports or stores: the branch taken is the outcome, told
+            # apart from other branches by the constant text it reports (print("OK"))
+            part = self._outcome_part(call)
+            text = part.value if part is not None and part.kind == "const" else None
+            self.effect(Effect("call", "", Outcome("branch", text), False, loc(node)), st)
         elif self.decisive(st) and value is None:
-            fname = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", "call")
-            outcome = Outcome("const", fname)
-            for arg in call.args:
-                o = self.outcome(arg)
-                if o.kind in ("label", "map") or (o.kind == "const" and isinstance(o.value, str)):
-                    outcome = o
-                    break
+            # an effect: the call (and its receiver) with the constant or label-valued
+            # arguments that tell the branches apart (led_red.on(), copy(blob, "net/" + n))
+            fname = _callee(func)
+            outcome = self._outcome_part(call) or Outcome("const", fname)
             self.effect(Effect("call", fname, outcome, False, loc(node)), st)
 
     def _accumulated(self, node: nodes.AugAssign) -> Effect:
@@ -162,16 +183,39 @@ class Statements:
         if isinstance(value, AV) and value.kind in (Kind.TEXT, Kind.LABEL) and value.loop is not None:
             kind = Kind.TEXTS if value.kind == Kind.TEXT else Kind.LABELS
             self.env[name] = replace(value, kind=kind, loop=None)
+        elif isinstance(value, AV) and value.kind == Kind.RECORD and any(
+            isinstance(v, AV) and v.loop is not None for _, v in value.fields or ()
+        ):
+            # infos.append({"name": l.description.lower(), ...}): the labels, repacked as dicts
+            fields = tuple((k, replace(v, loop=None)) for k, v in value.fields or ())
+            first = next(v for _, v in fields)
+            self.env[name] = AV(Kind.LABELS, first.site, top_k=first.top_k, threshold=first.threshold, fields=fields)
+        elif isinstance(value, AV) and value.kind in (Kind.TEXTS, Kind.LABELS) and not isinstance(
+            self.env.get(name), AV
+        ):
+            self.env[name] = value  # words.extend(tags): the list now holds the label texts
         elif isinstance(arg, (nodes.List, nodes.Tuple, nodes.Dict)):
             self.record_flags(arg, loc(node))
 
     def ret(self, node: nodes.Return, st: State) -> None:
         if isinstance(node.value, nodes.IfExp) and self._conditional(node, node.value, st):
             return
+        value = self.ev(node.value) if node.value is not None else None
+        if (
+            isinstance(value, AV)
+            and value.kind == Kind.MATCH
+            and not value.many
+            and value.cond is not None
+            and value.loop is not None
+            and (st.guards or st.loops)
+        ):
+            # return best.description under `if found:`: the label the search chose decides
+            cond = replace(value.cond, scope="label", loop=value.loop)
+            self._add_rule(cond, Effect("return", "", Outcome("label"), True, loc(node)), st)
+            return
         if self.decisive(st):
             self.effect(Effect("return", "", self.outcome(node.value), True, loc(node)), st)
             return
-        value = self.ev(node.value) if node.value is not None else None
         if st.guards or st.loops:
             return  # a return in a loop or under a score test only: not a decision by itself
         self.result.returns.append(value)
@@ -223,6 +267,10 @@ class Statements:
             self.walk(node.body, st)
             self.walk(node.orelse, st)
             return None
+        if cond.scope == "label" and cond.labels is not None and (
+            (not cond.negated and _only_skips(node.body)) or (cond.negated and not _ends(node.body))
+        ):
+            self._exclusion(cond, node)
         if cond.negated:
             if _ends(node.body):
                 return replace(cond, negated=False)  # what follows runs only when the test holds
@@ -254,6 +302,18 @@ class Statements:
             self.walk(orelse, replace(st, chain=(chain[0], chain[1] + 1)))
         return None
 
+    def _exclusion(self, cond: Cond, node: nodes.If) -> None:
+        """`if name in SKIP: continue` / `if name not in SKIP: ...`: what follows holds for
+        any label except these, a category defined by exclusion, which a spec does not
+        express; said once per test so that a missing decision is explained."""
+        file = self.func.root().file or "<string>"
+        shown = ", ".join(cond.labels[:4]) + (", ..." if len(cond.labels) > 4 else "")
+        self.an.notes.setdefault(
+            (file, loc(node)),
+            f"{file}:{loc(node)}: labels other than [{shown}] are chosen by exclusion; a decision "
+            "over 'any label except these' is not expressed (the generic model serves it)",
+        )
+
     def _terminate(self, start: int, body: list[nodes.NodeNG]) -> None:
         if any(isinstance(s, (nodes.Break, nodes.Return, nodes.Raise)) for s in body):
             for rule in self.rules[start:]:
@@ -262,6 +322,15 @@ class Statements:
     def for_stmt(self, node: nodes.For, st: State) -> None:
         iterable = self.ev(node.iter)
         target = node.target
+        if isinstance(iterable, AV) and iterable.kind == Kind.MATCH and iterable.many and iterable.cond is not None:
+            # for l in found: store(l) -- each label that passed the search
+            loop = next(self.an.ids)
+            if isinstance(target, nodes.AssignName):
+                self.env[target.name] = replace(iterable, kind=Kind.LABEL, many=False, cond=None, loop=loop)
+            guard = replace(iterable.cond, scope="label", loop=loop)
+            self.walk(node.body, self.guarded(replace(st, loops=st.loops + (loop,)), guard))
+            self.walk(node.orelse, st)
+            return
         if isinstance(iterable, AV) and iterable.kind in (Kind.LABELS, Kind.TEXTS, Kind.RESPS, Kind.ENUM):
             loop = next(self.an.ids)
             self.bind_loop(target, iterable, loop)
@@ -378,11 +447,26 @@ class Statements:
                 found.append((0, self.outcome(node)))
             elif value is None:
                 const = self.const(node)
+                if not isinstance(const, str):
+                    const = self._constant_part(node)
                 if isinstance(const, str) and const:
                     found.append((1 if keyword else 2, Outcome("const", const)))
             return
         for sub, kw in parts:
             self._outcome_parts(sub, found, depth + 1, kw)
+
+    def _constant_part(self, node: nodes.NodeNG) -> str | None:
+        """The constant text of `"person/" + name` or `f"net/{name}"` (the rest is run-time)."""
+        if isinstance(node, nodes.BinOp) and node.op == "+":
+            left = self.const(node.left)
+            if isinstance(left, str) and left.strip():
+                return left
+            right = self.const(node.right)
+            return right if isinstance(right, str) and right.strip() else self._constant_part(node.left)
+        if isinstance(node, nodes.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, nodes.Const) and isinstance(v.value, str))
+            return text if text.strip() else None
+        return None
 
 
 BOOKKEEPING = {
@@ -430,6 +514,18 @@ def bookkeeping(call: nodes.Call) -> bool:
     return False
 
 
+def _callee(func: nodes.NodeNG) -> str:
+    """`led_red.on` for a method of a module-level object, `copy` for a function: what a
+    branch that only calls something does, named so that different receivers differ."""
+    if isinstance(func, nodes.Attribute):
+        if isinstance(func.expr, nodes.Name) and func.expr.name not in ("self", "cls"):
+            return f"{func.expr.name}.{func.attrname}"
+        if isinstance(func.expr, nodes.Attribute):
+            return f"{func.expr.attrname}.{func.attrname}"
+        return func.attrname
+    return getattr(func, "name", "call")
+
+
 def _other_call(old: Any, new: Any) -> bool:
     return (
         isinstance(old, AV)
@@ -471,6 +567,10 @@ def _name(node: nodes.NodeNG) -> str:
     if isinstance(node, nodes.Attribute):
         return node.attrname
     return "result"
+
+
+def _only_skips(body: list[nodes.NodeNG]) -> bool:
+    return len(body) == 1 and isinstance(body[0], nodes.Continue)
 
 
 def _ends(body: list[nodes.NodeNG]) -> bool:
