@@ -11,9 +11,8 @@ from dataclasses import replace
 from astroid import nodes
 
 from chameleonapi.analysis.constants import OSet, Unknown, bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc
+from chameleonapi.analysis.facts import AV, MAX_UNROLL, Cond, Kind, Value, loc
 from chameleonapi.analysis.regex import translate
-from chameleonapi.analysis.statements import MAX_UNROLL
 from chameleonapi.analysis.values import evaluate
 
 

@@ -154,6 +154,8 @@ class State:
 
 Value = AV | Cond | None
 
+MAX_UNROLL = 256  # loops over constant lists are unrolled up to this many items
+
 FINAL = 10**6  # Rule.seq offset of rules read from a function's unguarded return
 
 
@@ -161,4 +163,4 @@ def loc(node: nodes.NodeNG) -> int:
     return node.lineno or 0
 
 
-__all__ = ["AV", "FINAL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]
+__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]

@@ -11,10 +11,9 @@ from typing import Any
 
 from astroid import nodes
 
+from chameleonapi.analysis.conditions import or_conds
 from chameleonapi.analysis.constants import bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, State, loc
-
-MAX_UNROLL = 256
+from chameleonapi.analysis.facts import AV, FINAL, MAX_UNROLL, Cond, Effect, Kind, Outcome, Rule, State, loc
 
 
 class Statements:
@@ -125,8 +124,6 @@ class Statements:
         labels, or-ed with the other places that set it since it was last reset)."""
         guards = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
         cond = replace(guards[-1], scope="any", loop=None)
-        from chameleonapi.analysis.conditions import or_conds  # conditions imports this module
-
         old = self.flags.get(name)
         self.flags[name] = or_conds(old, cond) if old is not None else cond
 
