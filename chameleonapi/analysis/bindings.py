@@ -24,6 +24,7 @@ from chameleonapi.analysis.constants import (
     runtime_reason,
 )
 from chameleonapi.analysis.folding import evaluate
+from chameleonapi.analysis.live import MISSING
 from chameleonapi.analysis.project import Project, top_level
 
 
@@ -47,7 +48,37 @@ def name_value(node: nodes.Name, ctx: EvalContext) -> Any:
     frame = node.frame()
     same = [a for a in assigns if a.frame() is frame and (a.lineno or 0) <= (node.lineno or 0)]
     chosen = (same or assigns)[-1]
-    return value_of_binding(chosen, node.name, ctx, use=node)
+    value = value_of_binding(chosen, node.name, ctx, use=node)
+    if is_unknown(value) and ctx.project.live is not None:
+        found = live_value(ctx.project, chosen, node.name)
+        if found is not MISSING:
+            return found
+    return value
+
+
+def live_value(project: Project, binding: nodes.NodeNG, dotted: str) -> Any:
+    """What the running program holds for a name the static reading cannot resolve: a global
+    of the calling module, or a local of the calling function (plain data only; see `live`)."""
+    live = project.live
+    scope = binding.scope()
+    root = binding.root()
+    if not live.active or not _same_file(root.file, live.file):
+        return MISSING
+    if isinstance(scope, nodes.Module):
+        return live.value(dotted)
+    if (
+        isinstance(scope, nodes.FunctionDef)
+        and scope.name == live.function
+        and (scope.fromlineno or 0) <= live.line <= (scope.tolineno or 0)
+    ):
+        return live.value(dotted, local=True)
+    return MISSING
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    import os
+
+    return bool(a and b) and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _star_binding(node: nodes.Name, ctx: EvalContext) -> Any:
@@ -272,8 +303,35 @@ def attribute_value(node: nodes.Attribute, ctx: EvalContext) -> Any:
         if isinstance(target, nodes.ClassDef):
             return class_attribute(target, attr, ctx)
     if is_unknown(base):
+        dotted = _dotted(node)
+        if dotted is not None and ctx.project.live is not None:
+            try:
+                _, assigns = _head(node).lookup(dotted.split(".")[0])
+            except Exception:
+                assigns = []
+            if assigns:
+                found = live_value(ctx.project, list(assigns)[-1], dotted)
+                if found is not MISSING:
+                    return found
         return base
     return Unknown(f"attribute {attr} of a constant")
+
+
+def _dotted(node: nodes.NodeNG) -> str | None:
+    """`settings.labels.allowed` as a dotted name, when it is names all the way down."""
+    parts = []
+    while isinstance(node, nodes.Attribute):
+        parts.append(node.attrname)
+        node = node.expr
+    if not isinstance(node, nodes.Name):
+        return None
+    return ".".join([node.name, *reversed(parts)])
+
+
+def _head(node: nodes.NodeNG) -> nodes.NodeNG:
+    while isinstance(node, nodes.Attribute):
+        node = node.expr
+    return node
 
 
 def _enclosing_class(node: nodes.NodeNG) -> nodes.ClassDef | None:

@@ -15,6 +15,7 @@ import astroid
 from astroid import nodes
 
 from chameleonapi.analysis.budget import Deadline
+from chameleonapi.analysis.live import LiveScope
 
 SKIP_DIRS = {".git", ".venv", "venv", "env", "__pycache__", "node_modules", "site-packages", ".tox", "build"}
 
@@ -33,6 +34,7 @@ class Project:
     entry: list[str] = field(default_factory=list)  # modules whose call sites are analyzed
     errors: list[str] = field(default_factory=list)
     deadline: Deadline = field(default_factory=lambda: Deadline(0))
+    live: LiveScope | None = None  # the running program's values, when analysed at its first call
     _missing: set[str] = field(default_factory=set)
     params: dict[tuple[int, str], object] = field(default_factory=dict)  # bindings.parameter_value
     _lines: dict[str, list[str]] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from chameleonapi.analysis.budget import (
 from chameleonapi.analysis.build import build_specs
 from chameleonapi.analysis.facts import FINAL
 from chameleonapi.analysis.interp import Analyzer
+from chameleonapi.analysis.live import LiveScope
 from chameleonapi.analysis.precheck import calls_sdk_text, may_call_sdk
 from chameleonapi.analysis.project import Project, as_path, load, python_files, read_source
 from chameleonapi.analysis.report import Report
@@ -24,9 +25,12 @@ from chameleonapi.analysis.sdk import find_sites
 from chameleonapi.spec import DecisionSpec
 
 
-def run(path_or_source: str | Path, budget: float | None = None, precheck: bool = True) -> Report:
+def run(
+    path_or_source: str | Path, budget: float | None = None, precheck: bool = True, live: LiveScope | None = None
+) -> Report:
     """Analyze within a time budget (seconds; see `budget.budget_seconds`). `precheck=False`
-    parses even code that never names an SDK method (for measuring the full analysis)."""
+    parses even code that never names an SDK method (for measuring the full analysis);
+    `live` reads names the source cannot resolve from the running program."""
     deadline = Deadline(budget_seconds(budget))
     if precheck and not _may_call_sdk(path_or_source):
         return Report()  # no vision SDK call anywhere: nothing to parse
@@ -34,6 +38,7 @@ def run(path_or_source: str | Path, budget: float | None = None, precheck: bool 
     try:
         project = load(path_or_source)
         project.deadline = deadline
+        project.live = live
         return _run(project)
     finally:
         release_astroid(before)

@@ -63,6 +63,10 @@ class Resolver:
         try:
             mode = config.train_mode()
             if mode == "background":
+                if site.live is not None and site.file is not None:
+                    from chameleonapi.serving.specs import specs_at
+
+                    specs_at(site)  # analysed now, while the calling frame can still be read
                 engine = self.customizer.engine(self.generic().model)
                 return serve_in_background(
                     engine, lambda: self._customized(site, provider, False), self._report, self.customizer.artifact

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chameleonapi.serving.notices import say_once
 
@@ -24,19 +25,34 @@ _locks_lock = threading.Lock()
 _analysis_locks: dict[str, threading.Lock] = {}
 
 
-def _specs_of(path: str, mtime: float) -> tuple:
-    """The decision specs of one module version (analysed once even when sites race)."""
+_analysed: OrderedDict[tuple[str, float], tuple] = OrderedDict()  # the 64 latest module versions
+
+
+def _specs_of(path: str, mtime: float, live: Any = None) -> tuple:
+    """The decision specs of one module version (analysed once even when sites race).
+
+    The first analysis reads names the source cannot resolve from the calling frame
+    (`live`, plain data only); that frame is released right after, and later calls reuse
+    what was found."""
     with _locks_lock:
         lock = _analysis_locks.setdefault(path, threading.Lock())
     with lock:
-        return _analyse(path, mtime)
+        key = (path, mtime)
+        found = _analysed.get(key)
+        if found is None:
+            from chameleonapi.analysis import analyze
 
-
-@lru_cache(maxsize=64)
-def _analyse(path: str, mtime: float) -> tuple:
-    from chameleonapi.analysis import analyze
-
-    return tuple(analyze(path))
+            try:
+                found = tuple(analyze(path, live=live))
+            finally:
+                if live is not None:
+                    live.release()
+            _analysed[key] = found
+            while len(_analysed) > 64:
+                _analysed.popitem(last=False)
+        elif live is not None:
+            live.release()
+        return found
 
 
 @lru_cache(maxsize=64)
@@ -61,7 +77,7 @@ def specs_at(site: CallSite) -> list[DecisionSpec]:
     path = os.path.realpath(site.file)
     return [
         spec
-        for spec in _specs_of(path, os.path.getmtime(path))
+        for spec in _specs_of(path, os.path.getmtime(path), site.live)
         if spec.call is not None and spec.call.line == site.line and os.path.realpath(spec.call.file) == path
     ]
 

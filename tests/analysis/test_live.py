@@ -1,0 +1,122 @@
+"""Names the source cannot resolve are read from the running program at its first call:
+plain data only, and without running any of the application's code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from chameleonapi.analysis import analyze
+from chameleonapi.analysis.live import MISSING, LiveScope
+from tests.apploader import load_app
+from tests.images import photo
+from tests.paths import APPS
+
+
+@pytest.fixture
+def serving_env(monkeypatch):
+    """First calls analyse (train=auto); no photos are configured, so nothing is trained."""
+    monkeypatch.setenv("CHAMELEONAPI_TRAIN", "auto")
+    monkeypatch.delenv("CHAMELEONAPI_DATA", raising=False)
+    return monkeypatch
+
+
+def test_the_static_reading_leaves_a_json_loaded_list_unresolved() -> None:
+    (spec,) = analyze(APPS / "miss_runtime_json.py")
+    assert spec.partial and spec.categories[0].labels == ()
+    assert any("run time" in r for r in spec.reasons)
+
+
+def test_a_list_loaded_from_json_at_import_is_resolved_at_the_first_call(google_calls, caplog) -> None:
+    from chameleonapi.serving.specs import specs_at
+
+    app = load_app(APPS / "miss_runtime_json.py", "chameleonapi_test_live_json")
+    with caplog.at_level(logging.INFO, logger="chameleonapi"):
+        app.allowed(photo("astronaut"))
+    site = google_calls[0].call_site
+    messages = [r.getMessage() for r in caplog.records if r.name == "chameleonapi"]
+    assert not any("only partly known" in m for m in messages), messages
+    assert any("no photos configured" in m for m in messages), messages  # the decision was complete
+    (spec,) = specs_at(site)  # what the first call's analysis found
+    assert not spec.partial
+    assert spec.categories[0].labels == ("Tulip", "Rose", "Daisy")
+    assert not site.live.active  # the frame is not kept once the call is served
+
+
+SIDE_EFFECTS = '''
+from google.cloud import vision
+
+client = vision.ImageAnnotatorClient()
+TOUCHED = []
+SEEN = []
+
+
+class Settings:
+    @property
+    def labels(self):
+        TOUCHED.append("property")
+        return ["Cat"]
+
+    def __getattr__(self, name):
+        TOUCHED.append(name)
+        return ["Dog"]
+
+
+settings = Settings()
+
+
+def has_pet(content):
+    labels = client.label_detection(image=vision.Image(content=content)).label_annotations
+    SEEN.append(list(TOUCHED))  # what ran before the app's own code below
+    return any(l.description in settings.labels or l.description in settings.others for l in labels)
+'''
+
+
+def test_no_application_code_runs_while_the_live_values_are_read(google_calls, tmp_path) -> None:
+    from chameleonapi.serving.specs import specs_at
+
+    path = tmp_path / "side_effect_app.py"
+    path.write_text(SIDE_EFFECTS)
+    app = load_app(path, "chameleonapi_test_live_side_effects")
+    app.has_pet(photo("astronaut"))
+    assert app.SEEN == [[]]  # neither the property nor __getattr__ ran during the analysis
+    (spec,) = specs_at(google_calls[0].call_site)
+    assert spec.partial and all(not c.labels for c in spec.categories)
+
+
+class _Listish(list):
+    def __iter__(self):
+        raise AssertionError("a subclass's code must not run")
+
+
+class _OwnDict:
+    @property
+    def __dict__(self):
+        raise AssertionError("a class-defined __dict__ must not run")
+
+
+class _Plain:
+    def __init__(self) -> None:
+        self.labels = ["Cat", "Dog"]
+        self.limits = {"Cat": 0.5}
+
+
+def test_only_plain_containers_of_strings_and_numbers_are_taken() -> None:
+    config = _Plain()
+    listish = _Listish(["x"])
+    own = _OwnDict()
+    nested = {"a": [1, 2.5, "b", (True, None)]}
+    mixed = ["Cat", object()]
+    live = LiveScope(sys._getframe())  # these are this function's locals
+    assert live.value("nested", local=True) == nested
+    assert live.value("config.labels", local=True) == ["Cat", "Dog"]
+    assert live.value("config.limits", local=True) == {"Cat": 0.5}
+    assert live.value("listish", local=True) is MISSING
+    assert live.value("own.labels", local=True) is MISSING
+    assert live.value("mixed", local=True) is MISSING
+    assert live.value("config.missing", local=True) is MISSING
+    live.release()
+    assert live.value("nested", local=True) is MISSING
+    del config, listish, own, nested, mixed
