@@ -89,8 +89,9 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
 
     # categories in the order the code tests them
     cats: dict[str, list[str]] = {}
+    unknown: list[str] = []  # outcomes that are not constants: they matter only between categories
     for rule in used:
-        for name, labels in _categories(rule, decision, reasons):
+        for name, labels in _categories(rule, decision, unknown):
             bucket = cats.setdefault(name, [])
             for label in labels:
                 if label not in bucket:
@@ -118,6 +119,8 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     elif len(loops) > 1 and scopes == {"label"} and not multi_select:
         order = "category"
 
+    if len(names) > 1:
+        reasons.extend(unknown)
     open_labels = any(n.startswith(OPEN) for n in names)
     names = [n.removeprefix(OPEN) for n in names]
     cats = {n.removeprefix(OPEN): v for n, v in cats.items()}

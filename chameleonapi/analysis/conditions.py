@@ -30,6 +30,18 @@ class Conditions:
             value = self.ev(node)
         return self.truthy(value)
 
+    def _presence_check(self, node: nodes.NodeNG) -> bool:
+        """`hasattr(tag, "name")`, `tag.name` / `result.tags` as a test: the SDK's objects
+        always have their fields, so the test does not narrow the decision."""
+        if (
+            isinstance(node, nodes.Call)
+            and isinstance(node.func, nodes.Name)
+            and node.func.name == "hasattr"
+            and node.args
+        ):
+            return isinstance(self.ev(node.args[0]), AV)
+        return False
+
     def truthy(self, value: Value) -> Cond | None:
         if isinstance(value, Cond):
             return value
@@ -93,7 +105,10 @@ class Conditions:
 
     def cond(self, node: nodes.NodeNG) -> Cond | None:
         if isinstance(node, nodes.BoolOp):
-            parts = [self.cond(v) for v in node.values]
+            values = [v for v in node.values if not self._presence_check(v)]
+            if not values:
+                return None
+            parts = [self.cond(v) for v in values]
             known = [p for p in parts if p is not None]
             if not known:
                 return None

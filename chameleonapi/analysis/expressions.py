@@ -48,6 +48,10 @@ class Expressions:
             return self.ev_comp(node)
         if isinstance(node, nodes.DictComp):
             return self.ev_dictcomp(node)
+        if isinstance(node, nodes.BoolOp) and node.op == "or":
+            first = self.ev(node.values[0])  # `found or ["unknown"]` is `found` when there are matches
+            if isinstance(first, AV) and first.kind in (Kind.MATCH, Kind.LABELS, Kind.TEXTS):
+                return first
         if isinstance(node, (nodes.Compare, nodes.BoolOp)) or (
             isinstance(node, nodes.UnaryOp) and node.op == "not"
         ):
@@ -373,6 +377,10 @@ class Expressions:
             )
             return c
         if isinstance(elt, AV):
+            if elt.kind == Kind.RECORD and any(isinstance(v, AV) and v.loop == loop for _, v in elt.fields or ()):
+                # [{"name": l["Name"], ...} for l in labels]: the labels, repacked as dicts
+                fields = tuple((k, replace(v, loop=None)) for k, v in elt.fields or ())
+                return replace(base, kind=Kind.LABELS, loop=None, fields=fields)
             if elt.kind == Kind.TEXT:
                 return replace(base, kind=Kind.TEXTS, folded=elt.folded, loop=None)
             if elt.kind == Kind.LABEL:

@@ -70,6 +70,13 @@ class Statements:
 
     def assign(self, node: nodes.Assign | nodes.AnnAssign, st: State) -> None:
         targets = node.targets if isinstance(node, nodes.Assign) else [node.target]
+        if (
+            isinstance(node.value, nodes.IfExp)
+            and len(targets) == 1
+            and isinstance(targets[0], nodes.AssignName)
+            and self._conditional(node, node.value, st, Effect("set", targets[0].name, Outcome("const"), False, 0))
+        ):
+            return
         value = self.ev(node.value) if node.value is not None else None
         for target in targets:
             if isinstance(target, nodes.AssignName):
@@ -218,17 +225,23 @@ class Statements:
         self.result.returns.append(value)
         self.result.return_nodes.append(node)
 
-    def _conditional(self, node: nodes.Return, value: nodes.IfExp, st: State) -> bool:
-        """`return "yes" if <label test> else "no"` is an if/else that returns."""
+    def _conditional(
+        self, node: nodes.Return | nodes.Assign, value: nodes.IfExp, st: State, effect: Effect | None = None
+    ) -> bool:
+        """`return "yes" if <label test> else "no"` is an if/else that returns;
+        `result = "Eco" if <label test> else "Not eco"` one that assigns."""
         cond = self.cond(value.test)
         if cond is None or cond.scope == "score":
             return False
+        effect = effect or Effect("return", "", Outcome("const"), True, 0)
         taken, other = (value.orelse, value.body) if cond.negated else (value.body, value.orelse)
         chain = (next(self.an.ids), 0)
         inner = self.guarded(st, replace(cond, negated=False), chain=chain)
-        self.effect(Effect("return", "", self.outcome(taken), True, loc(node)), inner)
+        self.effect(replace(effect, outcome=self.outcome(taken), line=loc(node)), inner)
         if self.decisive(st):
-            self.effect(Effect("return", "", self.outcome(other), True, loc(node)), st)
+            self.effect(replace(effect, outcome=self.outcome(other), line=loc(node)), st)
+        if effect.kind == "set":
+            self.env.pop(effect.target, None)
         return True
 
     def effect(self, effect: Effect, st: State) -> None:
@@ -325,7 +338,13 @@ class Statements:
             if isinstance(target, nodes.AssignName):
                 self.env[target.name] = replace(iterable, kind=Kind.LABEL, many=False, cond=None, loop=loop)
             guard = replace(iterable.cond, scope="label", loop=loop)
+            start = len(self.rules)
             self.walk(node.body, self.guarded(replace(st, loops=st.loops + (loop,)), guard))
+            # what the loop does with each match (store(l), return l.name) is an outcome;
+            # temporaries it sets on the way (r = person.rectangle) are not
+            self.rules[start:] = [
+                r for r in self.rules[start:] if r.effect.kind == "return" or r.effect.outcome.kind == "label"
+            ]
             self.walk(node.orelse, st)
             return
         if isinstance(iterable, AV) and iterable.kind in (Kind.LABELS, Kind.TEXTS, Kind.RESPS, Kind.ENUM):
@@ -455,14 +474,14 @@ class Statements:
     def _constant_part(self, node: nodes.NodeNG) -> str | None:
         """The constant text of `"person/" + name` or `f"net/{name}"` (the rest is run-time)."""
         if isinstance(node, nodes.BinOp) and node.op == "+":
-            left = self.const(node.left)
-            if isinstance(left, str) and left.strip():
-                return left
-            right = self.const(node.right)
-            return right if isinstance(right, str) and right.strip() else self._constant_part(node.left)
+            for side in (node.left, node.right):
+                text = self.const(side)
+                if isinstance(text, str) and text.strip(" :/-_,;|"):
+                    return text.strip(" :/-_,;|")
+            return self._constant_part(node.left)
         if isinstance(node, nodes.JoinedStr):
             text = "".join(v.value for v in node.values if isinstance(v, nodes.Const) and isinstance(v.value, str))
-            return text if text.strip() else None
+            return text.strip(" :/-_,;|") or None
         return None
 
 
