@@ -128,8 +128,9 @@ class Conditions:
         if isinstance(node, nodes.Compare):
             return self.compare(node)
         value = self.ev(node)
-        if value is None and isinstance(node, nodes.Name):
-            value = self.flags.get(node.name)  # `if found:` after `found = True` under a test
+        if value is None and isinstance(node, nodes.Name) and node.name in self.flags:
+            value = self.flags[node.name]  # `if found:` after `found = True` under a test
+            self.tested_flags.add(node.name)
         if isinstance(node, nodes.Call) and isinstance(value, Cond):
             callee = self._resolve_callee(node)
             if callee is not None:

@@ -180,6 +180,14 @@ class Expressions:
                 return _attr(base, attr) if isinstance(base, AV) and isinstance(attr, str) else None
             if name == "next" and args:
                 return self.ev_next(args[0])
+            if name == "sum" and len(args) == 1 and isinstance(args[0], (nodes.GeneratorExp, nodes.ListComp)):
+                # sum(1 for l in labels if <test>), sum(<test> for l in labels): a count of matches
+                value = self.ev(args[0])
+                if isinstance(value, AV) and value.kind == Kind.MATCH:
+                    return value.narrowed(Kind.COUNT)
+                if isinstance(value, Cond) and value.scope == "any" and not value.negated:
+                    return AV(Kind.COUNT, value.site, top_k=value.top_k, many=True, cond=value)
+                return None
             if name == "len" and args:
                 value = self.ev(args[0])
                 if isinstance(value, AV) and value.kind == Kind.MATCH:

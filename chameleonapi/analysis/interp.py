@@ -107,6 +107,7 @@ class Walker(Statements, Expressions, Conditions):
         self.key = key
         self.rules: list[Rule] = []
         self.flags: dict[str, Cond] = {}  # flag variables set to True under label tests
+        self.tested_flags: set[str] = set()  # ... and later tested: the test decides, not the flag
         self.result = FuncResult()
         self.seq = itertools.count()
 
@@ -121,6 +122,16 @@ class Walker(Statements, Expressions, Conditions):
             if ret.value is not None:
                 self.record_flags(ret.value, loc(ret))
         self._label_flags()
+        if self.tested_flags:
+            self.rules = [
+                r
+                for r in self.rules
+                if not (
+                    r.effect.kind == "set"
+                    and r.effect.target in self.tested_flags
+                    and r.effect.outcome == Outcome("const", True)
+                )
+            ]
         self.result.predicate = self._predicate()
         if self.rules:
             flags = self._flag_names()
@@ -311,6 +322,8 @@ def _carries(node: nodes.NodeNG | None, names: set[str]) -> bool:
         and node.args
     ):
         return _carries(node.args[0], names)  # `return sorted(seen)`: the same labels, reordered
+    if isinstance(node, nodes.Call):  # return render_template("r.html", result=result), jsonify(found)
+        return any(_carries(a, names) for a in [*node.args, *(kw.value for kw in node.keywords or [])])
     return _base_name(node) in names
 
 

@@ -77,6 +77,8 @@ class Statements:
             and self._conditional(node, node.value, st, Effect("set", targets[0].name, Outcome("const"), False, 0))
         ):
             return
+        if len(targets) == 1 and isinstance(targets[0], nodes.AssignName) and not self.decisive(st):
+            self._nested_conditionals(node.value, st, targets[0].name, "set")
         value = self.ev(node.value) if node.value is not None else None
         for target in targets:
             if isinstance(target, nodes.AssignName):
@@ -204,6 +206,8 @@ class Statements:
     def ret(self, node: nodes.Return, st: State) -> None:
         if isinstance(node.value, nodes.IfExp) and self._conditional(node, node.value, st):
             return
+        if node.value is not None and not self.decisive(st):
+            self._nested_conditionals(node.value, st, "", "add")
         value = self.ev(node.value) if node.value is not None else None
         if (
             isinstance(value, AV)
@@ -230,19 +234,41 @@ class Statements:
     ) -> bool:
         """`return "yes" if <label test> else "no"` is an if/else that returns;
         `result = "Eco" if <label test> else "Not eco"` one that assigns."""
-        cond = self.cond(value.test)
-        if cond is None or cond.scope == "score":
-            return False
         effect = effect or Effect("return", "", Outcome("const"), True, 0)
-        taken, other = (value.orelse, value.body) if cond.negated else (value.body, value.orelse)
-        chain = (next(self.an.ids), 0)
-        inner = self.guarded(st, replace(cond, negated=False), chain=chain)
-        self.effect(replace(effect, outcome=self.outcome(taken), line=loc(node)), inner)
+        chain_id, index, current = next(self.an.ids), 0, value
+        # "indoor" if a else "outdoor" if b else "unknown": one if/elif chain
+        while isinstance(current, nodes.IfExp):
+            cond = self.cond(current.test)
+            if cond is None or cond.scope == "score":
+                break
+            taken, other = (current.orelse, current.body) if cond.negated else (current.body, current.orelse)
+            inner = self.guarded(st, replace(cond, negated=False), chain=(chain_id, index))
+            self.effect(replace(effect, outcome=self.outcome(taken), line=loc(node)), inner)
+            current, index = other, index + 1
+        if index == 0:
+            return False
         if self.decisive(st):
-            self.effect(replace(effect, outcome=self.outcome(other), line=loc(node)), st)
+            self.effect(replace(effect, outcome=self.outcome(current), line=loc(node)), st)
         if effect.kind == "set":
             self.env.pop(effect.target, None)
         return True
+
+    def _nested_conditionals(self, node: nodes.NodeNG, st: State, target: str, kind: str) -> None:
+        """`{"type": "indoor" if is_indoor else "outdoor", ...}` assigned or returned: the
+        conditional inside decides, its outcome named by the dict key."""
+        if not isinstance(node, (nodes.Dict, nodes.Call)):
+            return
+        items = (
+            [(self.const(k), v) for k, v in node.items]
+            if isinstance(node, nodes.Dict)
+            else [(kw.arg, kw.value) for kw in node.keywords or []] + [(target, a) for a in node.args]
+        )
+        for key, value in items:
+            name = key if isinstance(key, str) else target
+            if isinstance(value, nodes.IfExp):
+                self._conditional(value, value, st, Effect(kind, name, Outcome("const"), kind == "return", 0))
+            elif isinstance(value, (nodes.Dict, nodes.Call)):
+                self._nested_conditionals(value, st, name, kind)
 
     def effect(self, effect: Effect, st: State) -> None:
         conds = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
@@ -452,6 +478,12 @@ class Statements:
         if depth > 4:
             return
         if isinstance(node, (nodes.Tuple, nodes.List)):
+            if depth == 0:  # return ("Plastic", label.description): the constant names the branch
+                for e in node.elts:
+                    const = self.const(e) if self.ev(e) is None else None
+                    if isinstance(const, str) and const:
+                        found.append((-1, Outcome("const", const)))
+                        return
             parts = [(e, keyword) for e in node.elts]
         elif isinstance(node, nodes.Call):
             parts = [*((a, False) for a in node.args), *((kw.value, True) for kw in node.keywords or [])]
