@@ -16,6 +16,7 @@ from typing import Any
 
 from astroid import nodes
 
+from chameleonapi.analysis.budget import BudgetExceeded
 from chameleonapi.analysis.conditions import Conditions, or_conds
 from chameleonapi.analysis.constants import EvalContext, Unknown
 from chameleonapi.analysis.expressions import Expressions
@@ -61,6 +62,7 @@ class Analyzer:
         self.ids = itertools.count(1)
         self.depth = 0
         self.notes: dict[tuple[str, int], str] = {}  # what was seen but is not expressed, once each
+        self.errors: dict[tuple[str, str], str] = {}  # functions that failed to analyze, once each
 
     def site(self, call: nodes.Call) -> Site | None:
         key = id(call)
@@ -83,11 +85,22 @@ class Analyzer:
         if self.depth > MAX_CALL_DEPTH:
             return self.memo[key]
         self.depth += 1
+        decisions = len(self.decisions)
         try:
             walker = Walker(self, func, dict(env), dict(consts), key)
             if not env and not consts and not walker.reaches_sdk(func):
                 return self.memo[key]  # nothing tracked comes in and no SDK call is reached
             result = walker.run()
+        except BudgetExceeded:
+            raise
+        except (Exception, RecursionError) as exc:  # one function's failure loses that function only
+            del self.decisions[decisions:]
+            where = f"{func.root().file or '<string>'}:{func.lineno or 0}"
+            name = func.name if isinstance(func, nodes.FunctionDef) else "module level"
+            self.errors.setdefault(
+                (where, name), f"{where}: {name} could not be analyzed ({type(exc).__name__}); it is skipped"
+            )
+            return self.memo[key]
         finally:
             self.depth -= 1
         self.memo[key] = result

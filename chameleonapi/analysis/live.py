@@ -11,7 +11,6 @@ a class that defines its own `__dict__` is not read at all. Nothing here imports
 
 from __future__ import annotations
 
-import inspect
 import types
 from typing import Any
 
@@ -62,6 +61,8 @@ def _static_attr(obj: Any, attr: str) -> Any:
             entry = _CLASS_DICT(klass).get("__dict__")
             if entry is not None and type(entry) is not _GETSET:
                 return MISSING
+    import inspect  # only when a name is looked up: serving imports this module on every first call
+
     try:
         return inspect.getattr_static(obj, attr, MISSING)
     except Exception:

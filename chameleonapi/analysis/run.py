@@ -85,7 +85,15 @@ def _run(project: Project) -> Report:
             decision.predicate or all(r.seq >= FINAL for r in decision.rules)
         ):
             continue  # a predicate whose result another function decides with
-        for spec in build_specs(decision):
+        try:
+            built = build_specs(decision)
+        except Exception as exc:  # one decision's failure loses that decision only
+            where = f"{decision.func.root().file or '<string>'}:{decision.func.lineno or 0}"
+            message = f"{where}: the decision in {decision.name} could not be built ({type(exc).__name__}); it is skipped"
+            if message not in report.errors:
+                report.errors.append(message)
+            continue
+        for spec in built:
             key = (
                 str(spec.call),
                 spec.to_json().replace(str(spec.conditions), ""),
@@ -119,6 +127,7 @@ def _run(project: Project) -> Report:
                 "printed or stored, compared with values read at run time, or only add up scores); "
                 "the generic model serves it"
             )
+    report.errors.extend(analyzer.errors.values())
     for (file, line), note in analyzer.notes.items():
         if not any(c.file == file and c.line == line for s in specs for c in s.conditions):
             report.notes.append(note)
