@@ -224,6 +224,8 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
             # any label containing a word: the labels found are open-ended, the branch is the outcome
             return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
         return [(label, [label]) for label in labels]
+    if outcome.kind == "open":  # one category per item of a collection read at run time
+        return [(OPEN + (effect.target or decision.name), [])]
     if outcome.kind == "branch":
         return [(outcome.value if isinstance(outcome.value, str) and outcome.value else decision.name, labels)]
     if outcome.kind == "map":

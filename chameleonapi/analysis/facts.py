@@ -116,7 +116,7 @@ class Cond:
 class Outcome:
     """What a branch yields: a constant, the matching label itself, or a mapped value."""
 
-    kind: str  # const | label | map | branch (only that the branch ran) | unknown
+    kind: str  # const | label | map | branch (only that the branch ran) | open (items read at run time) | unknown
     value: Any = None
 
 

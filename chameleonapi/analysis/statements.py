@@ -462,9 +462,27 @@ class Statements:
         part = self._outcome_part(node)
         if part is not None:
             return part
+        if isinstance(node, nodes.Name) and self._over_unresolved(node):
+            # for cat, words in CATEGORIES.items(): ... return cat, with CATEGORIES read at run
+            # time: one outcome per item, which ones is known only then
+            return Outcome("open")
         if isinstance(node, nodes.Name):
             return Outcome("const", node.name)
         return Outcome("unknown", const.reason)
+
+    def _over_unresolved(self, node: nodes.Name) -> bool:
+        """Is `node` a loop variable over something read at run time?"""
+        try:
+            _, assigns = node.lookup(node.name)
+        except Exception:
+            return False
+        for assign in assigns:
+            loop = assign.parent
+            while isinstance(loop, (nodes.Tuple, nodes.List)):
+                loop = loop.parent
+            if isinstance(loop, nodes.For) and is_unknown(self.const(loop.iter)):
+                return "run time" in self.const(loop.iter).reason
+        return False
 
     def _outcome_part(self, node: nodes.NodeNG) -> Outcome | None:
         """`("Plastic", d)`, `render("page.html", place=BIN[label])`, `jsonify({"bin": "paper"})`:

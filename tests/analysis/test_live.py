@@ -120,3 +120,23 @@ def test_only_plain_containers_of_strings_and_numbers_are_taken() -> None:
     live.release()
     assert live.value("nested", local=True) is MISSING
     del config, listish, own, nested, mixed
+
+
+def _frame_of(module):
+    """A frame whose globals are the loaded app's (what its own call site would hold)."""
+    namespace = module.__dict__
+    exec(compile("import sys as _sys\ndef _here():\n    return _sys._getframe()\n", module.__file__, "exec"), namespace)
+    return namespace.pop("_here")()
+
+
+def test_dict_items_read_at_import_become_one_category_per_key(monkeypatch) -> None:
+    from google.auth.credentials import AnonymousCredentials
+
+    monkeypatch.setattr("google.auth.default", lambda *a, **k: (AnonymousCredentials(), "test"))
+    (static,) = analyze(APPS / "miss_runtime_items.py")
+    assert static.kind == "multi_choice" and static.partial  # one category per key, known only at run time
+    app = load_app(APPS / "miss_runtime_items.py", "chameleonapi_test_live_items")
+    (spec,) = analyze(APPS / "miss_runtime_items.py", live=LiveScope(_frame_of(app)))
+    assert not spec.partial
+    assert [(c.name, c.labels) for c in spec.categories] == [("flowers", ("tulip", "rose")), ("trees", ("oak", "pine"))]
+    assert spec.decide([("Oak", 0.9), ("Rose", 0.8)]) == "trees"
