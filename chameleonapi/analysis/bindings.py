@@ -8,6 +8,7 @@ databases) become `Unknown` naming their source.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -76,8 +77,6 @@ def live_value(project: Project, binding: nodes.NodeNG, dotted: str) -> Any:
 
 
 def _same_file(a: str | None, b: str | None) -> bool:
-    import os
-
     return bool(a and b) and os.path.realpath(a) == os.path.realpath(b)
 
 
