@@ -304,7 +304,7 @@ class Statements:
             self.walk(node.orelse, st)
             return None
         if cond.scope == "label" and cond.labels is not None and (
-            (not cond.negated and _only_skips(node.body)) or (cond.negated and not _ends(node.body))
+            (not cond.negated and _only_skips(node.body)) or (cond.negated and not _only_exits(node.body))
         ):
             self._exclusion(cond, node)
         if cond.negated:
@@ -633,6 +633,19 @@ def _name(node: nodes.NodeNG) -> str:
     if isinstance(node, nodes.Attribute):
         return node.attrname
     return "result"
+
+
+def _only_exits(body: list[nodes.NodeNG]) -> bool:
+    """`continue`, `return None`, `raise ...`: leaving without an outcome of its own."""
+    for stmt in body:
+        if isinstance(stmt, nodes.Return) and stmt.value is not None:
+            if not (isinstance(stmt.value, nodes.Const) and not stmt.value.value):
+                return False
+        elif not isinstance(stmt, (nodes.Continue, nodes.Break, nodes.Pass, nodes.Raise, nodes.Return, nodes.Expr)):
+            return False
+        elif isinstance(stmt, nodes.Expr) and not isinstance(stmt.value, nodes.Call):
+            return False
+    return True
 
 
 def _only_skips(body: list[nodes.NodeNG]) -> bool:

@@ -91,5 +91,6 @@ def test_a_decision_by_exclusion_is_reported_as_not_expressed() -> None:
     report = analyze_report(APPS / "miss_blocklist.py")
     assert report.specs == [] and report.errors == []
     exclusion = [n for n in report.notes if "exclusion" in n]
-    assert len(exclusion) == 1
-    assert "miss_blocklist.py:12" in exclusion[0] and "[Sky, Tree]" in exclusion[0]
+    assert len(exclusion) == 2  # `if x in SKIP: continue` and `if x not in SKIP: return x`
+    assert "miss_blocklist.py:12" in exclusion[0] and "miss_blocklist.py:21" in exclusion[1]
+    assert all("[Sky, Tree]" in n for n in exclusion)

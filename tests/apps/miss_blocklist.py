@@ -13,3 +13,11 @@ def subject(content):
             continue
         return label.description
     return None
+
+
+def first_kept(content):
+    labels = client.label_detection(image=vision.Image(content=content)).label_annotations
+    for label in labels:
+        if label.description not in SKIP:
+            return label.description
+    return None
