@@ -41,6 +41,8 @@ class CallSite:
     function: str
     # the calling frame's plain values, read by the first analysis and then released
     live: Any = field(default=None, compare=False, hash=False, repr=False)
+    # files of the application frames further out (a helper's callers decide with its labels)
+    outer: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
 
 
 _pinned_site: contextvars.ContextVar[CallSite | None] = contextvars.ContextVar("chameleonapi_call_site", default=None)
@@ -101,9 +103,26 @@ def app_frame_site(frame, live: bool = True) -> CallSite | None:
             real = filename if _has_source(filename) else None
             from chameleonapi.analysis.live import LiveScope
 
-            return CallSite(real, frame.f_lineno, code.co_name, LiveScope(frame) if real and live else None)
+            scope = LiveScope(frame) if real and live else None
+            return CallSite(real, frame.f_lineno, code.co_name, scope, _outer_files(frame.f_back, filename))
         frame = frame.f_back
     return None
+
+
+def _outer_files(frame, own: str, limit: int = 4) -> tuple[str, ...]:
+    """Other source files of the application on the stack (callers of a helper module)."""
+    files: list[str] = []
+    while frame is not None and len(files) < limit:
+        name = frame.f_code.co_filename
+        if (
+            name != own
+            and name not in files
+            and not name.startswith("<")
+            and not frame.f_globals.get("__name__", "").startswith(LIBRARY_PREFIXES)
+        ):
+            files.append(name)
+        frame = frame.f_back
+    return tuple(files)
 
 
 def find_call_site(frame=None) -> CallSite:

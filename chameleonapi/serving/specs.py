@@ -75,11 +75,28 @@ def specs_at(site: CallSite) -> list[DecisionSpec]:
             return []
         return [s for s in _specs_of_source(source) if s.call is not None and s.call.line == site.line]
     path = os.path.realpath(site.file)
-    return [
-        spec
-        for spec in _specs_of(path, os.path.getmtime(path), site.live)
-        if spec.call is not None and spec.call.line == site.line and os.path.realpath(spec.call.file) == path
-    ]
+    found = [spec for spec in _specs_of(path, os.path.getmtime(path), site.live) if _at(spec, path, site.line)]
+    for caller in site.outer if not found else ():
+        # a helper module calls the SDK and hands the labels back: its caller decides
+        if caller.endswith(".py") and os.path.isfile(caller) and _under_app(caller):
+            caller = os.path.realpath(caller)
+            found = [spec for spec in _specs_of(caller, os.path.getmtime(caller)) if _at(spec, path, site.line)]
+            if found:
+                break
+    return found
+
+
+def _at(spec: DecisionSpec, path: str, line: int) -> bool:
+    return spec.call is not None and spec.call.line == line and os.path.realpath(spec.call.file) == path
+
+
+def _under_app(path: str) -> bool:
+    """Not the standard library or an installed package (those are never the app's callers)."""
+    import sysconfig
+
+    real = os.path.realpath(path)
+    libs = {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
+    return "site-packages" not in real and not any(real.startswith(os.path.realpath(lib) + os.sep) for lib in libs)
 
 
 def spec_for_site(site: CallSite) -> DecisionSpec | None:

@@ -140,3 +140,26 @@ def test_dict_items_read_at_import_become_one_category_per_key(monkeypatch) -> N
     assert not spec.partial
     assert [(c.name, c.labels) for c in spec.categories] == [("flowers", ("tulip", "rose")), ("trees", ("oak", "pine"))]
     assert spec.decide([("Oak", 0.9), ("Rose", 0.8)]) == "trees"
+
+
+def test_a_helper_modules_call_is_decided_by_its_caller(google_calls, caplog) -> None:
+    """The SDK call is in a helper module that hands the labels back; the first call finds
+    the decision in the module that called the helper."""
+    from chameleonapi.serving.specs import specs_at
+
+    folder = APPS / "g_helper_pkg"
+    sys.path.insert(0, str(folder))
+    try:
+        app = load_app(folder / "app.py", "chameleonapi_test_helper_caller")
+        with caplog.at_level(logging.INFO, logger="chameleonapi"):
+            app.aisle(photo("astronaut"))
+    finally:
+        sys.path.remove(str(folder))
+        for name in ("settings", "vision_helpers"):
+            sys.modules.pop(name, None)
+    site = google_calls[0].call_site
+    assert site.file.endswith("vision_helpers.py")
+    (spec,) = specs_at(site)
+    assert [c.name for c in spec.categories] == ["fruit", "vegetables"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "chameleonapi"]
+    assert not any("no decision found" in m for m in messages), messages
