@@ -8,7 +8,8 @@ databases) become `Unknown` naming their source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 from astroid import nodes
@@ -24,6 +25,7 @@ from chameleonapi.analysis.constants import (
     runtime_reason,
 )
 from chameleonapi.analysis.folding import evaluate
+from chameleonapi.analysis.live import MISSING
 from chameleonapi.analysis.project import Project, top_level
 
 
@@ -47,7 +49,35 @@ def name_value(node: nodes.Name, ctx: EvalContext) -> Any:
     frame = node.frame()
     same = [a for a in assigns if a.frame() is frame and (a.lineno or 0) <= (node.lineno or 0)]
     chosen = (same or assigns)[-1]
-    return value_of_binding(chosen, node.name, ctx, use=node)
+    value = value_of_binding(chosen, node.name, ctx, use=node)
+    if is_unknown(value) and ctx.project.live is not None:
+        found = live_value(ctx.project, chosen, node.name)
+        if found is not MISSING:
+            return found
+    return value
+
+
+def live_value(project: Project, binding: nodes.NodeNG, dotted: str) -> Any:
+    """What the running program holds for a name the static reading cannot resolve: a global
+    of the calling module, or a local of the calling function (plain data only; see `live`)."""
+    live = project.live
+    scope = binding.scope()
+    root = binding.root()
+    if not live.active or not _same_file(root.file, live.file):
+        return MISSING
+    if isinstance(scope, nodes.Module):
+        return live.value(dotted)
+    if (
+        isinstance(scope, nodes.FunctionDef)
+        and scope.name == live.function
+        and (scope.fromlineno or 0) <= live.line <= (scope.tolineno or 0)
+    ):
+        return live.value(dotted, local=True)
+    return MISSING
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _star_binding(node: nodes.Name, ctx: EvalContext) -> Any:
@@ -176,7 +206,7 @@ def _parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> An
     args = func.args
     names = [a.name for a in (args.posonlyargs or []) + (args.args or [])]
     kwonly = [a.name for a in args.kwonlyargs or []]
-    default = _default(func, name)
+    default = _default(func, name, ctx)
     values: list[Any] = []
     for call in call_sites(ctx.project, func):
         offset = 1 if (names and names[0] in ("self", "cls")) or isinstance(call, _CtorCall) else 0
@@ -206,24 +236,26 @@ def _parameter_value(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> An
     return first
 
 
-def _default(func: nodes.FunctionDef, name: str) -> Any:
+def _default(func: nodes.FunctionDef, name: str, ctx: EvalContext) -> Any:
     args = func.args
     positional = (args.posonlyargs or []) + (args.args or [])
     defaults = args.defaults or []
     offset = len(positional) - len(defaults)
     for i, arg in enumerate(positional):
         if arg.name == name and i >= offset:
-            return _plain(defaults[i - offset])
+            return _plain(defaults[i - offset], ctx)
     for arg, default in zip(args.kwonlyargs or [], args.kw_defaults or []):
         if arg.name == name and default is not None:
-            return _plain(default)
+            return _plain(default, ctx)
     return Unknown(f"{name} is a parameter with no constant argument")
 
 
-def _plain(node: nodes.NodeNG) -> Any:
+def _plain(node: nodes.NodeNG, ctx: EvalContext) -> Any:
+    """A default value: a literal, or a constant of the app (`pests=DEFAULT_PESTS`)."""
     if isinstance(node, nodes.Const):
         return node.value
-    return Unknown("non-literal default")  # resolved by evaluate() at call sites instead
+    value = evaluate(node, replace(ctx, consts={}))
+    return value if not is_unknown(value) else Unknown("non-literal default")
 
 
 @dataclass(frozen=True)
@@ -270,8 +302,35 @@ def attribute_value(node: nodes.Attribute, ctx: EvalContext) -> Any:
         if isinstance(target, nodes.ClassDef):
             return class_attribute(target, attr, ctx)
     if is_unknown(base):
+        dotted = _dotted(node)
+        if dotted is not None and ctx.project.live is not None:
+            try:
+                _, assigns = _head(node).lookup(dotted.split(".")[0])
+            except Exception:
+                assigns = []
+            if assigns:
+                found = live_value(ctx.project, list(assigns)[-1], dotted)
+                if found is not MISSING:
+                    return found
         return base
     return Unknown(f"attribute {attr} of a constant")
+
+
+def _dotted(node: nodes.NodeNG) -> str | None:
+    """`settings.labels.allowed` as a dotted name, when it is names all the way down."""
+    parts = []
+    while isinstance(node, nodes.Attribute):
+        parts.append(node.attrname)
+        node = node.expr
+    if not isinstance(node, nodes.Name):
+        return None
+    return ".".join([node.name, *reversed(parts)])
+
+
+def _head(node: nodes.NodeNG) -> nodes.NodeNG:
+    while isinstance(node, nodes.Attribute):
+        node = node.expr
+    return node
 
 
 def _enclosing_class(node: nodes.NodeNG) -> nodes.ClassDef | None:

@@ -89,14 +89,17 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
 
     # categories in the order the code tests them
     cats: dict[str, list[str]] = {}
+    unknown: list[str] = []  # outcomes that are not constants: they matter only between categories
     for rule in used:
-        for name, labels in _categories(rule, decision, reasons):
+        for name, labels in _categories(rule, decision, unknown):
             bucket = cats.setdefault(name, [])
             for label in labels:
                 if label not in bucket:
                     bucket.append(label)
     if not cats:
         return None
+    if len(cats) == 1 and all(r.effect.outcome.kind == "branch" for r in used):
+        cats = {decision.name: next(iter(cats.values()))}  # one reported branch: named after the function
 
     scopes = {r.cond.scope for r in used}
     loops = {r.cond.loop for r in used}
@@ -116,6 +119,8 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
     elif len(loops) > 1 and scopes == {"label"} and not multi_select:
         order = "category"
 
+    if len(names) > 1:
+        reasons.extend(unknown)
     open_labels = any(n.startswith(OPEN) for n in names)
     names = [n.removeprefix(OPEN) for n in names]
     cats = {n.removeprefix(OPEN): v for n, v in cats.items()}
@@ -179,7 +184,8 @@ def _outcomes_only(rules: list[Rule]) -> list[Rule]:
 def _rank(rule: Rule) -> int:
     effect, outcome = rule.effect, rule.effect.outcome
     if effect.kind == "return":
-        return 0
+        # `print("OK"); return`: a bare return only ends the branch; what it did is the outcome
+        return 7 if outcome.kind == "const" and outcome.value is None else 0
     if effect.kind == "call":
         return 6 if outcome.kind == "branch" else 5
     if outcome.kind == "const" and isinstance(outcome.value, str) and outcome.value:
@@ -218,8 +224,10 @@ def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tupl
             # any label containing a word: the labels found are open-ended, the branch is the outcome
             return [(decision.flag_names.get(effect.target, effect.target) or decision.name, labels)]
         return [(label, [label]) for label in labels]
+    if outcome.kind == "open":  # one category per item of a collection read at run time
+        return [(OPEN + (effect.target or decision.name), [])]
     if outcome.kind == "branch":
-        return [(decision.name, labels)]
+        return [(outcome.value if isinstance(outcome.value, str) and outcome.value else decision.name, labels)]
     if outcome.kind == "map":
         mapping: dict[str, Any] = {}
         for k, v in outcome.value or ():

@@ -11,9 +11,8 @@ from dataclasses import replace
 from astroid import nodes
 
 from chameleonapi.analysis.constants import OSet, Unknown, bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc
+from chameleonapi.analysis.facts import AV, MAX_UNROLL, Cond, Kind, Value, loc
 from chameleonapi.analysis.regex import translate
-from chameleonapi.analysis.statements import MAX_UNROLL
 from chameleonapi.analysis.values import evaluate
 
 
@@ -30,6 +29,18 @@ class Conditions:
         else:
             value = self.ev(node)
         return self.truthy(value)
+
+    def _presence_check(self, node: nodes.NodeNG) -> bool:
+        """`hasattr(tag, "name")`, `tag.name` / `result.tags` as a test: the SDK's objects
+        always have their fields, so the test does not narrow the decision."""
+        if (
+            isinstance(node, nodes.Call)
+            and isinstance(node.func, nodes.Name)
+            and node.func.name == "hasattr"
+            and node.args
+        ):
+            return isinstance(self.ev(node.args[0]), AV)
+        return False
 
     def truthy(self, value: Value) -> Cond | None:
         if isinstance(value, Cond):
@@ -94,7 +105,10 @@ class Conditions:
 
     def cond(self, node: nodes.NodeNG) -> Cond | None:
         if isinstance(node, nodes.BoolOp):
-            parts = [self.cond(v) for v in node.values]
+            values = [v for v in node.values if not self._presence_check(v)]
+            if not values:
+                return None
+            parts = [self.cond(v) for v in values]
             known = [p for p in parts if p is not None]
             if not known:
                 return None
@@ -107,11 +121,16 @@ class Conditions:
                 )
             return result
         if isinstance(node, nodes.UnaryOp) and node.op == "not":
+            if isinstance(node.operand, nodes.Name) and self.ev(node.operand) is None:
+                return None  # `if not found: return`: the flag's own rules decide
             c = self.cond(node.operand)
             return replace(c, negated=not c.negated) if c is not None else None
         if isinstance(node, nodes.Compare):
             return self.compare(node)
         value = self.ev(node)
+        if value is None and isinstance(node, nodes.Name) and node.name in self.flags:
+            value = self.flags[node.name]  # `if found:` after `found = True` under a test
+            self.tested_flags.add(node.name)
         if isinstance(node, nodes.Call) and isinstance(value, Cond):
             callee = self._resolve_callee(node)
             if callee is not None:

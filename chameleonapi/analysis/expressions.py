@@ -36,6 +36,8 @@ class Expressions:
         if isinstance(node, nodes.Call):
             return self.ev_call(node)
         if isinstance(node, nodes.Attribute):
+            if isinstance(node.expr, nodes.Name) and node.expr.name == "self" and f"self.{node.attrname}" in self.env:
+                return self.env[f"self.{node.attrname}"]  # an attribute this instance was given
             base = self.ev(node.expr)
             if isinstance(base, AV):
                 return _attr(base, node.attrname)
@@ -46,6 +48,10 @@ class Expressions:
             return self.ev_comp(node)
         if isinstance(node, nodes.DictComp):
             return self.ev_dictcomp(node)
+        if isinstance(node, nodes.BoolOp) and node.op == "or":
+            first = self.ev(node.values[0])  # `found or ["unknown"]` is `found` when there are matches
+            if isinstance(first, AV) and first.kind in (Kind.MATCH, Kind.LABELS, Kind.TEXTS):
+                return first
         if isinstance(node, (nodes.Compare, nodes.BoolOp)) or (
             isinstance(node, nodes.UnaryOp) and node.op == "not"
         ):
@@ -57,6 +63,26 @@ class Expressions:
             return value
         if isinstance(node, nodes.Await):
             return self.ev(node.value)
+        if isinstance(node, nodes.Dict):  # {"name": l.description, ...}, {"labels": [...]}
+            fields = []
+            for k, v in node.items:
+                if isinstance(k, nodes.Const) and isinstance(k.value, str):
+                    value = self.ev(v)
+                    if isinstance(value, AV):
+                        fields.append((k.value, value))
+            return AV(Kind.RECORD, fields[0][1].site, fields=tuple(fields)) if fields else None
+        if isinstance(node, nodes.JoinedStr) and len(node.values) == 1:
+            only = node.values[0]  # f"{t.name}" is the text itself
+            if isinstance(only, nodes.FormattedValue) and only.format_spec is None and only.conversion in (-1, 115):
+                value = self.ev(only.value)
+                return value if isinstance(value, AV) and value.kind == Kind.TEXT else None
+        if isinstance(node, nodes.BinOp) and node.op == "+":  # labels + objects, caption words + tags
+            left, right = self.ev(node.left), self.ev(node.right)
+            for one, other in ((left, right), (right, left)):
+                if isinstance(one, AV) and one.kind in (Kind.LABELS, Kind.TEXTS) and not isinstance(other, Cond):
+                    if isinstance(other, AV) and other.kind == one.kind and other.site != one.site:
+                        return replace(one, also=tuple(dict.fromkeys((*one.also, other.site, *other.also))))
+                    return one
         if isinstance(node, nodes.IfExp):  # r.tags.list if r.tags else []
             body, orelse = self.ev(node.body), self.ev(node.orelse)
             return body if body is not None else orelse
@@ -83,6 +109,8 @@ class Expressions:
                     return base.with_top_k(k)
             return None
         key = self.const(sl)
+        if base.fields is not None and isinstance(key, str):
+            return _field(base, key)
         if base.kind == Kind.RESP and key in LIST_ATTRS:
             return base.narrowed(Kind.LABELS)
         if base.kind == Kind.LABEL:
@@ -142,6 +170,8 @@ class Expressions:
             args = node.args
             if name in ("any", "bool") and args:
                 return self.truth(args[0])
+            if name in ("max", "min") and len(args) == 1:
+                return self.ev_argmax(node, name)
             if name in ("max", "min", "float", "round") and args:  # max(best, tag.confidence)
                 scores = [v for v in map(self.ev, args) if isinstance(v, AV) and v.kind == Kind.SCORE]
                 return scores[-1] if scores else None
@@ -150,6 +180,14 @@ class Expressions:
                 return _attr(base, attr) if isinstance(base, AV) and isinstance(attr, str) else None
             if name == "next" and args:
                 return self.ev_next(args[0])
+            if name == "sum" and len(args) == 1 and isinstance(args[0], (nodes.GeneratorExp, nodes.ListComp)):
+                # sum(1 for l in labels if <test>), sum(<test> for l in labels): a count of matches
+                value = self.ev(args[0])
+                if isinstance(value, AV) and value.kind == Kind.MATCH:
+                    return value.narrowed(Kind.COUNT)
+                if isinstance(value, Cond) and value.scope == "any" and not value.negated:
+                    return AV(Kind.COUNT, value.site, top_k=value.top_k, many=True, cond=value)
+                return None
             if name == "len" and args:
                 value = self.ev(args[0])
                 if isinstance(value, AV) and value.kind == Kind.MATCH:
@@ -193,6 +231,9 @@ class Expressions:
             return self.regex(node, name)
         base = self.ev(func.expr)
         if isinstance(base, AV):
+            if base.fields is not None and name == "get" and node.args:
+                key = self.const(node.args[0])
+                return _field(base, key) if isinstance(key, str) else None
             if base.kind == Kind.TEXT and name in FOLD_METHODS:
                 return replace(base, folded=True)
             if base.kind in (Kind.TEXT, Kind.BLOB) and name in KEEP_METHODS:
@@ -219,6 +260,9 @@ class Expressions:
             return None
         # constant receiver: " ".join(texts), X.intersection(texts), X.isdisjoint(texts), MAP.get(text)
         args = [self.ev(a) for a in node.args]
+        if name == "format" and len(args) == 1 and isinstance(args[0], AV) and args[0].kind == Kind.TEXT:
+            if self.const(func.expr) in ("{}", "{0}", "{0!s}", "{!s}"):
+                return args[0]  # "{}".format(t.name) is the text itself
         if name == "join" and args and isinstance(args[0], AV) and args[0].kind in (Kind.TEXTS, Kind.LABELS):
             return args[0].narrowed(Kind.BLOB)
         if (
@@ -234,6 +278,26 @@ class Expressions:
         if name == "get" and args and isinstance(args[0], AV) and args[0].kind == Kind.TEXT:
             return self._mapped(func.expr, args[0])
         return self.ev_app_call(node)
+
+    def ev_argmax(self, node: nodes.Call, name: str) -> Value:
+        """`max(found, key=lambda l: l.score)`: the best-scoring label of a search result (the
+        first of the score-ordered labels that pass); `min` by score is the last and not
+        expressed."""
+        value = self.ev(node.args[0])
+        if not isinstance(value, AV) or value.kind not in (Kind.MATCH, Kind.LABELS):
+            return None
+        key = next((kw.value for kw in node.keywords or [] if kw.arg == "key"), None)
+        if not (isinstance(key, nodes.Lambda) and key.args.args):
+            return None
+        saved = dict(self.env)
+        self.env[key.args.args[0].name] = replace(value, kind=Kind.LABEL, many=False, cond=None)
+        scored = self.ev(key.body)
+        self.env = saved
+        if not (isinstance(scored, AV) and scored.kind == Kind.SCORE) or name != "max":
+            return None
+        if value.kind == Kind.MATCH:
+            return replace(value, many=False) if value.cond is not None else None
+        return value.narrowed(Kind.LABEL, loop=None).with_top_k(1)
 
     def ev_map(self, fn: nodes.NodeNG, seq: nodes.NodeNG) -> Value:
         value = self.ev(seq)
@@ -258,6 +322,16 @@ class Expressions:
         if not gens:
             return None
         base = self.ev(gens[0].iter)
+        if isinstance(base, AV) and base.kind == Kind.MATCH and base.many and len(gens) == 1 and not gens[0].ifs:
+            # [l.description for l in found]: the same search result, re-shaped
+            saved = dict(self.env)
+            if isinstance(gens[0].target, nodes.AssignName):
+                self.env[gens[0].target.name] = replace(base, kind=Kind.LABEL, many=False, cond=None)
+            elt = self.ev(node.elt)
+            self.env = saved
+            if isinstance(elt, AV) and elt.kind in (Kind.TEXT, Kind.LABEL):
+                return base
+            return None
         if not (isinstance(base, AV) and base.kind in (Kind.LABELS, Kind.TEXTS)):
             # over constants: `any(word in text for word in WORDS)` is handled by truth();
             # `[w for w in WORDS if text == w.lower()]` is the same test, as a list
@@ -311,6 +385,10 @@ class Expressions:
             )
             return c
         if isinstance(elt, AV):
+            if elt.kind == Kind.RECORD and any(isinstance(v, AV) and v.loop == loop for _, v in elt.fields or ()):
+                # [{"name": l["Name"], ...} for l in labels]: the labels, repacked as dicts
+                fields = tuple((k, replace(v, loop=None)) for k, v in elt.fields or ())
+                return replace(base, kind=Kind.LABELS, loop=None, fields=fields)
             if elt.kind == Kind.TEXT:
                 return replace(base, kind=Kind.TEXTS, folded=elt.folded, loop=None)
             if elt.kind == Kind.LABEL:
@@ -373,9 +451,10 @@ class Expressions:
                     self.ev(arg)
             return None
         params = [a.name for a in (func.args.posonlyargs or []) + (func.args.args or [])]
+        env: dict[str, Value] = {}
         if params and params[0] in ("self", "cls") and isinstance(node.func, nodes.Attribute):
             params = params[1:]
-        env: dict[str, Value] = {}
+            env.update(self._instance_env(node.func.expr, node))
         consts: dict[str, Any] = {}
         pairs = list(zip(params, node.args))
         pairs += [(kw.arg, kw.value) for kw in node.keywords or [] if kw.arg]
@@ -398,6 +477,42 @@ class Expressions:
         if not values:
             return None
         return values[-1]
+
+    def _instance_env(self, expr: nodes.NodeNG, use: nodes.NodeNG) -> dict[str, Value]:
+        """What `self.x` holds in a method called on `expr`: this instance's tracked
+        attributes (`self.f()`), or the constructor's arguments stored by `__init__`
+        (`Inspector(labels).pest()`, `x = Inspector(labels); x.pest()`)."""
+        if isinstance(expr, nodes.Name) and expr.name == "self":
+            return {k: v for k, v in self.env.items() if k.startswith("self.")}
+        call = expr if isinstance(expr, nodes.Call) else None
+        if isinstance(expr, nodes.Name):
+            try:
+                _, assigns = expr.lookup(expr.name)
+            except Exception:
+                return {}
+            for assign in reversed(list(assigns)):
+                parent = assign.parent
+                if isinstance(parent, nodes.Assign) and isinstance(parent.value, nodes.Call):
+                    call = parent.value
+                break
+        if call is None:
+            return {}
+        cls = self._instance_class(call, use)
+        init = _method(cls, "__init__", self.const) if cls is not None else None
+        if init is None:
+            return {}
+        params = [a.name for a in (init.args.posonlyargs or []) + (init.args.args or [])][1:]
+        bound = {p: self.ev(a) for p, a in zip(params, call.args) if not isinstance(a, nodes.Starred)}
+        bound.update({kw.arg: self.ev(kw.value) for kw in call.keywords or [] if kw.arg})
+        out: dict[str, Value] = {}
+        for assign in init.nodes_of_class(nodes.Assign):
+            value = bound.get(assign.value.name) if isinstance(assign.value, nodes.Name) else None
+            if value is None:
+                continue
+            for target in assign.targets:
+                if isinstance(target, nodes.AssignAttr) and isinstance(target.expr, nodes.Name) and target.expr.name == "self":
+                    out[f"self.{target.attrname}"] = value
+        return out
 
     def reaches_sdk(self, func: nodes.FunctionDef, depth: int = 0) -> bool:
         """Does the function call an SDK method, itself or through the app's functions it
@@ -496,11 +611,22 @@ def _attr(base: AV, attr: str) -> Value:
         return base
     if base.kind == Kind.LABELS and attr in ("list", "values"):
         return base
+    if base.kind == Kind.MATCH and not base.many and attr in TEXT_ATTRS:
+        return base  # best.description: the chosen label's text
     if base.kind == Kind.LABEL:
         if attr in TEXT_ATTRS:
             return base.narrowed(Kind.TEXT)
         if attr in SCORE_ATTRS:
             return base.narrowed(Kind.SCORE)
+    return None
+
+
+def _field(base: AV, key: str) -> Value:
+    """record["labels"], info["name"]: the value stored under a constant key (for a label
+    repacked as a dict, bound to the loop over those dicts)."""
+    for k, v in base.fields or ():
+        if k == key:
+            return replace(v, loop=base.loop) if base.kind == Kind.LABEL else v
     return None
 
 

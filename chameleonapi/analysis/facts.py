@@ -32,6 +32,7 @@ class Kind(Enum):
     COUNT = "count"  # how many labels a search found: len(filtered list)
     MAPPED = "mapped"  # a label's text mapped through a constant dict
     ENUM = "enum"  # enumerate(labels): (index, label) pairs
+    RECORD = "record"  # a dict literal holding some of the above under constant keys
     OTHER = "other"  # a tuple element that is none of the above
 
     def __repr__(self) -> str:
@@ -71,6 +72,7 @@ class AV:
     loop: int | None = None  # LABEL/TEXT: the loop that binds it
     many: bool = False  # MATCH: all matching labels (a filtered list), not the first
     also: tuple[Site, ...] = ()  # other calls the value may come from (a retry in `except`)
+    fields: tuple[tuple[str, Any], ...] | None = None  # RECORD, or labels repacked as dicts: key -> AV
 
     def narrowed(self, kind: Kind, **changes: Any) -> AV:
         return replace(self, kind=kind, **changes)
@@ -114,7 +116,7 @@ class Cond:
 class Outcome:
     """What a branch yields: a constant, the matching label itself, or a mapped value."""
 
-    kind: str  # const | label | map | branch (only that the branch ran) | unknown
+    kind: str  # const | label | map | branch (only that the branch ran) | open (items read at run time) | unknown
     value: Any = None
 
 
@@ -152,6 +154,8 @@ class State:
 
 Value = AV | Cond | None
 
+MAX_UNROLL = 256  # loops over constant lists are unrolled up to this many items
+
 FINAL = 10**6  # Rule.seq offset of rules read from a function's unguarded return
 
 
@@ -159,4 +163,4 @@ def loc(node: nodes.NodeNG) -> int:
     return node.lineno or 0
 
 
-__all__ = ["AV", "FINAL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]
+__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from astroid import nodes
 
+from chameleonapi.analysis.budget import BudgetExceeded
 from chameleonapi.analysis.conditions import Conditions, or_conds
 from chameleonapi.analysis.constants import EvalContext, Unknown
 from chameleonapi.analysis.expressions import Expressions
@@ -60,6 +61,8 @@ class Analyzer:
         self.reach: dict[int, bool] = {}  # function id -> calls an SDK method (Walker.reaches_sdk)
         self.ids = itertools.count(1)
         self.depth = 0
+        self.notes: dict[tuple[str, int], str] = {}  # what was seen but is not expressed, once each
+        self.errors: dict[tuple[str, str], str] = {}  # functions that failed to analyze, once each
 
     def site(self, call: nodes.Call) -> Site | None:
         key = id(call)
@@ -82,11 +85,22 @@ class Analyzer:
         if self.depth > MAX_CALL_DEPTH:
             return self.memo[key]
         self.depth += 1
+        decisions = len(self.decisions)
         try:
             walker = Walker(self, func, dict(env), dict(consts), key)
             if not env and not consts and not walker.reaches_sdk(func):
                 return self.memo[key]  # nothing tracked comes in and no SDK call is reached
             result = walker.run()
+        except BudgetExceeded:
+            raise
+        except (Exception, RecursionError) as exc:  # one function's failure loses that function only
+            del self.decisions[decisions:]
+            where = f"{func.root().file or '<string>'}:{func.lineno or 0}"
+            name = func.name if isinstance(func, nodes.FunctionDef) else "module level"
+            self.errors.setdefault(
+                (where, name), f"{where}: {name} could not be analyzed ({type(exc).__name__}); it is skipped"
+            )
+            return self.memo[key]
         finally:
             self.depth -= 1
         self.memo[key] = result
@@ -105,6 +119,8 @@ class Walker(Statements, Expressions, Conditions):
         self.consts = consts
         self.key = key
         self.rules: list[Rule] = []
+        self.flags: dict[str, Cond] = {}  # flag variables set to True under label tests
+        self.tested_flags: set[str] = set()  # ... and later tested: the test decides, not the flag
         self.result = FuncResult()
         self.seq = itertools.count()
 
@@ -114,10 +130,21 @@ class Walker(Statements, Expressions, Conditions):
         self.walk(body, State())
         name = self.func.name if isinstance(self.func, nodes.FunctionDef) else "match"
         for ret, value in zip(self.result.return_nodes, self.result.returns):
-            self._final_return(ret, value)
+            if self._final_return(ret, value):
+                continue
             if ret.value is not None:
                 self.record_flags(ret.value, loc(ret))
         self._label_flags()
+        if self.tested_flags:
+            self.rules = [
+                r
+                for r in self.rules
+                if not (
+                    r.effect.kind == "set"
+                    and r.effect.target in self.tested_flags
+                    and r.effect.outcome == Outcome("const", True)
+                )
+            ]
         self.result.predicate = self._predicate()
         if self.rules:
             flags = self._flag_names()
@@ -162,24 +189,43 @@ class Walker(Statements, Expressions, Conditions):
             ):
                 rule.effect = replace(effect, outcome=Outcome("const", True))
 
-    def _final_return(self, ret: nodes.Return, value: Value) -> None:
+    def _nested_match(self, node: nodes.NodeNG | None, depth: int = 0) -> AV | None:
+        """A search result inside what is returned: a call's argument, a dict literal's value,
+        a tuple element (`JsonResponse({"matches": found})`, `{"loc": next(...)}`)."""
+        if node is None or depth > 4:
+            return None
+        found = self.ev(node) if depth else None
+        if found is not None:
+            ok = isinstance(found, AV) and found.kind == Kind.MATCH and found.cond is not None
+            return found if ok else None
+        if isinstance(node, nodes.Call):
+            parts = [*node.args, *(kw.value for kw in node.keywords or [])]
+        elif isinstance(node, nodes.Dict):
+            parts = [v for _, v in node.items]
+        elif isinstance(node, (nodes.Tuple, nodes.List)):
+            parts = list(node.elts)
+        else:
+            return None
+        for part in parts:
+            found = self._nested_match(part, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _final_return(self, ret: nodes.Return, value: Value) -> bool:
         """An unguarded `return <test>` or `return <search result>` is itself a decision;
         so is a search result handed to what the function returns
-        (`return render_template("r.html", labels=found)`, `jsonify(found)`)."""
+        (`return render_template("r.html", labels=found)`, `jsonify(found)`,
+        `{"loc": next(...)}`). True when the returned value is a label search result."""
         line = loc(ret)
-        if value is None and isinstance(ret.value, nodes.Call):
-            for arg in [*ret.value.args, *(kw.value for kw in ret.value.keywords or [])]:
-                found = self.ev(arg)
-                if (
-                    isinstance(found, AV)
-                    and found.kind == Kind.MATCH
-                    and found.many
-                    and found.cond is not None
-                ):
-                    value = found
-                    break
+        nested = False
+        record = isinstance(value, AV) and value.kind == Kind.RECORD
+        if (value is None or record) and isinstance(ret.value, (nodes.Call, nodes.Dict, nodes.Tuple, nodes.List)):
+            found = self._nested_match(ret.value)
+            if found is not None:
+                value, nested = found, True
         if isinstance(value, Cond) and value.via and isinstance(ret.value, nodes.Call):
-            return  # `return contains_any(...)`: the predicate's own decision stands
+            return False  # `return contains_any(...)`: the predicate's own decision stands
         if isinstance(value, Cond) and value.scope == "any":
             self._add_rule(
                 value, Effect("return", "", Outcome("const", True), True, line), State(), final=True
@@ -192,6 +238,8 @@ class Walker(Statements, Expressions, Conditions):
             kind = "add" if many else "return"
             target = ret.value.name if isinstance(ret.value, nodes.Name) else ""
             self._add_rule(value.cond, Effect(kind, target, outcome, not many, line), State(), final=True)
+            return nested
+        return False
 
     def record_flags(self, node: nodes.NodeNG, line: int) -> None:
         """`return {"indoor": "indoor" in names, ...}` or `Result(threat=bool(hits))`: each test
@@ -287,6 +335,8 @@ def _carries(node: nodes.NodeNG | None, names: set[str]) -> bool:
         and node.args
     ):
         return _carries(node.args[0], names)  # `return sorted(seen)`: the same labels, reordered
+    if isinstance(node, nodes.Call):  # return render_template("r.html", result=result), jsonify(found)
+        return any(_carries(a, names) for a in [*node.args, *(kw.value for kw in node.keywords or [])])
     return _base_name(node) in names
 
 

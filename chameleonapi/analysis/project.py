@@ -15,6 +15,7 @@ import astroid
 from astroid import nodes
 
 from chameleonapi.analysis.budget import Deadline, read_capped
+from chameleonapi.analysis.live import LiveScope
 
 SKIP_DIRS = {".git", ".venv", "venv", "env", "__pycache__", "node_modules", "site-packages", ".tox", "build"}
 
@@ -33,6 +34,7 @@ class Project:
     entry: list[str] = field(default_factory=list)  # modules whose call sites are analyzed
     errors: list[str] = field(default_factory=list)
     deadline: Deadline = field(default_factory=lambda: Deadline(0))
+    live: LiveScope | None = None  # the running program's values, when analysed at its first call
     _missing: set[str] = field(default_factory=set)
     params: dict[tuple[int, str], object] = field(default_factory=dict)  # bindings.parameter_value
     _lines: dict[str, list[str]] = field(default_factory=dict)
@@ -44,6 +46,12 @@ class Project:
         try:
             module = build(source, modname, file if file != "<string>" else None)
         except astroid.AstroidSyntaxError as exc:
+            module = self._salvaged(source, modname, file)
+            if module is not None:
+                module.file = file
+                self.modules[modname] = module
+                self.sources[file] = source
+                return module
             err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
             where = f"{file}:{err.lineno}" if err and err.lineno else file
             msg = err.msg if err else str(exc).splitlines()[0]
@@ -55,6 +63,23 @@ class Project:
         module.file = file
         self.modules[modname] = module
         self.sources[file] = source
+        return module
+
+    def _salvaged(self, source: str, modname: str, file: str) -> nodes.Module | None:
+        """The module without its top-level blocks that do not parse (each reported once),
+        or None when what is left does not parse either."""
+        from chameleonapi.analysis.salvage import salvage
+
+        kept, dropped = salvage(source, file)
+        if not dropped:
+            return None
+        try:
+            module = build(kept, modname, file if file != "<string>" else None)
+        except Exception:
+            return None
+        for d in dropped:
+            what = f"{d.name} is skipped" if d.name else "that statement is skipped"
+            self.errors.append(f"{file}:{d.line}: syntax error: {d.message} ({what}; the rest is analyzed)")
         return module
 
     def load_file(self, path: Path, modname: str) -> nodes.Module | None:

@@ -20,6 +20,7 @@ from chameleonapi.analysis.budget import (
 from chameleonapi.analysis.build import build_specs
 from chameleonapi.analysis.facts import FINAL
 from chameleonapi.analysis.interp import Analyzer
+from chameleonapi.analysis.live import LiveScope
 from chameleonapi.analysis.precheck import calls_sdk_text, may_call_sdk
 from chameleonapi.analysis.project import Project, as_path, load, python_files, read_source
 from chameleonapi.analysis.report import Report
@@ -27,9 +28,12 @@ from chameleonapi.analysis.sdk import find_sites
 from chameleonapi.spec import DecisionSpec
 
 
-def run(path_or_source: str | Path, budget: float | None = None, precheck: bool = True) -> Report:
+def run(
+    path_or_source: str | Path, budget: float | None = None, precheck: bool = True, live: LiveScope | None = None
+) -> Report:
     """Analyze within a time budget (seconds; see `budget.budget_seconds`). `precheck=False`
-    parses even code that never names an SDK method (for measuring the full analysis)."""
+    parses even code that never names an SDK method (for measuring the full analysis);
+    `live` reads names the source cannot resolve from the running program."""
     deadline = Deadline(budget_seconds(budget))
     too_large = _too_large(path_or_source)
     if too_large is not None:
@@ -40,6 +44,7 @@ def run(path_or_source: str | Path, budget: float | None = None, precheck: bool 
     try:
         project = load(path_or_source)
         project.deadline = deadline
+        project.live = live
         return _run(project)
     finally:
         release_astroid(before)
@@ -98,7 +103,15 @@ def _run(project: Project) -> Report:
             decision.predicate or all(r.seq >= FINAL for r in decision.rules)
         ):
             continue  # a predicate whose result another function decides with
-        for spec in build_specs(decision):
+        try:
+            built = build_specs(decision)
+        except Exception as exc:  # one decision's failure loses that decision only
+            where = f"{decision.func.root().file or '<string>'}:{decision.func.lineno or 0}"
+            message = f"{where}: the decision in {decision.name} could not be built ({type(exc).__name__}); it is skipped"
+            if message not in report.errors:
+                report.errors.append(message)
+            continue
+        for spec in built:
             key = (
                 str(spec.call),
                 spec.to_json().replace(str(spec.conditions), ""),
@@ -132,6 +145,10 @@ def _run(project: Project) -> Report:
                 "printed or stored, compared with values read at run time, or only add up scores); "
                 "the generic model serves it"
             )
+    report.errors.extend(analyzer.errors.values())
+    for (file, line), note in analyzer.notes.items():
+        if not any(c.file == file and c.line == line for s in specs for c in s.conditions):
+            report.notes.append(note)
     report.sources = project.sources
     return report
 

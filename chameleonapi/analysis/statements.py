@@ -11,10 +11,9 @@ from typing import Any
 
 from astroid import nodes
 
+from chameleonapi.analysis.conditions import or_conds
 from chameleonapi.analysis.constants import bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, State, loc
-
-MAX_UNROLL = 256
+from chameleonapi.analysis.facts import AV, FINAL, MAX_UNROLL, Cond, Effect, Kind, Outcome, Rule, State, loc
 
 
 class Statements:
@@ -71,6 +70,15 @@ class Statements:
 
     def assign(self, node: nodes.Assign | nodes.AnnAssign, st: State) -> None:
         targets = node.targets if isinstance(node, nodes.Assign) else [node.target]
+        if (
+            isinstance(node.value, nodes.IfExp)
+            and len(targets) == 1
+            and isinstance(targets[0], nodes.AssignName)
+            and self._conditional(node, node.value, st, Effect("set", targets[0].name, Outcome("const"), False, 0))
+        ):
+            return
+        if len(targets) == 1 and isinstance(targets[0], nodes.AssignName) and not self.decisive(st):
+            self._nested_conditionals(node.value, st, targets[0].name, "set")
         value = self.ev(node.value) if node.value is not None else None
         for target in targets:
             if isinstance(target, nodes.AssignName):
@@ -92,8 +100,19 @@ class Statements:
                     self.env[target.name] = value
                 elif not st.nested:  # `if not found: found = [...]` may not run: keep what it was
                     self.env.pop(target.name, None)
+                if not st.nested:
+                    self.flags.pop(target.name, None)  # found = False: reset
                 if self.decisive(st):
                     self.effect(Effect("set", target.name, self.outcome(node.value), False, loc(node)), st)
+                    if value is None and self.const(node.value) is True:
+                        self._flag(target.name, st)
+            elif (
+                isinstance(target, nodes.AssignAttr)
+                and isinstance(target.expr, nodes.Name)
+                and target.expr.name == "self"
+                and isinstance(value, AV)
+            ):
+                self.env[f"self.{target.attrname}"] = value  # self.labels = ...: read by other methods
             elif isinstance(target, nodes.AssignAttr) and self.decisive(st):
                 # record.status = "ok": the value recorded is the outcome
                 self.effect(Effect("set", target.attrname, self.outcome(node.value), False, loc(node)), st)
@@ -108,6 +127,14 @@ class Statements:
                 for elt in target.elts:
                     if isinstance(elt, nodes.AssignName):
                         self.env.pop(elt.name, None)
+
+    def _flag(self, name: str, st: State) -> None:
+        """`found = True` under a label test: later, `if found:` is that test (over all
+        labels, or-ed with the other places that set it since it was last reset)."""
+        guards = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
+        cond = replace(guards[-1], scope="any", loop=None)
+        old = self.flags.get(name)
+        self.flags[name] = or_conds(old, cond) if old is not None else cond
 
     def expr_stmt(self, node: nodes.Expr, st: State) -> None:
         call = node.value
@@ -130,16 +157,16 @@ class Statements:
                 self._collect(func.expr.name, call.args[-1], node)
         value = self.ev(call)
         if self.decisive(st) and value is None and bookkeeping(call):
-            # a branch that only reports or stores: the branch taken is the outcome
-            self.effect(Effect("call", "", Outcome("branch"), False, loc(node)), st)
+            # a branch that only reports or stores: the branch taken is the outcome, told
+            # apart from other branches by the constant text it reports (print("OK"))
+            part = self._outcome_part(call)
+            text = part.value if part is not None and part.kind == "const" else None
+            self.effect(Effect("call", "", Outcome("branch", text), False, loc(node)), st)
         elif self.decisive(st) and value is None:
-            fname = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", "call")
-            outcome = Outcome("const", fname)
-            for arg in call.args:
-                o = self.outcome(arg)
-                if o.kind in ("label", "map") or (o.kind == "const" and isinstance(o.value, str)):
-                    outcome = o
-                    break
+            # an effect: the call (and its receiver) with the constant or label-valued
+            # arguments that tell the branches apart (led_red.on(), copy(blob, "net/" + n))
+            fname = _callee(func)
+            outcome = self._outcome_part(call) or Outcome("const", fname)
             self.effect(Effect("call", fname, outcome, False, loc(node)), st)
 
     def _accumulated(self, node: nodes.AugAssign) -> Effect:
@@ -162,33 +189,86 @@ class Statements:
         if isinstance(value, AV) and value.kind in (Kind.TEXT, Kind.LABEL) and value.loop is not None:
             kind = Kind.TEXTS if value.kind == Kind.TEXT else Kind.LABELS
             self.env[name] = replace(value, kind=kind, loop=None)
+        elif isinstance(value, AV) and value.kind == Kind.RECORD and any(
+            isinstance(v, AV) and v.loop is not None for _, v in value.fields or ()
+        ):
+            # infos.append({"name": l.description.lower(), ...}): the labels, repacked as dicts
+            fields = tuple((k, replace(v, loop=None)) for k, v in value.fields or ())
+            first = next(v for _, v in fields)
+            self.env[name] = AV(Kind.LABELS, first.site, top_k=first.top_k, threshold=first.threshold, fields=fields)
+        elif isinstance(value, AV) and value.kind in (Kind.TEXTS, Kind.LABELS) and not isinstance(
+            self.env.get(name), AV
+        ):
+            self.env[name] = value  # words.extend(tags): the list now holds the label texts
         elif isinstance(arg, (nodes.List, nodes.Tuple, nodes.Dict)):
             self.record_flags(arg, loc(node))
 
     def ret(self, node: nodes.Return, st: State) -> None:
         if isinstance(node.value, nodes.IfExp) and self._conditional(node, node.value, st):
             return
+        if node.value is not None and not self.decisive(st):
+            self._nested_conditionals(node.value, st, "", "add")
+        value = self.ev(node.value) if node.value is not None else None
+        if (
+            isinstance(value, AV)
+            and value.kind == Kind.MATCH
+            and not value.many
+            and value.cond is not None
+            and value.loop is not None
+            and (st.guards or st.loops)
+        ):
+            # return best.description under `if found:`: the label the search chose decides
+            cond = replace(value.cond, scope="label", loop=value.loop)
+            self._add_rule(cond, Effect("return", "", Outcome("label"), True, loc(node)), st)
+            return
         if self.decisive(st):
             self.effect(Effect("return", "", self.outcome(node.value), True, loc(node)), st)
             return
-        value = self.ev(node.value) if node.value is not None else None
         if st.guards or st.loops:
             return  # a return in a loop or under a score test only: not a decision by itself
         self.result.returns.append(value)
         self.result.return_nodes.append(node)
 
-    def _conditional(self, node: nodes.Return, value: nodes.IfExp, st: State) -> bool:
-        """`return "yes" if <label test> else "no"` is an if/else that returns."""
-        cond = self.cond(value.test)
-        if cond is None or cond.scope == "score":
+    def _conditional(
+        self, node: nodes.Return | nodes.Assign, value: nodes.IfExp, st: State, effect: Effect | None = None
+    ) -> bool:
+        """`return "yes" if <label test> else "no"` is an if/else that returns;
+        `result = "Eco" if <label test> else "Not eco"` one that assigns."""
+        effect = effect or Effect("return", "", Outcome("const"), True, 0)
+        chain_id, index, current = next(self.an.ids), 0, value
+        # "indoor" if a else "outdoor" if b else "unknown": one if/elif chain
+        while isinstance(current, nodes.IfExp):
+            cond = self.cond(current.test)
+            if cond is None or cond.scope == "score":
+                break
+            taken, other = (current.orelse, current.body) if cond.negated else (current.body, current.orelse)
+            inner = self.guarded(st, replace(cond, negated=False), chain=(chain_id, index))
+            self.effect(replace(effect, outcome=self.outcome(taken), line=loc(node)), inner)
+            current, index = other, index + 1
+        if index == 0:
             return False
-        taken, other = (value.orelse, value.body) if cond.negated else (value.body, value.orelse)
-        chain = (next(self.an.ids), 0)
-        inner = self.guarded(st, replace(cond, negated=False), chain=chain)
-        self.effect(Effect("return", "", self.outcome(taken), True, loc(node)), inner)
         if self.decisive(st):
-            self.effect(Effect("return", "", self.outcome(other), True, loc(node)), st)
+            self.effect(replace(effect, outcome=self.outcome(current), line=loc(node)), st)
+        if effect.kind == "set":
+            self.env.pop(effect.target, None)
         return True
+
+    def _nested_conditionals(self, node: nodes.NodeNG, st: State, target: str, kind: str) -> None:
+        """`{"type": "indoor" if is_indoor else "outdoor", ...}` assigned or returned: the
+        conditional inside decides, its outcome named by the dict key."""
+        if not isinstance(node, (nodes.Dict, nodes.Call)):
+            return
+        items = (
+            [(self.const(k), v) for k, v in node.items]
+            if isinstance(node, nodes.Dict)
+            else [(kw.arg, kw.value) for kw in node.keywords or []] + [(target, a) for a in node.args]
+        )
+        for key, value in items:
+            name = key if isinstance(key, str) else target
+            if isinstance(value, nodes.IfExp):
+                self._conditional(value, value, st, Effect(kind, name, Outcome("const"), kind == "return", 0))
+            elif isinstance(value, (nodes.Dict, nodes.Call)):
+                self._nested_conditionals(value, st, name, kind)
 
     def effect(self, effect: Effect, st: State) -> None:
         conds = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
@@ -223,6 +303,10 @@ class Statements:
             self.walk(node.body, st)
             self.walk(node.orelse, st)
             return None
+        if cond.scope == "label" and cond.labels is not None and (
+            (not cond.negated and _only_skips(node.body)) or (cond.negated and not _only_exits(node.body))
+        ):
+            self._exclusion(cond, node)
         if cond.negated:
             if _ends(node.body):
                 return replace(cond, negated=False)  # what follows runs only when the test holds
@@ -254,6 +338,18 @@ class Statements:
             self.walk(orelse, replace(st, chain=(chain[0], chain[1] + 1)))
         return None
 
+    def _exclusion(self, cond: Cond, node: nodes.If) -> None:
+        """`if name in SKIP: continue` / `if name not in SKIP: ...`: what follows holds for
+        any label except these, a category defined by exclusion, which a spec does not
+        express; said once per test so that a missing decision is explained."""
+        file = self.func.root().file or "<string>"
+        shown = ", ".join(cond.labels[:4]) + (", ..." if len(cond.labels) > 4 else "")
+        self.an.notes.setdefault(
+            (file, loc(node)),
+            f"{file}:{loc(node)}: labels other than [{shown}] are chosen by exclusion; a decision "
+            "over 'any label except these' is not expressed (the generic model serves it)",
+        )
+
     def _terminate(self, start: int, body: list[nodes.NodeNG]) -> None:
         if any(isinstance(s, (nodes.Break, nodes.Return, nodes.Raise)) for s in body):
             for rule in self.rules[start:]:
@@ -262,6 +358,21 @@ class Statements:
     def for_stmt(self, node: nodes.For, st: State) -> None:
         iterable = self.ev(node.iter)
         target = node.target
+        if isinstance(iterable, AV) and iterable.kind == Kind.MATCH and iterable.many and iterable.cond is not None:
+            # for l in found: store(l) -- each label that passed the search
+            loop = next(self.an.ids)
+            if isinstance(target, nodes.AssignName):
+                self.env[target.name] = replace(iterable, kind=Kind.LABEL, many=False, cond=None, loop=loop)
+            guard = replace(iterable.cond, scope="label", loop=loop)
+            start = len(self.rules)
+            self.walk(node.body, self.guarded(replace(st, loops=st.loops + (loop,)), guard))
+            # what the loop does with each match (store(l), return l.name) is an outcome;
+            # temporaries it sets on the way (r = person.rectangle) are not
+            self.rules[start:] = [
+                r for r in self.rules[start:] if r.effect.kind == "return" or r.effect.outcome.kind == "label"
+            ]
+            self.walk(node.orelse, st)
+            return
         if isinstance(iterable, AV) and iterable.kind in (Kind.LABELS, Kind.TEXTS, Kind.RESPS, Kind.ENUM):
             loop = next(self.an.ids)
             self.bind_loop(target, iterable, loop)
@@ -351,9 +462,27 @@ class Statements:
         part = self._outcome_part(node)
         if part is not None:
             return part
+        if isinstance(node, nodes.Name) and self._over_unresolved(node):
+            # for cat, words in CATEGORIES.items(): ... return cat, with CATEGORIES read at run
+            # time: one outcome per item, which ones is known only then
+            return Outcome("open")
         if isinstance(node, nodes.Name):
             return Outcome("const", node.name)
         return Outcome("unknown", const.reason)
+
+    def _over_unresolved(self, node: nodes.Name) -> bool:
+        """Is `node` a loop variable over something read at run time?"""
+        try:
+            _, assigns = node.lookup(node.name)
+        except Exception:
+            return False
+        for assign in assigns:
+            loop = assign.parent
+            while isinstance(loop, (nodes.Tuple, nodes.List)):
+                loop = loop.parent
+            if isinstance(loop, nodes.For) and is_unknown(self.const(loop.iter)):
+                return "run time" in self.const(loop.iter).reason
+        return False
 
     def _outcome_part(self, node: nodes.NodeNG) -> Outcome | None:
         """`("Plastic", d)`, `render("page.html", place=BIN[label])`, `jsonify({"bin": "paper"})`:
@@ -367,6 +496,12 @@ class Statements:
         if depth > 4:
             return
         if isinstance(node, (nodes.Tuple, nodes.List)):
+            if depth == 0:  # return ("Plastic", label.description): the constant names the branch
+                for e in node.elts:
+                    const = self.const(e) if self.ev(e) is None else None
+                    if isinstance(const, str) and const:
+                        found.append((-1, Outcome("const", const)))
+                        return
             parts = [(e, keyword) for e in node.elts]
         elif isinstance(node, nodes.Call):
             parts = [*((a, False) for a in node.args), *((kw.value, True) for kw in node.keywords or [])]
@@ -378,11 +513,26 @@ class Statements:
                 found.append((0, self.outcome(node)))
             elif value is None:
                 const = self.const(node)
+                if not isinstance(const, str):
+                    const = self._constant_part(node)
                 if isinstance(const, str) and const:
                     found.append((1 if keyword else 2, Outcome("const", const)))
             return
         for sub, kw in parts:
             self._outcome_parts(sub, found, depth + 1, kw)
+
+    def _constant_part(self, node: nodes.NodeNG) -> str | None:
+        """The constant text of `"person/" + name` or `f"net/{name}"` (the rest is run-time)."""
+        if isinstance(node, nodes.BinOp) and node.op == "+":
+            for side in (node.left, node.right):
+                text = self.const(side)
+                if isinstance(text, str) and text.strip(" :/-_,;|"):
+                    return text.strip(" :/-_,;|")
+            return self._constant_part(node.left)
+        if isinstance(node, nodes.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, nodes.Const) and isinstance(v.value, str))
+            return text.strip(" :/-_,;|") or None
+        return None
 
 
 BOOKKEEPING = {
@@ -430,6 +580,18 @@ def bookkeeping(call: nodes.Call) -> bool:
     return False
 
 
+def _callee(func: nodes.NodeNG) -> str:
+    """`led_red.on` for a method of a module-level object, `copy` for a function: what a
+    branch that only calls something does, named so that different receivers differ."""
+    if isinstance(func, nodes.Attribute):
+        if isinstance(func.expr, nodes.Name) and func.expr.name not in ("self", "cls"):
+            return f"{func.expr.name}.{func.attrname}"
+        if isinstance(func.expr, nodes.Attribute):
+            return f"{func.expr.attrname}.{func.attrname}"
+        return func.attrname
+    return getattr(func, "name", "call")
+
+
 def _other_call(old: Any, new: Any) -> bool:
     return (
         isinstance(old, AV)
@@ -471,6 +633,23 @@ def _name(node: nodes.NodeNG) -> str:
     if isinstance(node, nodes.Attribute):
         return node.attrname
     return "result"
+
+
+def _only_exits(body: list[nodes.NodeNG]) -> bool:
+    """`continue`, `return None`, `raise ...`: leaving without an outcome of its own."""
+    for stmt in body:
+        if isinstance(stmt, nodes.Return) and stmt.value is not None:
+            if not (isinstance(stmt.value, nodes.Const) and not stmt.value.value):
+                return False
+        elif not isinstance(stmt, (nodes.Continue, nodes.Break, nodes.Pass, nodes.Raise, nodes.Return, nodes.Expr)):
+            return False
+        elif isinstance(stmt, nodes.Expr) and not isinstance(stmt.value, nodes.Call):
+            return False
+    return True
+
+
+def _only_skips(body: list[nodes.NodeNG]) -> bool:
+    return len(body) == 1 and isinstance(body[0], nodes.Continue)
 
 
 def _ends(body: list[nodes.NodeNG]) -> bool:

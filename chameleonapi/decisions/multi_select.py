@@ -40,7 +40,7 @@ class MultiSelect(LabelKind):
         return torch.where(truth, scores.R(S, Tc), scores.R(Tc, S)).sum(dim=1)
 
     def claims(self, shape: Shape) -> bool:
-        return shape.target == "labels" and shape.several and shape.categories > 1
+        return shape.target == "labels" and shape.several and (shape.categories > 1 or shape.open_labels)
 
     def examples(self) -> list[dict]:
         cats = [{"name": "cat", "labels": ["Cat"]}, {"name": "dog", "labels": ["Dog"]},

@@ -87,7 +87,8 @@ class TrueFalse(LabelKind):
         return one_choice_loss(scores, truth)
 
     def claims(self, shape: Shape) -> bool:
-        return shape.target == "labels" and shape.categories == 1
+        # matching labels collected, which ones known only at run time: a selection, not a flag
+        return shape.target == "labels" and shape.categories == 1 and not (shape.several and shape.open_labels)
 
     def order_for(self, order: str) -> str:
         return "label" if order == "last" else order  # one category: first and last match alike

@@ -35,6 +35,7 @@ def serve_labels(
     """Labels for `images` from the engine that serves the calling application."""
     site = find_call_site()
     engine = labels_resolver.engine_for(site, provider)
+    _served(site)
     limits = list(max_results) if isinstance(max_results, (list, tuple)) else [max_results] * len(images)
     if uses_silhouettes():
         widest = None if any(m is None for m in limits) else max(limits, default=None)
@@ -119,6 +120,7 @@ def serve_objects(images: Sequence, *, provider: str, method: str, max_results: 
     from the detector that serves the calling application."""
     site = find_call_site()
     engine = object_resolver.engine_for(site, provider)
+    _served(site)
     results = engine.detect(list(images))
     if max_results:
         results = [r[:max_results] for r in results]
@@ -126,6 +128,12 @@ def serve_objects(images: Sequence, *, provider: str, method: str, max_results: 
         labels = [[(d.name, d.score) for d in dets] for dets in results]
         notify(ServedCall(provider, method, site, engine.name, labels, [None] * len(results), len(images)))
     return results
+
+
+def _served(site) -> None:
+    """The engine is chosen: the calling frame is no longer read (nor kept alive)."""
+    if site.live is not None:
+        site.live.release()
 
 
 def record_errors(provider: str, method: str, errors: list[str]) -> None:

@@ -13,7 +13,8 @@ import contextvars
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "LIBRARY_PREFIXES", "NO_FRAME", "CallSite", "app_frame_site", "find_call_site", "pinned_call_site",
@@ -38,6 +39,10 @@ class CallSite:
     file: str | None
     line: int
     function: str
+    # the calling frame's plain values, read by the first analysis and then released
+    live: Any = field(default=None, compare=False, hash=False, repr=False)
+    # files of the application frames further out (a helper's callers decide with its labels)
+    outer: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
 
 
 _pinned_site: contextvars.ContextVar[CallSite | None] = contextvars.ContextVar("chameleonapi_call_site", default=None)
@@ -56,6 +61,8 @@ def pinned_call_site(site: CallSite):
         yield site
     finally:
         _pinned_site.reset(token)
+        if site.live is not None:
+            site.live.release()
 
 
 def pinned_site() -> CallSite | None:
@@ -86,16 +93,36 @@ def _has_source(filename: str) -> bool:
     return bool(linecache.cache.get(filename))
 
 
-def app_frame_site(frame) -> CallSite | None:
-    """The first application frame from `frame` outward, or None."""
+def app_frame_site(frame, live: bool = True) -> CallSite | None:
+    """The first application frame from `frame` outward, or None. With `live`, the site
+    can read that frame's plain values until the call is served (`analysis.live`)."""
     while frame is not None:
         if not frame.f_globals.get("__name__", "").startswith(LIBRARY_PREFIXES):
             code = frame.f_code
             filename = code.co_filename
             real = filename if _has_source(filename) else None
-            return CallSite(real, frame.f_lineno, code.co_name)
+            from chameleonapi.analysis.live import LiveScope
+
+            scope = LiveScope(frame) if real and live else None
+            return CallSite(real, frame.f_lineno, code.co_name, scope, _outer_files(frame.f_back, filename))
         frame = frame.f_back
     return None
+
+
+def _outer_files(frame, own: str, limit: int = 4) -> tuple[str, ...]:
+    """Other source files of the application on the stack (callers of a helper module)."""
+    files: list[str] = []
+    while frame is not None and len(files) < limit:
+        name = frame.f_code.co_filename
+        if (
+            name != own
+            and name not in files
+            and not name.startswith("<")
+            and not frame.f_globals.get("__name__", "").startswith(LIBRARY_PREFIXES)
+        ):
+            files.append(name)
+        frame = frame.f_back
+    return tuple(files)
 
 
 def find_call_site(frame=None) -> CallSite:

@@ -24,7 +24,7 @@ _executor_active = threading.Event()
 def _submit(self, fn, /, *args, **kwargs):
     """`ThreadPoolExecutor.submit` that remembers the submitting application frame."""
     if _executor_active.is_set():
-        site = pinned_site() or app_frame_site(sys._getframe(1)) or submitted_site()
+        site = pinned_site() or app_frame_site(sys._getframe(1), live=False) or submitted_site()
         if site is not None:
             fn = functools.partial(run_submitted, site, fn)
     return _executor_original[0](self, fn, *args, **kwargs)

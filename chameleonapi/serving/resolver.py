@@ -78,6 +78,10 @@ class Resolver:
         try:
             mode = config.train_mode()
             if mode == "background":
+                if site.live is not None and site.file is not None:
+                    from chameleonapi.serving.specs import specs_at
+
+                    specs_at(site)  # analysed now, while the calling frame can still be read
                 return self._in_background(site, provider)
             model = self._customized(site, provider, config.progress()) if mode == "auto" else None
         except TrainingElsewhere as exc:  # another process of the fleet trains it: never wait on it

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chameleonapi.serving.notices import say_once
 
@@ -24,17 +25,32 @@ _locks_lock = threading.Lock()
 _analysis_locks: dict[str, threading.Lock] = {}
 
 
-def _specs_of(path: str, mtime: float) -> tuple:
-    """The decision specs of one module version (analysed once even when sites race)."""
+_analysed: OrderedDict[tuple[str, float], tuple] = OrderedDict()  # the 64 latest module versions
+
+
+def _specs_of(path: str, mtime: float, live: Any = None) -> tuple:
+    """The decision specs of one module version (analysed once even when sites race).
+
+    The first analysis reads names the source cannot resolve from the calling frame
+    (`live`, plain data only); that frame is released right after, and later calls reuse
+    what was found."""
     with _locks_lock:
         lock = _analysis_locks.setdefault(path, threading.Lock())
     with lock:
-        return _analyse(path, mtime)
-
-
-@lru_cache(maxsize=64)
-def _analyse(path: str, mtime: float) -> tuple:
-    return _reported(path)
+        key = (path, mtime)
+        found = _analysed.get(key)
+        if found is None:
+            try:
+                found = _reported(path, live)
+            finally:
+                if live is not None:
+                    live.release()
+            _analysed[key] = found
+            while len(_analysed) > 64:
+                _analysed.popitem(last=False)
+        elif live is not None:
+            live.release()
+        return found
 
 
 @lru_cache(maxsize=64)
@@ -42,12 +58,12 @@ def _specs_of_source(source: str) -> tuple:
     return _reported(source)
 
 
-def _reported(path_or_source: str) -> tuple:
+def _reported(path_or_source: str, live: Any = None) -> tuple:
     """The specs of one analysis; what it could not do (a file too large, a syntax error, the
     time budget spent) is said once on the log, so a lost decision is never a mystery."""
     from chameleonapi.analysis import analyze_report
 
-    report = analyze_report(path_or_source)
+    report = analyze_report(path_or_source, live=live)
     for error in report.errors:
         say_once(f"analysis: {error}; the generic model serves its calls")
     for note in report.notes:
@@ -69,11 +85,28 @@ def specs_at(site: CallSite) -> list[DecisionSpec]:
             return []
         return [s for s in _specs_of_source(source) if s.call is not None and s.call.line == site.line]
     path = os.path.realpath(site.file)
-    return [
-        spec
-        for spec in _specs_of(path, os.path.getmtime(path))
-        if spec.call is not None and spec.call.line == site.line and os.path.realpath(spec.call.file) == path
-    ]
+    found = [spec for spec in _specs_of(path, os.path.getmtime(path), site.live) if _at(spec, path, site.line)]
+    for caller in site.outer if not found else ():
+        # a helper module calls the SDK and hands the labels back: its caller decides
+        if caller.endswith(".py") and os.path.isfile(caller) and _under_app(caller):
+            caller = os.path.realpath(caller)
+            found = [spec for spec in _specs_of(caller, os.path.getmtime(caller)) if _at(spec, path, site.line)]
+            if found:
+                break
+    return found
+
+
+def _at(spec: DecisionSpec, path: str, line: int) -> bool:
+    return spec.call is not None and spec.call.line == line and os.path.realpath(spec.call.file) == path
+
+
+def _under_app(path: str) -> bool:
+    """Not the standard library or an installed package (those are never the app's callers)."""
+    import sysconfig
+
+    real = os.path.realpath(path)
+    libs = {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
+    return "site-packages" not in real and not any(real.startswith(os.path.realpath(lib) + os.sep) for lib in libs)
 
 
 def spec_for_site(site: CallSite) -> DecisionSpec | None:

@@ -85,3 +85,12 @@ def test_single_file_of_a_package_follows_imports_to_siblings() -> None:
     (spec,) = analyze(APPS / "g_helper_pkg" / "app.py")
     assert spec.categories[0].labels == ("Apple", "Banana", "Orange")
     assert spec.top_k == 6 and spec.threshold == 0.5
+
+
+def test_a_decision_by_exclusion_is_reported_as_not_expressed() -> None:
+    report = analyze_report(APPS / "miss_blocklist.py")
+    assert report.specs == [] and report.errors == []
+    exclusion = [n for n in report.notes if "exclusion" in n]
+    assert len(exclusion) == 2  # `if x in SKIP: continue` and `if x not in SKIP: return x`
+    assert "miss_blocklist.py:12" in exclusion[0] and "miss_blocklist.py:21" in exclusion[1]
+    assert all("[Sky, Tree]" in n for n in exclusion)

@@ -94,3 +94,38 @@ def test_byte_order_mark_and_coding_declaration_are_honoured(tmp_path: Path) -> 
         report = analyze_report(path)
         assert report.errors == []
         assert [s.categories[0].labels for s in report.specs] == [(label,)]
+
+
+def test_a_function_the_interpreter_fails_on_loses_only_that_function(monkeypatch) -> None:
+    """An internal error while interpreting one function is reported once and the other
+    functions' decisions still come back."""
+    from chameleonapi.analysis import analyze_report
+    from chameleonapi.analysis.interp import Walker
+    from tests.paths import APPS
+
+    real_run = Walker.run
+
+    def failing(self):
+        if getattr(self.func, "name", "") == "get_labels":
+            raise ValueError("injected")
+        return real_run(self)
+
+    monkeypatch.setattr(Walker, "run", failing)
+    source = (APPS / "miss_flags_chained.py").read_text() + (
+        "\n\ndef get_labels(content):\n"
+        "    labels = client.label_detection(image=vision.Image(content=content)).label_annotations\n"
+        "    return [l.description for l in labels if l.description == 'Cat']\n"
+    )
+    report = analyze_report(source)
+    assert [spec.categories[0].name for spec in report.specs] == ["fire"]
+    assert len(report.errors) == 1 and "get_labels" in report.errors[0] and "skipped" in report.errors[0]
+
+
+def test_a_file_the_parser_rejects_loses_only_the_broken_function() -> None:
+    from chameleonapi.analysis import analyze_report
+    from tests.paths import APPS
+
+    report = analyze_report(APPS / "miss_py312_syntax.py")
+    assert [spec.categories[0].labels for spec in report.specs] == [("Dog",)]
+    assert len(report.errors) == 1
+    assert "miss_py312_syntax.py:7" in report.errors[0] and "first is skipped" in report.errors[0]

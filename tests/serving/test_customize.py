@@ -23,14 +23,14 @@ RUNTIME_LOADED = '''
 import json
 from google.cloud import vision
 
-with open("pets.json") as fh:
-    PETS = json.load(fh)
 
 
 def should_open(image_bytes):
     client = vision.ImageAnnotatorClient()
     response = client.label_detection(image=vision.Image(content=image_bytes))
-    return any(label.description in PETS for label in response.label_annotations)
+    with open("pets.json") as fh:  # read after the call: not in the calling frame yet
+        pets = json.load(fh)
+    return any(label.description in pets for label in response.label_annotations)
 '''
 
 DRIVER = """
