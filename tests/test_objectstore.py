@@ -60,7 +60,8 @@ def test_a_model_built_once_is_published_and_pulled_by_another_cache(any_store, 
     first = store.get_or_create(PARTS, lambda: built.append(1) or tiny_model("first"))
     key = store.key_of(PARTS)
     manifest = json.loads(any_store.get(f"models/{key}.json"))
-    assert set(manifest["files"]) == {"card.json", "model.safetensors", "SHA256SUMS"}
+    local = {p.name for p in store.entry_path(key).iterdir()}  # every file of the entry, its graph included
+    assert set(manifest["files"]) == local and {"card.json", "model.safetensors", "SHA256SUMS"} <= local
     for digest in manifest["files"].values():
         assert any_store.exists(f"blobs/{digest}")
 
