@@ -6,15 +6,21 @@
 
 from __future__ import annotations
 
+from chameleonapi.serving.calls import (
+    decision_names_objects,
+    object_resolver,
+    record_errors,
+    serve_labels,
+    serve_objects,
+)
 from chameleonapi.serving.calls import labels_resolver as resolver
-from chameleonapi.serving.calls import object_resolver, record_errors, serve_labels, serve_objects
 from chameleonapi.serving.callsites import NO_FRAME, CallSite, find_call_site, pinned_call_site
 from chameleonapi.serving.executors import hook_executors, unhook_executors
 from chameleonapi.serving.listeners import ServedCall, add_listener, remove_listener
 from chameleonapi.serving.notices import report_failure
 
 __all__ = [
-    "NO_FRAME", "CallSite", "ServedCall", "add_listener", "find_call_site", "hook_executors", "object_resolver",
+    "NO_FRAME", "CallSite", "ServedCall", "add_listener", "decision_names_objects", "find_call_site", "hook_executors", "object_resolver",
     "pinned_call_site", "record_errors", "remove_listener", "report_failure", "resolver", "serve_labels",
     "serve_objects", "unhook_executors",
 ]

@@ -23,7 +23,8 @@ from chameleonapi.serving.objects import OBJECT_METHODS, OBJECTS
 from chameleonapi.serving.resolver import Resolver
 from chameleonapi.serving.specs import specs_at
 
-__all__ = ["labels_resolver", "object_resolver", "record_errors", "serve_labels", "serve_objects"]
+__all__ = ["decision_names_objects", "labels_resolver", "object_resolver", "record_errors", "serve_labels",
+           "serve_objects"]
 
 labels_resolver = Resolver(LABELS)
 object_resolver = Resolver(OBJECTS)
@@ -79,6 +80,25 @@ def _decision_texts(site) -> list[str]:
     except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code)
         return []
     return list(dict.fromkeys(t for spec in specs if spec.method not in OBJECT_METHODS for t in spec.all_labels))
+
+
+def decision_names_objects(site=None) -> bool:
+    """Whether the decision at `site` (the calling application's, by default) names a class the
+    photo detector knows ("Person", "car") or decides on objects: a label call that also
+    reports objects (Rekognition's `Instances`) runs the detector only then, since the detector
+    costs several times the labeler's time."""
+    from chameleonapi.detection.coco import COCO_ALIASES, COCO_NAMES
+
+    site = find_call_site() if site is None else site
+    if site.file is None:
+        return False
+    try:
+        specs = specs_at(site)
+    except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code)
+        return False
+    if any(spec.target == "objects" for spec in specs):
+        return True
+    return any(alias_target(t, COCO_NAMES, COCO_ALIASES) in COCO_NAMES for t in _decision_texts(site))
 
 
 def cloud_answers(site, engine, images: Sequence, provider: str = "") -> list[LabelScores]:

@@ -138,15 +138,40 @@ def test_image_analysis_objects_answer_real_photos(served):
     check(found)
 
 
-def test_rekognition_labels_carry_instances_with_bounding_boxes(served, monkeypatch):
+# An application whose decision names object classes: Rekognition reports their `Instances`.
+COUNTING_APP = """
+def crowd(client, data):
+    response = client.detect_labels(Image={"Bytes": data}, MaxLabels=50, MinConfidence=50)
+    people = [label for label in response["Labels"] if label["Name"] in ("Person", "Cat", "Cup")]
+    return response, len(people) > 0
+"""
+
+# One whose decision names none: the detector is not run, `Instances` stay empty.
+GARDEN_APP = """
+def garden(client, data):
+    response = client.detect_labels(Image={"Bytes": data}, MaxLabels=50, MinConfidence=50)
+    flowers = [label for label in response["Labels"] if label["Name"] in ("Flower", "Tree")]
+    return response, len(flowers) > 0
+"""
+
+
+def _rekognition(monkeypatch):
     import boto3
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "any")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "any")
-    client = boto3.client("rekognition", region_name="us-east-1", endpoint_url=OFFLINE_ENDPOINT)
+    return boto3.client("rekognition", region_name="us-east-1", endpoint_url=OFFLINE_ENDPOINT)
+
+
+def test_rekognition_labels_carry_instances_with_bounding_boxes(served, monkeypatch, tmp_path):
+    from tests.apploader import load_app
+
+    (tmp_path / "crowd_app.py").write_text(COUNTING_APP)
+    app = load_app(tmp_path / "crowd_app.py", "crowd_app")
+    client = _rekognition(monkeypatch)
     found = {}
     for p in photos():
-        response = client.detect_labels(Image={"Bytes": p.data}, MaxLabels=50, MinConfidence=50)
+        response, _ = app.crowd(client, p.data)
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
         found[p.name] = []
         for label in response["Labels"]:
@@ -158,6 +183,22 @@ def test_rekognition_labels_carry_instances_with_bounding_boxes(served, monkeypa
                 found[p.name].append((label["Name"], (box["Left"], box["Top"], box["Left"] + box["Width"],
                                                       box["Top"] + box["Height"])))
     check(found)
-    person = next(label for label in client.detect_labels(Image={"Bytes": sample_photos()[1].data})["Labels"]
-                  if label["Name"] == "Person")
-    assert person["Instances"]  # the astronaut is a Person with a box, as Rekognition reports people
+    response, someone = app.crowd(client, sample_photos()[1].data)
+    person = next(label for label in response["Labels"] if label["Name"] == "Person")
+    assert someone and person["Instances"]  # the astronaut is a Person with a box, as Rekognition reports people
+
+
+def test_rekognition_runs_the_detector_only_for_decisions_that_name_objects(served, monkeypatch, tmp_path):
+    from tests.apploader import load_app
+
+    (tmp_path / "garden_app.py").write_text(GARDEN_APP)
+    app = load_app(tmp_path / "garden_app.py", "garden_app")
+    client = _rekognition(monkeypatch)
+    calls = []
+    real = object_resolver.engine_for
+    monkeypatch.setattr(object_resolver, "engine_for", lambda *a, **k: calls.append(a) or real(*a, **k))
+    chelsea = next(p for p in sample_photos() if p.name == "chelsea")
+    response, _ = app.garden(client, chelsea.data)
+    assert "Cat" in [label["Name"] for label in response["Labels"]]  # labels are answered
+    assert all(label["Instances"] == [] for label in response["Labels"])
+    assert calls == []  # the detector never ran for this application

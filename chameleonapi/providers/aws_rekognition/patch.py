@@ -51,12 +51,14 @@ def serve_detect_labels(params: dict) -> dict:
 
 
 def _instances(image) -> list:
-    """The photo detector's objects, which Rekognition reports as `Instances` of their labels
-    (none for the built-in silhouettes or without the detector's weights)."""
+    """The photo detector's objects, which Rekognition reports as `Instances` of their labels:
+    only when the application's decision names an object class or decides on objects (the
+    detector costs several times the labeler), and none for the built-in silhouettes or
+    without the detector's weights."""
     from chameleonapi import runtime
     from chameleonapi.detection.policy import DetectorUnavailable, objects_available, uses_silhouettes
 
-    if uses_silhouettes() or not objects_available():
+    if uses_silhouettes() or not objects_available() or not runtime.decision_names_objects():
         return []
     try:
         return runtime.serve_objects([image], provider=DESCRIPTOR.name, method=METHOD)[0]
