@@ -129,7 +129,7 @@ class Conditions:
             return self.compare(node)
         value = self.ev(node)
         if value is None and isinstance(node, nodes.Name) and node.name in self.flags:
-            value = self.flags[node.name]  # `if found:` after `found = True` under a test
+            value = replace(self.flags[node.name], flag=node.name)  # `if found:` after `found = True` under a test
             self.tested_flags.add(node.name)
         if isinstance(node, nodes.Call) and isinstance(value, Cond):
             callee = self._resolve_callee(node)
