@@ -150,11 +150,7 @@ class Walker(Statements, Expressions, Conditions):
         flag's test is the decision and the flag's assignments are dropped. When that test only
         reports or leaves (`if found: print(...)`, `if a or b: break`), the flag itself stays
         the outcome and what the test did is dropped instead."""
-        deciding = {
-            r.cond.flag
-            for r in self.rules
-            if r.cond.flag and not _reports_only(r.effect)
-        }
+        deciding = {name for r in self.rules if not _reports_only(r.effect) for name in r.cond.flags}
         self.rules = [
             r
             for r in self.rules
@@ -163,7 +159,7 @@ class Walker(Statements, Expressions, Conditions):
                 and r.effect.target in self.tested_flags & deciding
                 and r.effect.outcome == Outcome("const", True)
             )
-            and not (r.cond.flag and r.cond.flag not in deciding)
+            and not (r.cond.flags and not deciding.issuperset(r.cond.flags))
         ]
 
     def _predicate(self) -> Cond | None:
