@@ -129,7 +129,7 @@ class Conditions:
             return self.compare(node)
         value = self.ev(node)
         if value is None and isinstance(node, nodes.Name) and node.name in self.flags:
-            value = self.flags[node.name]  # `if found:` after `found = True` under a test
+            value = replace(self.flags[node.name], flags=(node.name,))  # `if found:` after `found = True` under a test
             self.tested_flags.add(node.name)
         if isinstance(node, nodes.Call) and isinstance(value, Cond):
             callee = self._resolve_callee(node)
@@ -409,6 +409,7 @@ def or_conds(a: Cond, b: Cond) -> Cond:
         warnings=a.warnings + b.warnings,
         top_k=min_known(a.top_k, b.top_k),
         mapping=mapping,
+        flags=tuple(dict.fromkeys(a.flags + b.flags)),  # `if fire or smoke:`
     )
 
 

@@ -110,6 +110,7 @@ class Cond:
     mapping: tuple[tuple[str, Any], ...] | None = None  # label -> value (MAPPED tests)
     via: tuple[int, ...] = field(default=(), compare=False)  # predicate functions it came from
     also: tuple[Site, ...] = ()  # other calls whose labels the test may be over
+    flags: tuple[str, ...] = field(default=(), compare=False)  # `if found:`: the flag variables it stands for
 
 
 @dataclass(frozen=True)

@@ -135,16 +135,7 @@ class Walker(Statements, Expressions, Conditions):
             if ret.value is not None:
                 self.record_flags(ret.value, loc(ret))
         self._label_flags()
-        if self.tested_flags:
-            self.rules = [
-                r
-                for r in self.rules
-                if not (
-                    r.effect.kind == "set"
-                    and r.effect.target in self.tested_flags
-                    and r.effect.outcome == Outcome("const", True)
-                )
-            ]
+        self._tested_flags()
         self.result.predicate = self._predicate()
         if self.rules:
             flags = self._flag_names()
@@ -153,6 +144,23 @@ class Walker(Statements, Expressions, Conditions):
             )
             self.an.decisions.append(decision)
         return self.result
+
+    def _tested_flags(self) -> None:
+        """`found = True` under a label test, then `if found: <outcome>`: the outcome under the
+        flag's test is the decision and the flag's assignments are dropped. When that test only
+        reports or leaves (`if found: print(...)`, `if a or b: break`), the flag itself stays
+        the outcome and what the test did is dropped instead."""
+        deciding = {name for r in self.rules if not _reports_only(r.effect) for name in r.cond.flags}
+        self.rules = [
+            r
+            for r in self.rules
+            if not (
+                r.effect.kind == "set"
+                and r.effect.target in self.tested_flags & deciding
+                and r.effect.outcome == Outcome("const", True)
+            )
+            and not (r.cond.flags and not deciding.issuperset(r.cond.flags))
+        ]
 
     def _predicate(self) -> Cond | None:
         """`for l in labels: if <test>: return True` then `return False` (or the reverse):
@@ -304,6 +312,13 @@ def _flows_out(func: nodes.NodeNG, name: str, line: int) -> bool:
         if isinstance(node, nodes.Subscript) and _base_name(node.slice) in names:
             return True
     return False
+
+
+def _reports_only(effect: Effect) -> bool:
+    """A branch that prints or stores only, or a bare `return`: no outcome of its own."""
+    if effect.kind == "call" and effect.outcome.kind == "branch":
+        return True
+    return effect.kind == "return" and effect.outcome == Outcome("const", None)
 
 
 def _base_name(node: nodes.NodeNG) -> str | None:
