@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ASIDE", "MARKER", "SUMS", "CorruptEntry", "NotOwnFolder", "Shelf", "StoreUnwritable", "check_entry",
-    "clear_owned", "drop_aside", "is_unwritable", "mark_owned", "move_aside", "owns_folder", "sha256_file",
+    "clear_owned", "drop_aside", "is_unwritable", "mark_owned", "move_aside", "owns_folder", "sha256_file", "sidecar_problem",
     "warn_unwritable", "write_entry", "write_sums",
 ]
 
@@ -138,6 +138,21 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sidecar_problem(path: Path, checksum_file: Path) -> str | None:
+    """Why the existing `path` does not match the sha256 recorded in `checksum_file`
+    (`sha256sum` format), or None when it does: one check for every converted or exported
+    file kept beside its checksum."""
+    if not path.is_file():
+        return "not a regular file"
+    try:
+        recorded = checksum_file.read_text(encoding="ascii").split()[0]
+    except (FileNotFoundError, IndexError, UnicodeDecodeError):
+        return "no valid checksum beside it"
+    if sha256_file(path) != recorded.lower():
+        return "checksum does not match"
+    return None
 
 
 def write_sums(folder: Path) -> None:

@@ -123,19 +123,14 @@ def _read_verified(path: Path) -> tuple[tuple[dict, str] | None, str | None]:
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
-    from chameleonapi.artifacts import sha256_file
+    from chameleonapi.artifacts import sidecar_problem
     from chameleonapi.detection.darknet import Darknet
 
     if not os.path.lexists(path):
         return None, None
-    if not path.is_file():
-        return None, "not a regular file"
-    try:
-        recorded = _checksum_path(path).read_text(encoding="ascii").split()[0]
-    except (FileNotFoundError, IndexError, UnicodeDecodeError):
-        return None, "no valid checksum beside it"
-    if sha256_file(path) != recorded.lower():
-        return None, "checksum does not match"
+    problem = sidecar_problem(path, _checksum_path(path))
+    if problem:
+        return None, problem
     try:
         with safe_open(str(path), framework="pt") as handle:
             cfg = (handle.metadata() or {}).get("cfg", "")

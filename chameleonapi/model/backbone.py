@@ -89,18 +89,13 @@ def _read_verified(path: Path) -> tuple[dict | None, str | None]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from chameleonapi.artifacts import sha256_file
+    from chameleonapi.artifacts import sidecar_problem
 
     if not os.path.lexists(path):
         return None, None
-    if not path.is_file():
-        return None, "not a regular file"
-    try:
-        recorded = checksum_path(path).read_text(encoding="ascii").split()[0]
-    except (FileNotFoundError, IndexError, UnicodeDecodeError):
-        return None, "no valid checksum beside it"
-    if sha256_file(path) != recorded.lower():
-        return None, "checksum does not match"
+    problem = sidecar_problem(path, checksum_path(path))
+    if problem:
+        return None, problem
     try:
         state = load_file(str(path))
     except (SafetensorError, ValueError) as exc:

@@ -187,20 +187,15 @@ def graph_path(stem: str, **key: Any) -> Path:
 def _read_verified(path: Path) -> tuple[bytes | None, str | None]:
     """(bytes, None) when the file matches its sidecar checksum; (None, reason) when it is
     corrupt; (None, None) when there is nothing yet."""
+    from chameleonapi.artifacts import sidecar_problem
     from chameleonapi.model.backbone import checksum_path
 
     if not os.path.lexists(path):
         return None, None
-    if not path.is_file():
-        return None, "not a regular file"
-    try:
-        recorded = checksum_path(path).read_text(encoding="ascii").split()[0]
-    except (FileNotFoundError, IndexError, UnicodeDecodeError):
-        return None, "no valid checksum beside it"
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != recorded.lower():
-        return None, "checksum does not match"
-    return data, None
+    problem = sidecar_problem(path, checksum_path(path))
+    if problem:
+        return None, problem
+    return path.read_bytes(), None
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -66,9 +66,10 @@ def served_answers(provider: str, load_model, monkeypatch) -> dict[str, list]:
 
 def assert_same(answers: dict[str, list], scale: float) -> None:
     torch_lists, onnx_lists = answers["torch"], answers["onnx"]
+    assert any(torch_lists)  # a photo may get no label over the provider's floor, not all of them
     for t, o in zip(torch_lists, onnx_lists):
-        assert t and [name for name, _ in t] == [name for name, _ in o]
-        assert max(abs(a - b) for (_, a), (_, b) in zip(t, o)) <= 1e-4 * scale
+        assert [name for name, _ in t] == [name for name, _ in o]
+        assert max((abs(a - b) for (_, a), (_, b) in zip(t, o)), default=0.0) <= 1e-4 * scale
 
 
 @pytest.mark.parametrize("provider", sorted(DRIVERS))
