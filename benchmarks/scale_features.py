@@ -1,9 +1,10 @@
 """Photo features in one process vs as a Ray job with 2 workers, and the fleet's cost model.
 
 Runs, on the same photos (the shared CIFAR-10 photographs, `--photos` of them):
-  - `photo_features.compute_with_mask` in this process, one torch thread (batches of 64);
+  - `photo_features.compute_with_mask` in this process, one thread, on the runtime serving uses
+    (`CHAMELEONAPI_RUNTIME`: the ONNX graph when onnxruntime is installed, else torch);
   - `training.scaleout.compute_on_ray` on a local Ray instance with 2 CPUs, 2 workers of one
-    torch thread each, shards through a shared store on moto's S3 server (same batches);
+    thread each, the same runtime, shards through a shared store on moto's S3 server;
 and reports both wall times, seconds per photo per core, the speed-up, and how far the two
 sets of features are apart (they must agree to float16 rounding). It also measures the cost
 model of docs/scaling.md on the same store: bytes of a published model entry and of the
@@ -102,13 +103,19 @@ def main() -> int:
 
     from chameleonapi.data.folder import ImageFolder
     from chameleonapi.model.backbone import configure_threads, create_backbone, for_inference
+    from chameleonapi.model.graphs import runtime as graph_runtime
     from chameleonapi.training import photo_features
     from chameleonapi.training.scaleout import compute_on_ray
 
     configure_threads()
     dataset = ImageFolder(args.data, "train", val_fraction=0.0, test_fraction=0.0, size=args.photos)
     n = len(dataset)
-    model = for_inference(create_backbone(pretrained=True), "cpu")  # weights converted once, outside the timing
+    # the trunk serving uses (the ONNX graph when that runtime is on), built outside the timing;
+    # the Ray workers run the same one
+    runtime = graph_runtime()
+    model = None if runtime == "onnx" else for_inference(create_backbone(pretrained=True), "cpu")
+    if model is None:
+        photo_features.feature_graph(photo_features.INPUT_SIZE)
 
     start = time.perf_counter()
     single, single_bad = photo_features.compute_with_mask(dataset, model)
@@ -132,6 +139,7 @@ def main() -> int:
     }
     result = {
         "photos": n,
+        "runtime": runtime,
         "data": "shared CIFAR-10 photographs (32x32 JPEG), first photos of a stable order",
         "machine_cores": os.cpu_count(),
         "single_process_s": round(single_s, 2),

@@ -75,7 +75,9 @@ class _FeatureWorker:
             shared = configured() if self.shard_prefix else None
             for start, stop in zip(batch["start"], batch["stop"]):
                 rows = _Rows(self.dataset, int(start), int(stop))
-                feats, unreadable = compute_with_mask(rows, self.model, size=self.size, batch_size=len(rows))
+                # torch: the shard is one batch, as in one process; the graph: its own CPU batches
+                feats, unreadable = compute_with_mask(rows, self.model, size=self.size,
+                                                      batch_size=len(rows) if self.model is not None else None)
                 data = _pack({"features": feats, "unreadable": unreadable.to(torch.uint8)})
                 digest = sha256_bytes(data)
                 shard = None
