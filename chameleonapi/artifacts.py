@@ -397,13 +397,8 @@ class Shelf:
                 got = self.pull(key, shared)  # published between our look and our lease?
                 if got is not None:
                     return got
-                built = build()
-                try:
-                    self.put(key_parts, built)
-                except OSError as exc:
-                    if not is_unwritable(exc):
-                        raise
-                    warn_unwritable(exc)  # served here, not published (nothing on disk to publish)
+                built, kept = self._build_and_keep(key_parts, build)
+                if not kept:  # served here, not published (nothing on disk to publish)
                     return built
                 if self.publish(key, shared):
                     logger.info("published %s %s to %s", self.folder, key, shared.url)
@@ -425,6 +420,19 @@ class Shelf:
         except OSError as exc:
             raise StoreUnwritable(exc.errno, f"cannot lock {self.root()}: {exc.strerror or exc}") from exc
         return lock
+
+    def _build_and_keep(self, key_parts: dict[str, Any], build: Callable[[], Any]) -> tuple[Any, bool]:
+        """(the artifact `build()` makes, whether it was stored): a store that cannot be
+        written is said once and the artifact is still served."""
+        built = build()
+        try:
+            self.put(key_parts, built)
+        except OSError as exc:
+            if not is_unwritable(exc):
+                raise
+            warn_unwritable(exc)
+            return built, False
+        return built, True
 
     def get_or_create(self, key_parts: dict[str, Any], build: Callable[[], Any], *, in_memory: bool = False) -> Any:
         """The stored artifact for `key_parts`; built by `build()` and stored if missing.
@@ -464,13 +472,6 @@ class Shelf:
                 got = None
             if got is not None:
                 return got
-            built = build()
-            try:
-                self.put(key_parts, built)
-            except OSError as exc:
-                if not is_unwritable(exc):
-                    raise
-                warn_unwritable(exc)  # serve what was built; it is not kept
-            return built
+            return self._build_and_keep(key_parts, build)[0]  # served even when it cannot be kept
         finally:
             lock.release()

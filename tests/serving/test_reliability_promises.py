@@ -464,7 +464,8 @@ def test_a_card_of_the_wrong_shape_is_moved_aside_and_rebuilt(home, served, monk
 
     labels_resolver.reset()  # the next start
     response = ask(client, small_jpeg())
-    assert served[-1].model == "built-2" and len(response.label_annotations) == 3
+    # the rebuilt model answers (at most the 3 asked for; Google reports no label under 0.5)
+    assert served[-1].model == "built-2" and 1 <= len(response.label_annotations) <= 3
     assert asides(entry) == [] and store.check_entry(entry, (store.CARD, store.WEIGHTS)) is None
     labels_resolver.reset()  # and the start after that loads it
     ask(client, small_jpeg())
