@@ -121,7 +121,7 @@ def latency(repeats: int) -> dict:
     from chameleonapi.detection.model import decode
     from chameleonapi.imaging import decode_image as decode_with
     from chameleonapi.model.transforms import to_input
-    from chameleonapi.providers.google_vision.descriptor import POLICY
+    from chameleonapi.services.google_vision.descriptor import POLICY
 
     os.environ["CHAMELEONAPI_TRAIN"] = "never"  # serve the stored generic detector
     sample = scenes.sample_scenes("test", repeats, seed=11)

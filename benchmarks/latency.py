@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CHAMELEONAPI_TRAIN"] = "never"
 
     import chameleonapi
-    from chameleonapi import providers
+    from chameleonapi import services as providers
     from chameleonapi.imaging import decode_image
     from chameleonapi.model.registry import shared_model
     from chameleonapi.serving.calls import labels_resolver

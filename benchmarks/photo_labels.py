@@ -85,7 +85,7 @@ def label_benchmark(n_test: int, data: Path) -> list[dict]:
     import chameleonapi
     from chameleonapi.imaging import decode_image
     from chameleonapi.model.registry import shared_model
-    from chameleonapi.providers.google_vision.descriptor import POLICY
+    from chameleonapi.services.google_vision.descriptor import POLICY
 
     _, test = bench.split_photos(data, 0, n_test)
     chameleonapi.enable()

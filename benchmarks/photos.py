@@ -527,7 +527,7 @@ def run(args, home: Path, fresh: bool) -> int:
     chameleonapi.enable()
     from chameleonapi.imaging import decode_image
     from chameleonapi.model.registry import shared_model
-    from chameleonapi.providers.google_vision.descriptor import POLICY
+    from chameleonapi.services.google_vision.descriptor import POLICY
     from chameleonapi.training import customize
 
     photos = [servable(p.read_bytes()) for p, _ in test]

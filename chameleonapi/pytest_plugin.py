@@ -108,10 +108,10 @@ class Served:
 
 
 def _as_sdk_returned(provider: str, labels: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    from chameleonapi import providers
+    from chameleonapi import services
 
-    floor = providers.min_score(provider)
-    return [(providers.style(name, provider), score) for name, score in labels
+    floor = services.min_score(provider)
+    return [(services.style(name, provider), score) for name, score in labels
             if floor is None or score >= floor]
 
 

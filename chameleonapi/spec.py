@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from chameleonapi import providers
+from chameleonapi import services
 from chameleonapi.decisions import kind_of, spec_kinds
 from chameleonapi.decisions.object_count import COUNT_OPS
 
@@ -130,7 +130,7 @@ class DecisionSpec:
     @property
     def effective_threshold(self) -> float | None:
         """The application's own threshold, raised to its provider's tag reporting floor."""
-        floor = providers.min_score(self.provider)
+        floor = services.min_score(self.provider)
         if floor is None or self.method.startswith("detect_objects") or self.target == "objects":
             return self.threshold
         return floor if self.threshold is None else max(self.threshold, floor)

@@ -19,7 +19,7 @@ _active: list[str] = []
 
 def _resolve(providers: Iterable[str] | None) -> list[str]:
     """Keyword beats environment beats default (every available provider)."""
-    from chameleonapi.providers import PROVIDERS, available
+    from chameleonapi.patches import PROVIDERS, available
 
     if providers is not None:
         names = [providers] if isinstance(providers, str) else list(providers)
@@ -43,7 +43,7 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
     Idempotent and thread-safe; returns the providers now active. An unusable setting
     raises `SettingsError` before anything is patched.
     """
-    from chameleonapi.providers import get_instrumentor
+    from chameleonapi.patches import get_instrumentor
     from chameleonapi.serving.executors import hook_executors
 
     check_settings()
@@ -59,7 +59,7 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
 
 def disable() -> None:
     """Restore every patched SDK function; idempotent."""
-    from chameleonapi.providers import get_instrumentor
+    from chameleonapi.patches import get_instrumentor
     from chameleonapi.serving.executors import unhook_executors
 
     with _lock:
@@ -83,7 +83,7 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
     try:
         yield active
     finally:
-        from chameleonapi.providers import get_instrumentor
+        from chameleonapi.patches import get_instrumentor
 
         with _lock:
             for name in [n for n in _active if n not in before]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from chameleonapi import providers
+from chameleonapi import services
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -29,7 +29,7 @@ VOCAB_FILE = "animal_vocab.json"
 def provider_style(label: str, provider: str = "") -> str:
     """How a provider prints a label, per its descriptor: Google keeps the model's "Tabby cat",
     Azure prints "tabby cat", Rekognition "Tabby Cat"; no or an unknown provider keeps it."""
-    return providers.style(label, provider)
+    return services.style(label, provider)
 
 
 def _canon(text: str) -> str:

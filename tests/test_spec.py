@@ -98,10 +98,10 @@ def test_decision_is_a_category_of_a_visible_label(ls, order) -> None:
 
 
 def test_azure_tag_floor_hides_low_confidence_tags():
-    from chameleonapi import providers
+    from chameleonapi import services
     from chameleonapi.spec import Category, DecisionSpec
 
-    floor = providers.min_score("azure_ia")
+    floor = services.min_score("azure_ia")
     azure = DecisionSpec("multi_select", "label", [Category("#cat", ("cat",))], provider="azure_ia")
     google = DecisionSpec("multi_select", "label", [Category("#cat", ("cat",))], provider="google")
     faint = [("cat", floor / 2), ("dog", 0.9)]

@@ -139,7 +139,7 @@ def test_env_toggle_only_registers_an_import_hook():
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout))
     assert "chameleonapi.bootstrap" in loaded  # the hook is there ...
-    assert not {m for m in loaded if m.startswith("chameleonapi.providers")}  # ... and nothing more
+    assert not {m for m in loaded if m.startswith("chameleonapi.services")}  # ... and nothing more
     assert not loaded & {"wrapt", "chameleonapi.switch", "chameleonapi.config"}
 
 
@@ -149,7 +149,7 @@ def test_env_toggle_patches_when_the_sdk_is_imported():
         import sys
         from google.cloud import vision
         import chameleonapi
-        from chameleonapi.providers import get_instrumentor
+        from chameleonapi.patches import get_instrumentor
         assert chameleonapi.is_enabled("google")
         module = "google.cloud.vision_v1.services.image_annotator.client"
         assert get_instrumentor("google").is_patched(module, "ImageAnnotatorClient.batch_annotate_images")
@@ -160,7 +160,8 @@ def test_env_toggle_patches_when_the_sdk_is_imported():
 
 
 def test_every_patched_module_lies_below_a_watched_sdk_package():
-    from chameleonapi.providers import get_instrumentor, switches
+    from chameleonapi.patches import get_instrumentor
+    from chameleonapi.services import switches
     from tests.providers.drivers import bootstrap_packages  # importing the bootstrap would install its hook
 
     watched = tuple(p + "." for p in bootstrap_packages())

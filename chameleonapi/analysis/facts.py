@@ -13,7 +13,7 @@ from typing import Any
 
 from astroid import nodes
 
-from chameleonapi import providers
+from chameleonapi import services
 
 
 class Kind(Enum):
@@ -55,7 +55,7 @@ class Site:
     @property
     def scale(self) -> float:
         """Scores in the application's code are on this scale (AWS uses 0-100)."""
-        return providers.descriptor(self.provider).score_scale
+        return services.descriptor(self.provider).score_scale
 
 
 @dataclass(frozen=True)

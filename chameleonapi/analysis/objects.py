@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from astroid import nodes
 
-from chameleonapi import providers
+from chameleonapi import services
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
 from chameleonapi.analysis.project import Project
@@ -22,7 +22,7 @@ from chameleonapi.analysis.values import evaluate
 from chameleonapi.decisions import Shape, claim
 from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 
-OBJECT_METHODS = tuple(m for d in providers.descriptors() for m in d.object_methods)
+OBJECT_METHODS = tuple(m for d in services.descriptors() for m in d.object_methods)
 NAME_ATTRS = ("name", "object_property")
 SCORE_ATTRS = ("score", "confidence")
 _OPS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "==": "==", "!=": "!="}

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from astroid import nodes
 
-from chameleonapi import providers
+from chameleonapi import services
 from chameleonapi.analysis.constants import EvalContext, is_unknown
 from chameleonapi.analysis.facts import Site
 from chameleonapi.analysis.project import Project
 from chameleonapi.analysis.values import evaluate
 
 # SDK method name -> provider name, from the provider registry (method names do not overlap).
-METHODS: dict[str, str] = {method: d.name for d in providers.descriptors() for method in d.methods}
+METHODS: dict[str, str] = {method: d.name for d in services.descriptors() for method in d.methods}
 
 
 def find_sites(project: Project, module: nodes.Module) -> list[Site]:
@@ -30,7 +30,7 @@ def site_of(project: Project, call: nodes.Call) -> Site | None:
     func = call.func
     if not isinstance(func, nodes.Attribute) or func.attrname not in METHODS:
         return None
-    provider = providers.descriptor(METHODS[func.attrname])
+    provider = services.descriptor(METHODS[func.attrname])
     if _is_app_method(call, func):
         return None
     if provider.source_hints or provider.call_keywords:
@@ -53,7 +53,7 @@ def _is_app_method(call: nodes.Call, func: nodes.Attribute) -> bool:
     )
 
 
-def _site(project: Project, call: nodes.Call, provider: providers.ProviderDescriptor, method: str) -> Site:
+def _site(project: Project, call: nodes.Call, provider: services.ProviderDescriptor, method: str) -> Site:
     file, line = project.location(call)
     ctx = EvalContext(project)
     reasons: list[str] = []

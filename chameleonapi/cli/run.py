@@ -36,7 +36,7 @@ def child_environment(args: argparse.Namespace, environ: dict[str, str] | None =
         if value is not None:
             env[config.SETTINGS[key].env] = str(value)
     if args.providers:
-        from chameleonapi.providers import PROVIDERS
+        from chameleonapi.patches import PROVIDERS
 
         wanted = [p.strip() for p in args.providers.split(",") if p.strip()]
         unknown = [p for p in wanted if p not in PROVIDERS]

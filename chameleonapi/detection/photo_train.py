@@ -74,9 +74,9 @@ def count_spec(spec: DecisionSpec) -> tuple[str | None, int | None]:
 
 
 def _styled(name: str, provider: str) -> str:
-    from chameleonapi import providers
+    from chameleonapi import services
 
-    return providers.style(name, provider)
+    return services.style(name, provider)
 
 
 def decision_errors(spec: DecisionSpec, outputs: Sequence[Sequence[Any]], photos: Sequence[BoxPhoto]) -> float:

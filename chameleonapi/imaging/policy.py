@@ -3,7 +3,7 @@
 Formats are Pillow plugin names (Pillow's JPEG plugin also reads MPO, the multi-picture
 JPEG); only those plugins ever see the bytes (`Image.open(...,
 formats=...)`), so e.g. EPS never reaches Pillow's Ghostscript path. The limits of each
-service are in `chameleonapi.providers.<provider>.descriptor`, as its documentation says.
+service are in `chameleonapi.services.<provider>.descriptor`, as its documentation says.
 """
 
 from __future__ import annotations

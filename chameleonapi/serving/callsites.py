@@ -23,7 +23,7 @@ __all__ = [
 
 # Frames from these packages are the SDK's or ours, never the application's.
 LIBRARY_PREFIXES = (
-    "chameleonapi.providers", "chameleonapi.serving", "chameleonapi.runtime", "chameleonapi.detection",
+    "chameleonapi.patches", "chameleonapi.services", "chameleonapi.serving", "chameleonapi.runtime", "chameleonapi.detection",
     "wrapt",
     "google.cloud", "google.api_core", "google.auth", "grpc", "proto", "azure.", "msrest",
     "boto3", "botocore", "s3transfer",

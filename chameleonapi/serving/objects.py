@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chameleonapi import providers
+from chameleonapi import services
 from chameleonapi.detection.policy import (
     REPORT_FLOOR,
     DetectorUnavailable,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["OBJECTS", "OBJECT_METHODS", "DetectorPlan", "ObjectsCustomizer", "listed_classes", "object_spec_for_site"]
 
-OBJECT_METHODS = tuple(dict.fromkeys(m for d in providers.descriptors() for m in d.object_methods))
+OBJECT_METHODS = tuple(dict.fromkeys(m for d in services.descriptors() for m in d.object_methods))
 
 
 def _names() -> tuple[str, ...]:

@@ -33,9 +33,9 @@ def ranked():
 
 def above_floor(provider: str):
     """Tags the service reports: Azure leaves out those under its confidence floor."""
-    from chameleonapi import providers
+    from chameleonapi import patches, services
 
-    floor = providers.min_score(provider) or 0.0
+    floor = services.min_score(provider) or 0.0
     return [(t, s) for t, s in ranked() if s >= floor]
 
 

@@ -394,7 +394,7 @@ def test_eight_threads_answer_like_one(served):
 def test_large_images_are_decoded_reduced_and_reported_at_their_size(served):
     from PIL import Image
 
-    from chameleonapi import providers
+    from chameleonapi import services
     from chameleonapi.imaging import decode_image
     from chameleonapi.imaging.decode import KEEP_SIDE
 
@@ -402,7 +402,7 @@ def test_large_images_are_decoded_reduced_and_reported_at_their_size(served):
     for fmt in ("JPEG", "PNG"):  # JPEG: draft mode at decode; PNG: reduced right after
         buffer = io.BytesIO()
         big.save(buffer, fmt)
-        decoded = decode_image(buffer.getvalue(), providers.descriptor("azure_ia").policy)
+        decoded = decode_image(buffer.getvalue(), services.descriptor("azure_ia").policy)
         assert (decoded.width, decoded.height) == (3608, 2400)
         assert KEEP_SIDE <= min(decoded.image.size) < 2 * KEEP_SIDE
         assert decoded.image.mode == "RGB"

@@ -40,7 +40,7 @@ def served_answers(provider: str, load_model, monkeypatch) -> dict[str, list]:
     """runtime -> the provider's (label, score) lists for the bundled photos, each runtime's
     model (`load_model()` under that runtime) served through the real SDK client."""
     import chameleonapi
-    from chameleonapi import providers
+    from chameleonapi import services
     from chameleonapi.serving.calls import labels_resolver
     from chameleonapi.serving.engines import Engine
 
@@ -50,7 +50,7 @@ def served_answers(provider: str, load_model, monkeypatch) -> dict[str, list]:
         monkeypatch.setenv("CHAMELEONAPI_RUNTIME", runtime)
         model = load_model()
         assert model.runtime == runtime
-        chameleonapi.enable([providers.descriptor(provider).switch])
+        chameleonapi.enable([services.descriptor(provider).switch])
         labels_resolver.override = Engine(model)
         try:
             client = driver.client()
@@ -74,11 +74,11 @@ def assert_same(answers: dict[str, list], scale: float) -> None:
 
 @pytest.mark.parametrize("provider", sorted(DRIVERS))
 def test_the_generic_model_answers_the_same_on_either_runtime(provider, sdk_env):
-    from chameleonapi import providers
+    from chameleonapi import services
     from chameleonapi.model.registry import shared_model
 
     answers = served_answers(provider, lambda: shared_model("generic"), sdk_env)
-    assert_same(answers, providers.descriptor(provider).score_scale)
+    assert_same(answers, services.descriptor(provider).score_scale)
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +100,11 @@ def customized(tmp_path_factory):
 
 @pytest.mark.parametrize("provider", sorted(DRIVERS))
 def test_a_customized_model_answers_the_same_on_either_runtime(provider, customized, sdk_env):
-    from chameleonapi import providers
+    from chameleonapi import services
     from chameleonapi.model.custom import CustomModel
 
     answers = served_answers(provider, lambda: CustomModel.load(customized), sdk_env)
-    assert_same(answers, providers.descriptor(provider).score_scale)
+    assert_same(answers, services.descriptor(provider).score_scale)
 
 
 def test_a_customized_model_is_published_with_its_graph(customized, monkeypatch):

@@ -20,7 +20,7 @@ from botocore.validate import validate_parameters  # noqa: E402
 
 import chameleonapi  # noqa: E402
 from chameleonapi import runtime  # noqa: E402
-from chameleonapi.providers import get_instrumentor  # noqa: E402
+from chameleonapi.patches import get_instrumentor  # noqa: E402
 from tests.images import CORRUPT, photo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,10 +242,11 @@ def test_errors_are_client_errors_for_generic_handlers(aws):
 
 
 def test_each_name_is_reported_once_with_its_ancestors():
-    from chameleonapi.providers.aws_rekognition.codec import DetectLabelsRequest, labels_response
+    from chameleonapi.model.ancestry import parents_of
+    from chameleonapi.services.aws_rekognition.codec import DetectLabelsRequest, labels_response
 
     labels = [("Golden retriever", 0.9), ("Golden Retriever", 0.8), ("Dog", 0.7), ("Not a label", 0.6)]
-    response = labels_response(labels, DetectLabelsRequest(image=b""))
+    response = labels_response(labels, DetectLabelsRequest(image=b""), parents_of=parents_of)
     assert [(label["Name"], label["Confidence"]) for label in response["Labels"]] == [
         ("Golden Retriever", 90.0), ("Dog", 70.0), ("Not A Label", 60.0)
     ]
@@ -254,7 +255,7 @@ def test_each_name_is_reported_once_with_its_ancestors():
 
 
 def test_botocore_outside_the_supported_range_is_left_alone(monkeypatch, caplog):
-    from chameleonapi.providers import base
+    from chameleonapi.patches import base
 
     monkeypatch.setattr(base, "installed_version", lambda distribution: "0.9.0")
     original = vars(botocore.client.BaseClient)["_make_api_call"]

@@ -1,6 +1,6 @@
 """One conformance suite, generated from the provider registry, run for every provider.
 
-Every registered provider (`chameleonapi.providers.names()`) is checked through its real SDK
+Every registered provider (`chameleonapi.services.names()`) is checked through its real SDK
 client, offline and with no cloud credentials: patched whether its SDK is imported before or
 after `enable()`; a second `enable()` adds no second wrapper; `disable()` puts back the very
 same callables; an SDK version outside the supported range is left unpatched with one
@@ -24,19 +24,19 @@ from pathlib import Path
 import pytest
 
 import chameleonapi
-from chameleonapi import providers, runtime
-from chameleonapi.providers import base
+from chameleonapi import patches, runtime, services
+from chameleonapi.patches import base
 from tests.images import CORRUPT
 from tests.providers.drivers import DRIVERS, bootstrap_packages
 
-NAMES = providers.names()
+NAMES = services.names()
 CHELSEA = (Path(__file__).resolve().parents[2] / "chameleonapi" / "examples" / "images" / "chelsea.jpg").read_bytes()
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("CHAMELEONAPI_", "AWS_"))}
 ENV.update(CHAMELEONAPI_HOME=os.environ["CHAMELEONAPI_HOME"], CHAMELEONAPI_THREADS="1")
 
 
 @pytest.fixture(params=NAMES)
-def provider(request, monkeypatch, tmp_path) -> providers.ProviderDescriptor:
+def provider(request, monkeypatch, tmp_path) -> services.ProviderDescriptor:
     """One registered provider; no cloud credentials of any kind are found."""
     for name in list(os.environ):
         if name.startswith("AWS_") or name == "GOOGLE_APPLICATION_CREDENTIALS":
@@ -45,7 +45,7 @@ def provider(request, monkeypatch, tmp_path) -> providers.ProviderDescriptor:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.delenv("CHAMELEONAPI_PASSTHROUGH", raising=False)
-    return providers.descriptor(request.param)
+    return services.descriptor(request.param)
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def served(provider):
 def patch_points(provider) -> list[tuple[str, str, object, str]]:
     """(module, qualname, owner class, attribute) of each patch of `provider`, its SDK imported."""
     points = []
-    for patch in providers.get_instrumentor(provider.switch).patches_of(provider):
+    for patch in patches.get_instrumentor(provider.switch).patches_of(provider):
         owner = importlib.import_module(patch.module)
         path, _, attr = patch.qualname.rpartition(".")
         for part in path.split("."):
@@ -73,19 +73,19 @@ def patch_points(provider) -> list[tuple[str, str, object, str]]:
 
 def test_every_registered_provider_has_a_driver_and_a_complete_descriptor():
     assert set(DRIVERS) == set(NAMES)
-    for d in providers.descriptors():
-        assert providers.descriptor(d.name) is d and d in providers.for_switch(d.switch)
+    for d in services.descriptors():
+        assert services.descriptor(d.name) is d and d in services.for_switch(d.switch)
         assert d.methods and set(d.object_methods) <= set(d.methods)
-        assert d.score_scale > 0 and set(d.frame_prefixes) <= set(providers.frame_prefixes())
+        assert d.score_scale > 0 and set(d.frame_prefixes) <= set(services.frame_prefixes())
         assert d.style(d.style("Tabby cat")) == d.style("Tabby cat")  # casing is idempotent
 
 
 def test_the_bootstrap_watches_exactly_the_sdk_packages_of_the_registry():
-    assert set(bootstrap_packages()) == {p for d in providers.descriptors() for p in d.sdk_packages}
+    assert set(bootstrap_packages()) == {p for d in services.descriptors() for p in d.sdk_packages}
 
 
 def test_patches_lie_below_the_providers_own_sdk_packages(provider):
-    for patch in providers.get_instrumentor(provider.switch).patches_of(provider):
+    for patch in patches.get_instrumentor(provider.switch).patches_of(provider):
         assert patch.module.startswith(tuple(p + "." for p in provider.sdk_packages)), patch.module
         assert patch.module.startswith(provider.frame_prefixes), patch.module
 
@@ -93,7 +93,7 @@ def test_patches_lie_below_the_providers_own_sdk_packages(provider):
 def test_sdk_imported_before_enable_is_patched_and_disable_restores_the_same_callables(provider):
     points = patch_points(provider)  # the SDK is imported first
     originals = {(o, a): vars(o)[a] for _, _, o, a in points}
-    instrumentor = providers.get_instrumentor(provider.switch)
+    instrumentor = patches.get_instrumentor(provider.switch)
     try:
         chameleonapi.enable([provider.switch])
         chameleonapi.enable([provider.switch])  # harmless: still one wrapper
@@ -114,11 +114,11 @@ def test_sdk_imported_after_enable_is_patched_on_import(provider):
     code = f"""
         import importlib, json, sys
         import chameleonapi
-        from chameleonapi import providers
-        d = providers.descriptor({provider.name!r})
+        from chameleonapi import patches, services
+        d = services.descriptor({provider.name!r})
         assert not any(m == p or m.startswith(p + ".") for m in sys.modules for p in d.sdk_packages)
         chameleonapi.enable([d.switch])
-        instrumentor = providers.get_instrumentor(d.switch)
+        instrumentor = patches.get_instrumentor(d.switch)
         points = [(p.module, p.qualname) for p in instrumentor.patches_of(d)]
         for module, _ in points:
             importlib.import_module(module)
@@ -139,7 +139,7 @@ def test_an_sdk_version_outside_the_supported_range_is_left_alone_with_one_messa
     )
     points = patch_points(provider)
     originals = {(o, a): vars(o)[a] for _, _, o, a in points}
-    others = [d for d in providers.for_switch(provider.switch) if d is not provider]
+    others = [d for d in services.for_switch(provider.switch) if d is not provider]
     caplog.set_level(logging.WARNING, logger="chameleonapi")
     try:
         chameleonapi.enable([provider.switch])

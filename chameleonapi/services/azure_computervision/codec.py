@@ -8,13 +8,14 @@ built from a real HTTP-shaped error response.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import LocalImage, ServiceError
-from chameleonapi.providers.azure_computervision.descriptor import DESCRIPTOR
+from chameleonapi.services.azure import codec as shared
+from chameleonapi.services.azure.codec import LocalImage, ServiceError
+from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR
 
-__all__ = ["CATEGORY_LABELS", "body", "objects_json", "raise_error", "refusal", "response_model"]
+__all__ = ["CATEGORY_LABELS", "body", "objects_json", "raise_error", "refusal", "response_model", "wanted"]
 
 MODEL_VERSION = "2021-05-01"  # the v3.2 service's "latest"
 SERVED_FEATURES = frozenset(DESCRIPTOR.operations)
@@ -108,10 +109,10 @@ def _categories(tags: list[tuple[str, float]]) -> list[dict]:
     return [{"name": name, "score": score} for name, score in sorted(found.items(), key=lambda kv: -kv[1])]
 
 
-def objects_json(image: LocalImage, method: str) -> list[dict]:
+def objects_json(image: LocalImage, detections: Sequence[Any]) -> list[dict]:
     """`DetectResult.objects` / `ImageAnalysis.objects` as REST JSON, with taxonomy parents."""
     out = []
-    for det in shared.detect([image], DESCRIPTOR, method)[0]:
+    for det in detections:
         name = DESCRIPTOR.style(det.name)
         out.append(
             {
@@ -134,8 +135,23 @@ def _parent(name: str, confidence: float) -> dict | None:
     return node if above is None else {**node, "parent": above}
 
 
-def body(method: str, arguments: dict[str, Any], image: LocalImage, req_id: str) -> tuple[str, dict]:
-    """(msrest model name, REST JSON body) of the answer."""
+def wanted(method: str, arguments: dict[str, Any]) -> tuple[bool, bool]:
+    """(tags, objects): what the answer to this call is made of."""
+    if method.startswith("detect_objects"):
+        return False, True
+    names = {_feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
+    return method.startswith("tag_image") or bool(names & {"tags", "categories"}), "objects" in names
+
+
+def body(
+    method: str,
+    arguments: dict[str, Any],
+    image: LocalImage,
+    req_id: str,
+    tags: Sequence[tuple[str, float]] | None,
+    detections: Sequence[Any] | None,
+) -> tuple[str, dict]:
+    """(msrest model name, REST JSON body) of the answer made of these tags and detections."""
     version = arguments.get("model_version") or "latest"
     body: dict[str, Any] = {
         "requestId": req_id,
@@ -143,11 +159,10 @@ def body(method: str, arguments: dict[str, Any], image: LocalImage, req_id: str)
         "modelVersion": MODEL_VERSION if version == "latest" else version,
     }
     if method.startswith("detect_objects"):
-        body["objects"] = objects_json(image, method)
+        body["objects"] = objects_json(image, detections or ())
         return "DetectResult", body
     names = {_feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
-    if method.startswith("tag_image") or names & {"tags", "categories"}:
-        tags = shared.rank_tags([image], DESCRIPTOR, method)[0]
+    if tags is not None:
         tag_json = [{"name": name, "confidence": score} for name, score in tags]
         if method.startswith("tag_image"):
             body["tags"] = tag_json
@@ -156,8 +171,8 @@ def body(method: str, arguments: dict[str, Any], image: LocalImage, req_id: str)
             body["tags"] = tag_json
         if "categories" in names:
             body["categories"] = _categories(tags)
-    if "objects" in names:
-        body["objects"] = objects_json(image, method)
+    if detections is not None:
+        body["objects"] = objects_json(image, detections)
     return "ImageAnalysis", body
 
 
@@ -168,7 +183,6 @@ def response_model(model_name: str, body_json: dict):
 
 def raise_error(instance, method: str, error: ServiceError, url: str, req_id: str):
     """Raise the SDK's ComputerVisionErrorResponseException, deserialized from an error response."""
-    shared.record_error(DESCRIPTOR, method, error)
     response = shared.http_response(error.status, error.body(), url, req_id)
     models = _models()
     deserialize = getattr(instance, "_deserialize", None)

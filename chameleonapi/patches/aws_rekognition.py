@@ -17,9 +17,9 @@ from __future__ import annotations
 import inspect
 
 from chameleonapi import config
-from chameleonapi.providers.aws_rekognition import codec
-from chameleonapi.providers.aws_rekognition.descriptor import DESCRIPTOR, POLICY, SERVICE
-from chameleonapi.providers.base import Patch
+from chameleonapi.patches.base import Patch
+from chameleonapi.services.aws_rekognition import codec
+from chameleonapi.services.aws_rekognition.descriptor import DESCRIPTOR, POLICY, SERVICE
 
 __all__ = ["patches", "serve_detect_labels"]
 
@@ -47,7 +47,9 @@ def serve_detect_labels(params: dict) -> dict:
         raise error from None
     # Every label in score order: MinConfidence and the label filters cut after ranking.
     labels = runtime.serve_labels([image], provider=DESCRIPTOR.name, method=METHOD, max_results=None)[0]
-    return codec.labels_response(labels, request, _instances(image))
+    from chameleonapi.model.ancestry import parents_of
+
+    return codec.labels_response(labels, request, _instances(image), parents_of)
 
 
 def _instances(image) -> list:

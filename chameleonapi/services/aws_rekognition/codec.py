@@ -11,13 +11,12 @@ from __future__ import annotations
 import email.utils
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from chameleonapi.imaging import ImageInputError
-from chameleonapi.providers.aws_rekognition.descriptor import (
+from chameleonapi.services.aws_rekognition.descriptor import (
     DEFAULT_MIN_CONFIDENCE,
     DESCRIPTOR,
     LABEL_MODEL_VERSION,
@@ -32,7 +31,6 @@ __all__ = [
     "image_error",
     "labels_response",
     "not_served",
-    "parents_of",
     "read_request",
 ]
 
@@ -134,47 +132,6 @@ def image_error(exc: ImageInputError) -> ServiceError:
     return ServiceError("InvalidImageFormatException", INVALID_FORMAT)
 
 
-@lru_cache(maxsize=1)
-def _ancestry() -> dict[str, tuple[str, ...]]:
-    """Each label of the generic labeler → its ancestors in the label space, nearest first.
-
-    Y is an ancestor of X when every ImageNet class reported as X is also reported as Y;
-    labels covering the same classes are ordered as the WordNet table lists them.
-    """
-    from chameleonapi.model.generic import label_table
-
-    chains = [[entry["label"], *entry["ancestors"]] for entry in label_table()["classes"]]
-    members: dict[str, set[int]] = {}
-    order: dict[str, int] = {}
-    for index, chain in enumerate(chains):
-        for name in chain:
-            members.setdefault(name, set()).add(index)
-            order.setdefault(name, len(order))
-    table: dict[str, tuple[str, ...]] = {}
-    for name, classes in members.items():
-        common = set.intersection(*(set(chains[i]) for i in classes)) - {name}
-        parents = [
-            other for other in common if len(members[other]) > len(classes) or order[other] > order[name]
-        ]
-        parents.sort(key=lambda other: (len(members[other]), order[other]))
-        table[name] = tuple(parents)
-    return table
-
-
-@lru_cache(maxsize=1)
-def _folded() -> dict[str, tuple[str, ...]]:
-    return {name.casefold(): parents for name, parents in _ancestry().items()}
-
-
-def parents_of(label: str) -> tuple[str, ...]:
-    """Ancestors of a model label, in any casing (none for a label the generic labeler lacks)."""
-    from chameleonapi.model.cloud_vocab import shown_parents
-
-    found = _ancestry().get(label)
-    found = found if found is not None else _folded().get(label.casefold(), ())
-    return tuple(shown_parents(found))
-
-
 def _metadata(status: int, body: str) -> dict:
     request_id = str(uuid.uuid4())
     return {
@@ -211,10 +168,14 @@ def _with_objects(labels: Sequence[tuple[str, float]], objects: Sequence[Any]) -
 
 
 def labels_response(
-    labels: Sequence[tuple[str, float]], request: DetectLabelsRequest, objects: Sequence[Any] = ()
+    labels: Sequence[tuple[str, float]],
+    request: DetectLabelsRequest,
+    objects: Sequence[Any] = (),
+    parents_of: Callable[[str], Sequence[str]] = lambda label: (),
 ) -> dict:
     """`DetectLabelsResponse` for model labels in score order (probabilities 0-1); detected
-    `objects` become the `Instances` of the label of their class."""
+    `objects` become the `Instances` of the label of their class; `parents_of` names a
+    label's `Parents`, nearest first."""
     style = DESCRIPTOR.style
     out: list[dict] = []
     seen: set[str] = set()

@@ -7,11 +7,12 @@ the service's error body.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import LocalImage, ServiceError
-from chameleonapi.providers.azure_imageanalysis.descriptor import DESCRIPTOR
+from chameleonapi.services.azure import codec as shared
+from chameleonapi.services.azure.codec import LocalImage, ServiceError
+from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR
 
 __all__ = ["API_VERSION", "http_error", "objects_json", "refusal", "result", "wanted"]
 
@@ -42,10 +43,10 @@ def refusal(arguments: dict[str, Any]) -> ServiceError | None:
     return shared.check_language(arguments.get("language"))
 
 
-def objects_json(image: LocalImage, method: str) -> dict:
+def objects_json(image: LocalImage, detections: Sequence[Any]) -> dict:
     """`ImageAnalysisResult.objects` (`objectsResult`) as REST JSON."""
     values = []
-    for det in shared.detect([image], DESCRIPTOR, method)[0]:
+    for det in detections:
         values.append(
             {
                 "boundingBox": shared.rect(det.box, image.width, image.height),

@@ -1,50 +1,42 @@
-"""The provider registry: one descriptor per cloud vision service, one lookup.
+"""The catalogue of services: what each cloud vision service is, one lookup.
 
-Each provider is one package under `chameleonapi.providers` with fixed roles:
-`descriptor.py` (`DESCRIPTOR`, what the service is), `patch.py` (where its SDK is hooked)
-and `codec.py` (request → images; labels/objects → the SDK's own response types and
-errors). Adding a provider is one new package and one line in `_PACKAGES`.
-
-Loading the registry imports the descriptor modules only: no SDK, torch or astroid.
+Each service is one package under `chameleonapi.services` with fixed roles:
+`descriptor.py` (`DESCRIPTOR`: names, fields, scales, limits, label style) and `codec.py`
+(request → images; labels and objects → the SDK's own response types and errors). The
+catalogue imports nothing above `imaging`: knowing what a service is never pulls in
+patching, serving or a model. The patches that install a service live in
+`chameleonapi.patches`. Adding a service is one new package and one line in `_DESCRIPTORS`.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import cache
-from importlib import import_module
 
-from chameleonapi.providers.base import Instrumentor
-from chameleonapi.providers.descriptor import ProviderDescriptor
+from chameleonapi.services.aws_rekognition.descriptor import DESCRIPTOR as _AWS
+from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR as _AZURE_CV
+from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR as _AZURE_IA
+from chameleonapi.services.descriptor import ProviderDescriptor
+from chameleonapi.services.google_vision.descriptor import DESCRIPTOR as _GOOGLE
 
 __all__ = [
-    "Instrumentor",
     "ProviderDescriptor",
-    "available",
     "descriptor",
     "descriptors",
     "for_switch",
     "frame_prefixes",
-    "get_instrumentor",
     "min_score",
     "names",
     "style",
     "switches",
 ]
 
-# One line per provider: its package below chameleonapi.providers.
-_PACKAGES = (
-    "google_vision",
-    "azure_computervision",
-    "azure_imageanalysis",
-    "aws_rekognition",
-)
+# One line per service, in registry order.
+_DESCRIPTORS: tuple[ProviderDescriptor, ...] = (_GOOGLE, _AZURE_CV, _AZURE_IA, _AWS)
 
 
-@cache
 def descriptors() -> tuple[ProviderDescriptor, ...]:
-    """Every registered provider, in registry order."""
-    return tuple(import_module(f"{__name__}.{package}.descriptor").DESCRIPTOR for package in _PACKAGES)
+    """Every registered service, in registry order."""
+    return _DESCRIPTORS
 
 
 @cache
@@ -96,34 +88,3 @@ def style(label: str, name: str) -> str:
     """`label` as provider `name` prints it; an unknown or empty name keeps the model's text."""
     found = _by_name().get(name)
     return found.style(label) if found is not None else label
-
-
-_instances: dict[str, Instrumentor] = {}
-_instances_lock = threading.Lock()
-
-
-def get_instrumentor(switch: str) -> Instrumentor:
-    """The one instrumentor of `switch` (made on first use; its SDK is imported only when patched)."""
-    with _instances_lock:
-        if switch not in _instances:
-            _instances[switch] = Instrumentor(switch, for_switch(switch))
-        return _instances[switch]
-
-
-def available() -> list[str]:
-    """Switches whose patch modules exist in this installation."""
-    found = []
-    for switch in switches():
-        try:
-            for d in for_switch(switch):
-                import_module(d.patch.partition(":")[0])
-        except ImportError:
-            continue
-        found.append(switch)
-    return found
-
-
-def __getattr__(name: str):
-    if name == "PROVIDERS":  # the switch names, as `enable()` and the CLI accept them
-        return tuple(switches())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

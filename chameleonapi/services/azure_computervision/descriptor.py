@@ -8,8 +8,8 @@ Images: JPEG, PNG, GIF, BMP; under 4 MB; 50x50 to 16000x16000 px.
 from __future__ import annotations
 
 from chameleonapi.imaging.policy import MB, ServicePolicy
-from chameleonapi.providers.azure.descriptor import TAGGING
-from chameleonapi.providers.descriptor import ProviderDescriptor
+from chameleonapi.services.azure.descriptor import TAGGING
+from chameleonapi.services.descriptor import ProviderDescriptor
 
 __all__ = ["DESCRIPTOR", "POLICY"]
 
@@ -20,7 +20,6 @@ DESCRIPTOR = ProviderDescriptor(
     switch="azure",
     distribution="azure-cognitiveservices-vision-computervision",
     supported=("0.9", "1.0"),
-    patch="chameleonapi.providers.azure_computervision.patch:patches",
     sdk_packages=("azure.cognitiveservices.vision.computervision",),
     methods=(
         "tag_image",

@@ -8,7 +8,7 @@ most 5 MB as bytes (S3 objects up to 15 MB), 80 to 10,000 pixels on each side.
 from __future__ import annotations
 
 from chameleonapi.imaging.policy import MB, ServicePolicy
-from chameleonapi.providers.descriptor import ProviderDescriptor, capitalize_words
+from chameleonapi.services.descriptor import ProviderDescriptor, capitalize_words
 
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "DESCRIPTOR", "LABEL_MODEL_VERSION", "MAX_LABELS", "POLICY", "SERVICE"]
 
@@ -25,7 +25,6 @@ DESCRIPTOR = ProviderDescriptor(
     switch="aws",
     distribution="botocore",
     supported=("1.29", "2.0"),
-    patch="chameleonapi.providers.aws_rekognition.patch:patches",
     sdk_packages=("botocore",),
     methods=("detect_labels",),
     object_methods=(),

@@ -9,7 +9,7 @@ frame), BMP, WEBP, ICO, TIFF, RAW and PDF (no local decoder for the last two: th
 from __future__ import annotations
 
 from chameleonapi.imaging.policy import MB, ServicePolicy
-from chameleonapi.providers.descriptor import ProviderDescriptor, keep_case
+from chameleonapi.services.descriptor import ProviderDescriptor, keep_case
 
 __all__ = ["DEFAULT_MAX_RESULTS", "DESCRIPTOR", "POLICY", "VERSIONS"]
 
@@ -28,7 +28,6 @@ DESCRIPTOR = ProviderDescriptor(
     switch="google",
     distribution="google-cloud-vision",
     supported=("3.0", "4.0"),
-    patch="chameleonapi.providers.google_vision.patch:patches",
     sdk_packages=("google.cloud.vision", *(f"google.cloud.{v}" for v in VERSIONS)),
     methods=("label_detection", "annotate_image", "batch_annotate_images", "object_localization"),
     object_methods=("object_localization",),

@@ -15,20 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from chameleonapi.imaging import ImageInputError, ServicePolicy, decode_image, read_uri
-from chameleonapi.providers.descriptor import ProviderDescriptor
 
 __all__ = [
     "LocalImage",
     "ServiceError",
     "check_language",
-    "detect",
     "http_response",
     "image_from_url",
     "load_image",
     "not_served",
-    "rank_tags",
     "read_stream",
-    "record_error",
     "rect",
     "request_id",
 ]
@@ -153,32 +149,6 @@ def load_image(data: bytes, policy: ServicePolicy) -> LocalImage:
         raise _invalid_format() from None
     name = "JPEG" if decoded.format == "MPO" else decoded.format  # an MPO file is a JPEG to the service
     return LocalImage(decoded.image, decoded.width, decoded.height, name.capitalize())
-
-
-def rank_tags(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list[tuple[str, float]]]:
-    """Per image, (tag in the provider's casing, confidence) in score order, above its floor."""
-    from chameleonapi import runtime
-
-    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None)
-    floor = provider.min_score or 0.0
-    return [[(provider.style(label), float(score)) for label, score in labels if score >= floor] for labels in ranked]
-
-
-def record_error(provider: ProviderDescriptor, method: str, error: ServiceError) -> None:
-    from chameleonapi import runtime
-
-    runtime.record_errors(provider.name, method, [error.message])
-
-
-def detect(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list]:
-    """Detected objects per image; a missing generic detector is the service's ModelNotReady."""
-    from chameleonapi import runtime
-    from chameleonapi.detection.policy import DetectorUnavailable
-
-    try:
-        return runtime.serve_objects([i.image for i in images], provider=provider.name, method=method)
-    except DetectorUnavailable as exc:
-        raise ServiceError(503, "ServiceUnavailable", "ModelNotReady", f"Object detection: {exc}") from None
 
 
 def rect(box: Sequence[float], width: int, height: int) -> dict[str, int]:

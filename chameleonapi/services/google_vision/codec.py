@@ -7,11 +7,11 @@ Errors are per image, as the service reports them: a `google.rpc.Status` in
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chameleonapi.imaging import ImageInputError, read_uri
-from chameleonapi.providers.google_vision.descriptor import DEFAULT_MAX_RESULTS, DESCRIPTOR, POLICY
+from chameleonapi.services.google_vision.descriptor import DEFAULT_MAX_RESULTS, DESCRIPTOR, POLICY
 
 __all__ = [
     "LOCAL_FEATURES",
@@ -108,11 +108,9 @@ def negative_max_results(features: list[tuple[str, int]]) -> str | None:
     return None
 
 
-def label_annotations(types, labels: Sequence[tuple[str, float]]) -> list:
+def label_annotations(types, labels: Sequence[tuple[str, float]], mid_of: Callable[[str], str]) -> list:
     """`EntityAnnotation`s for score-ordered labels (topicality is the score, as the service does;
-    `mid` the label's Knowledge Graph MID from the Open Images vocabulary, when it has one)."""
-    from chameleonapi.model.cloud_vocab import mid_of
-
+    `mid` the label's Knowledge Graph MID, as `mid_of` gives it, when it has one)."""
     return [types.EntityAnnotation(mid=mid_of(label), description=label, score=score, topicality=score)
             for label, score in labels]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from chameleonapi import config
 from chameleonapi.imaging import ImageInputError, decode_image
-from chameleonapi.providers.base import Patch
-from chameleonapi.providers.google_vision import codec
-from chameleonapi.providers.google_vision.descriptor import DEFAULT_MAX_RESULTS, DESCRIPTOR, POLICY, VERSIONS
+from chameleonapi.patches.base import Patch
+from chameleonapi.services.google_vision import codec
+from chameleonapi.services.google_vision.descriptor import DEFAULT_MAX_RESULTS, DESCRIPTOR, POLICY, VERSIONS
 
 __all__ = ["patches", "serve_batch"]
 
@@ -98,6 +98,8 @@ def serve_batch(version: str, request, passthrough_call=None):
         if "OBJECT_LOCALIZATION" in wanted:
             to_locate.append((index, image, wanted["OBJECT_LOCALIZATION"]))
     if to_label:
+        from chameleonapi.model.cloud_vocab import mid_of
+
         ranked = runtime.serve_labels(
             [image for _, image, _ in to_label],
             provider=PROVIDER,
@@ -105,7 +107,7 @@ def serve_batch(version: str, request, passthrough_call=None):
             max_results=[limit for _, _, limit in to_label],
         )
         for (index, _, _), labels in zip(to_label, ranked):
-            responses[index].label_annotations = codec.label_annotations(types, labels)
+            responses[index].label_annotations = codec.label_annotations(types, labels, mid_of)
     if to_locate:
         _locate(types, responses, to_locate)
     runtime.record_errors(PROVIDER, METHOD, errors)

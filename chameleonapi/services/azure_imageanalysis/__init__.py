@@ -6,6 +6,6 @@ azure-core's `HttpResponseError`), `patch` (the client methods wrapped). Importi
 package imports no Azure SDK.
 """
 
-from chameleonapi.providers.azure_imageanalysis.descriptor import DESCRIPTOR
+from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR
 
 __all__ = ["DESCRIPTOR"]

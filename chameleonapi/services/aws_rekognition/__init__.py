@@ -5,6 +5,6 @@ service's response and errors), `patch` (where botocore is hooked). Importing th
 imports no boto3 or botocore.
 """
 
-from chameleonapi.providers.aws_rekognition.descriptor import DESCRIPTOR
+from chameleonapi.services.aws_rekognition.descriptor import DESCRIPTOR
 
 __all__ = ["DESCRIPTOR"]

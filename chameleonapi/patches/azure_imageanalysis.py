@@ -10,11 +10,12 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
-from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import ServiceError
-from chameleonapi.providers.azure_imageanalysis import codec
-from chameleonapi.providers.azure_imageanalysis.descriptor import DESCRIPTOR, POLICY
-from chameleonapi.providers.base import Patch
+from chameleonapi.patches import azure
+from chameleonapi.patches.base import Patch
+from chameleonapi.services.azure import codec as shared
+from chameleonapi.services.azure.codec import ServiceError
+from chameleonapi.services.azure_imageanalysis import codec
+from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR, POLICY
 
 __all__ = ["patches", "serve"]
 
@@ -58,10 +59,11 @@ def serve(method: str, arguments: dict[str, Any], url: str):
             data = shared.read_stream(arguments.get("image_data", b""))
         image = shared.load_image(data, POLICY)
         wanted = codec.wanted(arguments)
-        tags = shared.rank_tags([image], DESCRIPTOR, method)[0] if "tags" in wanted else None
-        objects = codec.objects_json(image, method) if "objects" in wanted else None
+        tags = azure.rank_tags([image], DESCRIPTOR, method)[0] if "tags" in wanted else None
+        detections = azure.detect([image], DESCRIPTOR, method)[0] if "objects" in wanted else None
+        objects = codec.objects_json(image, detections) if detections is not None else None
     except ServiceError as error:
-        shared.record_error(DESCRIPTOR, method, error)
+        azure.record_error(DESCRIPTOR, method, error)
         raise codec.http_error(error, url, req_id) from None
     return codec.result(arguments, image, tags, objects)
 
@@ -93,7 +95,7 @@ def _async_wrapper(method: str):
                 try:
                     arguments["image_data"] = shared.read_stream(arguments["image_data"])
                 except ServiceError as error:
-                    shared.record_error(DESCRIPTOR, method, error)
+                    azure.record_error(DESCRIPTOR, method, error)
                     raise codec.http_error(error, url, shared.request_id()) from None
             from chameleonapi import runtime
 

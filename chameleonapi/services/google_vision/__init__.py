@@ -5,6 +5,6 @@ objects → the SDK's proto-plus messages and per-image errors), `patch` (where 
 classes are hooked). Importing this package imports no Google SDK.
 """
 
-from chameleonapi.providers.google_vision.descriptor import DESCRIPTOR
+from chameleonapi.services.google_vision.descriptor import DESCRIPTOR
 
 __all__ = ["DESCRIPTOR"]

@@ -16,10 +16,9 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
-from chameleonapi.providers.descriptor import ProviderDescriptor
+from chameleonapi.services.descriptor import ProviderDescriptor
 
 __all__ = ["Instrumentor", "Patch", "installed_version", "is_supported"]
 
@@ -55,9 +54,12 @@ def is_supported(descriptor: ProviderDescriptor) -> bool:
 class Instrumentor:
     """Patches the services of one switch while active; `uninstrument()` restores the originals."""
 
-    def __init__(self, name: str, descriptors: Sequence[ProviderDescriptor]) -> None:
+    def __init__(
+        self, name: str, descriptors: Sequence[ProviderDescriptor], patches_of: Callable[[str], list[Patch]]
+    ) -> None:
         self.name = name
         self.descriptors = tuple(descriptors)
+        self._patches_of = patches_of
         self.active = False
         self._lock = threading.RLock()
         self._originals: dict[tuple[str, str], tuple[object, str, object]] = {}
@@ -67,10 +69,9 @@ class Instrumentor:
 
     # -------------------------------------------------------------- public API
     def patches_of(self, descriptor: ProviderDescriptor) -> list[Patch]:
-        """The patch points of one service (its `patch` module is imported here, not before)."""
+        """The patch points of one service."""
         if descriptor.name not in self._patches:
-            module, _, function = descriptor.patch.partition(":")
-            self._patches[descriptor.name] = list(getattr(import_module(module), function)())
+            self._patches[descriptor.name] = list(self._patches_of(descriptor.name))
         return self._patches[descriptor.name]
 
     def patch_list(self) -> list[Patch]:

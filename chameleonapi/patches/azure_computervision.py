@@ -10,11 +10,12 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
-from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import ServiceError
-from chameleonapi.providers.azure_computervision import codec
-from chameleonapi.providers.azure_computervision.descriptor import POLICY
-from chameleonapi.providers.base import Patch
+from chameleonapi.patches import azure
+from chameleonapi.patches.base import Patch
+from chameleonapi.services.azure import codec as shared
+from chameleonapi.services.azure.codec import ServiceError
+from chameleonapi.services.azure_computervision import codec
+from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR, POLICY
 
 __all__ = ["METHODS", "patches"]
 
@@ -61,8 +62,12 @@ def _wrapper(method: str, path: str):
             else:
                 data = shared.image_from_url(arguments["url"], POLICY)
             image = shared.load_image(data, POLICY)
-            model_name, body = codec.body(method, arguments, image, req_id)
+            want_tags, want_objects = codec.wanted(method, arguments)
+            tags = azure.rank_tags([image], DESCRIPTOR, method)[0] if want_tags else None
+            detections = azure.detect([image], DESCRIPTOR, method)[0] if want_objects else None
+            model_name, body = codec.body(method, arguments, image, req_id, tags, detections)
         except ServiceError as error:
+            azure.record_error(DESCRIPTOR, method, error)
             codec.raise_error(instance, method, error, url, req_id)
         result = codec.response_model(model_name, body)
         if arguments.get("raw"):

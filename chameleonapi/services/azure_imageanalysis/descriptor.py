@@ -8,8 +8,8 @@ Vision. Tags are lower case. Images: JPEG, PNG, GIF, BMP, WEBP, ICO, TIFF, MPO; 
 from __future__ import annotations
 
 from chameleonapi.imaging.policy import MB, ServicePolicy
-from chameleonapi.providers.azure.descriptor import TAGGING
-from chameleonapi.providers.descriptor import ProviderDescriptor
+from chameleonapi.services.azure.descriptor import TAGGING
+from chameleonapi.services.descriptor import ProviderDescriptor
 
 __all__ = ["DESCRIPTOR", "POLICY"]
 
@@ -26,7 +26,6 @@ DESCRIPTOR = ProviderDescriptor(
     switch="azure",
     distribution="azure-ai-vision-imageanalysis",
     supported=("1.0", "2.0"),
-    patch="chameleonapi.providers.azure_imageanalysis.patch:patches",
     sdk_packages=("azure.ai.vision.imageanalysis",),
     methods=("analyze", "analyze_from_url"),
     object_methods=(),

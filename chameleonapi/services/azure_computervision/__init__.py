@@ -6,6 +6,6 @@ msrest models; errors → its `ComputerVisionErrorResponseException`), `patch` (
 methods wrapped). Importing this package imports no Azure SDK.
 """
 
-from chameleonapi.providers.azure_computervision.descriptor import DESCRIPTOR
+from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR
 
 __all__ = ["DESCRIPTOR"]

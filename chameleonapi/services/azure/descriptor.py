@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chameleonapi.providers.descriptor import lower_case
+from chameleonapi.services.descriptor import lower_case
 
 __all__ = ["TAGGING"]
 

@@ -2,7 +2,7 @@
 
 Modules that need a fact about a provider (the analysis' method table, the runtime's frame
 filter, the minimum score, label casing, the default top-k, the image policy) read it from
-the provider's descriptor through the registry (`chameleonapi.providers`) instead of keeping
+the provider's descriptor through the registry (`chameleonapi.services`) instead of keeping
 their own copy. A descriptor module imports no SDK, so the registry is cheap to load.
 """
 
@@ -44,7 +44,6 @@ class ProviderDescriptor:
     switch: str  # the instrumentor and env toggle that covers it
     distribution: str  # the PyPI distribution whose version is checked
     supported: tuple[str, str]  # [min, max) of that distribution's version
-    patch: str  # "module:function" returning the `Patch` list (imported only when enabled)
     sdk_packages: tuple[str, ...]  # import names whose import enables chameleonapi (bootstrap)
     methods: tuple[str, ...]  # the SDK methods an application calls (what the analysis finds)
     object_methods: tuple[str, ...]  # those of `methods` that answer with objects (boxes)

@@ -1,0 +1,31 @@
+"""What both Azure services' patches ask the local models: ranked tags, detected objects, errors recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chameleonapi import runtime
+from chameleonapi.detection.policy import DetectorUnavailable
+from chameleonapi.services.azure.codec import LocalImage, ServiceError
+from chameleonapi.services.descriptor import ProviderDescriptor
+
+__all__ = ["detect", "rank_tags", "record_error"]
+
+
+def rank_tags(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list[tuple[str, float]]]:
+    """Per image, (tag in the provider's casing, confidence) in score order, above its floor."""
+    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None)
+    floor = provider.min_score or 0.0
+    return [[(provider.style(label), float(score)) for label, score in labels if score >= floor] for labels in ranked]
+
+
+def record_error(provider: ProviderDescriptor, method: str, error: ServiceError) -> None:
+    runtime.record_errors(provider.name, method, [error.message])
+
+
+def detect(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list]:
+    """Detected objects per image; a missing generic detector is the service's ModelNotReady."""
+    try:
+        return runtime.serve_objects([i.image for i in images], provider=provider.name, method=method)
+    except DetectorUnavailable as exc:
+        raise ServiceError(503, "ServiceUnavailable", "ModelNotReady", f"Object detection: {exc}") from None
