@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from chameleonapi.data.animal_mnist import load_tiles
     from chameleonapi.model.backbone import imagenet_state_dict
     from chameleonapi.serving.calls import labels_resolver
-    from chameleonapi.serving.listeners import add_listener
+    from chameleonapi.serving.notices import add_listener
 
     root = Path(tempfile.mkdtemp(prefix="chameleonapi-first-call-"))
     warm = root / "warm"

@@ -282,7 +282,7 @@ def provider_style(label: str, provider: str) -> str:
 def run_app(fn: Callable, photos: Sequence[bytes], model, spec) -> tuple[list, list]:
     """The app's decision on each photo with `model` behind the SDK, and `spec.decide` of
     the very labels the SDK handed the app."""
-    from chameleonapi.serving.listeners import add_listener, remove_listener
+    from chameleonapi.serving.notices import add_listener, remove_listener
 
     seen: list = []
     listener = seen.append
@@ -668,7 +668,7 @@ def card_summary(model) -> dict:
 
 def pet_door_check(fn: Callable, examples: dict[str, bytes], model) -> dict:
     """The pet door's decision on each example photo, and whether it is the right one."""
-    from chameleonapi.serving.listeners import add_listener, remove_listener
+    from chameleonapi.serving.notices import add_listener, remove_listener
 
     served: list = []
     add_listener(served.append)

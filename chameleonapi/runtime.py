@@ -14,10 +14,15 @@ from chameleonapi.serving.calls import (
     serve_objects,
 )
 from chameleonapi.serving.calls import labels_resolver as resolver
-from chameleonapi.serving.callsites import NO_FRAME, CallSite, find_call_site, pinned_call_site
-from chameleonapi.serving.executors import hook_executors, unhook_executors
-from chameleonapi.serving.listeners import ServedCall, add_listener, remove_listener
-from chameleonapi.serving.notices import report_failure
+from chameleonapi.serving.callsites import (
+    NO_FRAME,
+    CallSite,
+    find_call_site,
+    hook_executors,
+    pinned_call_site,
+    unhook_executors,
+)
+from chameleonapi.serving.notices import ServedCall, add_listener, remove_listener, report_failure
 
 __all__ = [
     "NO_FRAME", "CallSite", "ServedCall", "add_listener", "decision_names_objects", "find_call_site", "hook_executors", "object_resolver",

@@ -57,7 +57,7 @@ def google_calls(serving_env):
     import chameleonapi
     from chameleonapi.serving import notices
     from chameleonapi.serving.calls import labels_resolver
-    from chameleonapi.serving.listeners import add_listener, remove_listener
+    from chameleonapi.serving.notices import add_listener, remove_listener
 
     notices._said.clear()
     labels_resolver.reset()

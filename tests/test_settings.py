@@ -54,7 +54,7 @@ def test_errors_name_the_setting_and_its_source(project, monkeypatch):
 
 
 def test_both_training_budgets_are_settings_of_one_type(project, monkeypatch):
-    from chameleonapi.serving.budgets import Budget, budget_for
+    from chameleonapi.serving.resolution import Budget, budget_for
     from chameleonapi.switch import check_settings
 
     write_pyproject(project, 'detector_budget = "tiny"\nbudget = "small"')

@@ -1,17 +1,15 @@
 """Serving: what happens between an intercepted SDK call and the model that answers it.
 
-One path for labels and objects alike (`calls.serve_labels` / `calls.serve_objects`):
+One path for labels and objects alike, grouped by what a reader looks for:
 
-- `callsites`: find the application's line that called the SDK (walking out of SDK, wrapt
-  and chameleonapi frames; pinned for async clients' worker threads),
-- `executors`: attribute work run by a thread pool to the frame that submitted it,
-- `resolver`: one engine per call site, resolved once, generic over a `Customizer`
-  (`labels.LABELS`, `objects.OBJECTS`), never holding a lock other sites need,
-- `specs`: the decision the analysis finds at a call site,
-- `budgets`: the training budget of each kind of model,
-- `background`: serve the generic model now, customize in a thread, swap it in,
-- `engines`: lock-guarded inference over one model, `listeners`: who is told what was served,
-- `notices`: failures said once; the generic model answers instead.
+- the call path — `calls` (`serve_labels` / `serve_objects`, what the patches call),
+  `callsites` (the application's line that called the SDK, also for async clients and
+  thread pools), `notices` (failures said once; listeners told what was served);
+- the model resolution — `resolution` (the decision at a call site, the kind's budget, one
+  engine per call site chosen once by a resolver generic over a `Customizer`), with the two
+  kinds of model it resolves: `labels.LABELS` and `objects.OBJECTS`;
+- the inference and the background work — `engines` (lock-guarded inference over one model),
+  `background` (serve the generic model now, customize in a thread, swap it in).
 
 The artifacts themselves are stored below this package (`chameleonapi.store` for models,
 `chameleonapi.detection.heads` for detector heads, both on `chameleonapi.artifacts`).

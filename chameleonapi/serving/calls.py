@@ -17,11 +17,9 @@ from chameleonapi.model.cloud_vocab import (
 from chameleonapi.serving.callsites import find_call_site
 from chameleonapi.serving.engines import LabelScores
 from chameleonapi.serving.labels import LABELS
-from chameleonapi.serving.listeners import ServedCall, listening, notify
-from chameleonapi.serving.notices import say_once
+from chameleonapi.serving.notices import ServedCall, listening, notify, say_once
 from chameleonapi.serving.objects import OBJECT_METHODS, OBJECTS
-from chameleonapi.serving.resolver import Resolver
-from chameleonapi.serving.specs import specs_at
+from chameleonapi.serving.resolution import Resolver, specs_at
 
 __all__ = ["decision_names_objects", "labels_resolver", "object_resolver", "record_errors", "serve_labels",
            "serve_objects"]

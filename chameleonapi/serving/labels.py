@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 from chameleonapi import config
 from chameleonapi.logs import names_shown
-from chameleonapi.serving.budgets import budget_for
 from chameleonapi.serving.callsites import NO_FRAME
 from chameleonapi.serving.engines import Engine
 from chameleonapi.serving.notices import say_once
-from chameleonapi.serving.specs import spec_for_site
+from chameleonapi.serving.resolution import budget_for, spec_for_site
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.serving.callsites import CallSite

@@ -19,10 +19,9 @@ from chameleonapi.detection.policy import (
     uses_silhouettes,
 )
 from chameleonapi.logs import names_shown
-from chameleonapi.serving.budgets import budget_for
 from chameleonapi.serving.engines import DetectorEngine
 from chameleonapi.serving.notices import say_once
-from chameleonapi.serving.specs import specs_at
+from chameleonapi.serving.resolution import budget_for, specs_at
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.serving.callsites import CallSite

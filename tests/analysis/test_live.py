@@ -30,7 +30,7 @@ def test_the_static_reading_leaves_a_json_loaded_list_unresolved() -> None:
 
 
 def test_a_list_loaded_from_json_at_import_is_resolved_at_the_first_call(google_calls, caplog) -> None:
-    from chameleonapi.serving.specs import specs_at
+    from chameleonapi.serving.resolution import specs_at
 
     app = load_app(APPS / "miss_runtime_json.py", "chameleonapi_test_live_json")
     with caplog.at_level(logging.INFO, logger="chameleonapi"):
@@ -75,7 +75,7 @@ def has_pet(content):
 
 
 def test_no_application_code_runs_while_the_live_values_are_read(google_calls, tmp_path) -> None:
-    from chameleonapi.serving.specs import specs_at
+    from chameleonapi.serving.resolution import specs_at
 
     path = tmp_path / "side_effect_app.py"
     path.write_text(SIDE_EFFECTS)
@@ -145,7 +145,7 @@ def test_dict_items_read_at_import_become_one_category_per_key(monkeypatch) -> N
 def test_a_helper_modules_call_is_decided_by_its_caller(google_calls, caplog) -> None:
     """The SDK call is in a helper module that hands the labels back; the first call finds
     the decision in the module that called the helper."""
-    from chameleonapi.serving.specs import specs_at
+    from chameleonapi.serving.resolution import specs_at
 
     folder = APPS / "g_helper_pkg"
     sys.path.insert(0, str(folder))

@@ -92,7 +92,7 @@ def test_a_count_decision_is_customized_on_the_users_boxes_behind_the_gate(yolo,
     from chameleonapi.detection.photo_heads import PHOTO_DETECTORS
     from chameleonapi.serving import notices
     from chameleonapi.serving.calls import object_resolver
-    from chameleonapi.serving.listeners import add_listener, remove_listener
+    from chameleonapi.serving.notices import add_listener, remove_listener
     from tests.apploader import load_app
 
     monkeypatch.setenv("CHAMELEONAPI_DATA", str(yolo))

@@ -12,7 +12,7 @@ from chameleonapi.detection import scenes
 from chameleonapi.detection.policy import REPORT_FLOOR
 from chameleonapi.serving import calls
 from chameleonapi.serving.calls import object_resolver
-from chameleonapi.serving.listeners import add_listener, remove_listener
+from chameleonapi.serving.notices import add_listener, remove_listener
 from tests.detection.helpers import tiny_generic
 from tests.images import CORRUPT
 
@@ -91,7 +91,7 @@ def test_served_calls_are_reported_to_listeners(google):
 def test_without_a_detector_and_without_training_the_feature_is_named(tmp_path, monkeypatch):
     from chameleonapi.detection import heads
     from chameleonapi.serving.objects import OBJECTS
-    from chameleonapi.serving.resolver import Resolver
+    from chameleonapi.serving.resolution import Resolver
 
     monkeypatch.setenv("CHAMELEONAPI_HOME", str(tmp_path))
     monkeypatch.setenv("CHAMELEONAPI_TRAIN", "never")

@@ -43,7 +43,7 @@ def served():
     """Google served locally; yields every `ServedCall`, in order."""
     import chameleonapi
     from chameleonapi.serving.calls import labels_resolver
-    from chameleonapi.serving.listeners import add_listener, remove_listener
+    from chameleonapi.serving.notices import add_listener, remove_listener
 
     chameleonapi.enable(["google"])
     calls: list = []

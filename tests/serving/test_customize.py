@@ -35,7 +35,7 @@ def should_open(image_bytes):
 
 DRIVER = """
 import importlib.util, sys
-from chameleonapi.serving.listeners import add_listener
+from chameleonapi.serving.notices import add_listener
 served = []
 add_listener(lambda call: served.append(call.model))
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])

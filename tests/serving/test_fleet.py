@@ -29,7 +29,7 @@ PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read
 
 DRIVER = """
 import hashlib, importlib.util, json, logging, sys, time
-from chameleonapi.serving.listeners import add_listener
+from chameleonapi.serving.notices import add_listener
 
 messages = []
 class Keep(logging.Handler):

@@ -8,8 +8,8 @@ import textwrap
 from google.cloud import vision
 
 import chameleonapi
-from chameleonapi.serving.listeners import add_listener, remove_listener
-from chameleonapi.serving.specs import spec_for_site
+from chameleonapi.serving.notices import add_listener, remove_listener
+from chameleonapi.serving.resolution import spec_for_site
 
 CELL = textwrap.dedent(
     """

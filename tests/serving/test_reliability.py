@@ -35,8 +35,10 @@ from chameleonapi.serving.calls import labels_resolver  # noqa: E402
 from chameleonapi.serving.callsites import CallSite  # noqa: E402
 from chameleonapi.serving.labels import LABELS  # noqa: E402
 from chameleonapi.serving.objects import OBJECTS  # noqa: E402
-from chameleonapi.serving.resolver import Resolver  # noqa: E402
-from chameleonapi.serving.sites import SiteEngines  # noqa: E402
+from chameleonapi.serving.resolution import (
+    Resolver,  # noqa: E402
+    SiteEngines,  # noqa: E402
+)
 from tests.apploader import load_app  # noqa: E402
 from tests.images import photo  # noqa: E402
 
