@@ -177,3 +177,77 @@ def test_import_is_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+# The floors of the package, bottom first: a module may import its own floor and those below,
+# never one above (`docs/architecture.md` draws them). Each name is a top-level module or package.
+FLOORS: tuple[tuple[str, ...], ...] = (
+    ("_version", "logs", "config", "errors", "atomic", "locks", "objectstore", "leases", "artifacts", "tensorfiles"),
+    ("imaging",),
+    ("services",),  # the catalogue: what each service is; nothing of patching, serving or a model
+    ("vocab", "decisions", "spec", "model"),
+    ("data", "store"),
+    ("detection", "training", "analysis"),
+    ("evaluation",),
+    ("serving", "runtime"),
+    ("patches",),
+    ("switch", "__init__", "bootstrap", "_boot", "pytest_plugin", "cli", "__main__", "examples"),
+)
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_imports_run_only_downward():
+    floor_of = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
+    graph = import_graph()
+    rooms = {_room(m) for m in graph}
+    assert rooms <= set(floor_of), f"modules outside every floor: {sorted(rooms - set(floor_of))}"
+    upward = sorted(
+        f"{a} -> {b}" for a, targets in graph.items() for b in targets if floor_of[_room(b)] > floor_of[_room(a)]
+    )
+    assert not upward, "imports from a lower floor to a higher one:\n" + "\n".join(upward)
+
+
+def test_the_catalogue_reaches_only_the_floors_below_it():
+    floor_of = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
+    assert floor_of["services"] < floor_of["model"] < floor_of["serving"] < floor_of["patches"]
+    # The catalogue's own edges in the real graph reach only the floors below it.
+    graph = import_graph()
+    catalogue = {b for a, targets in graph.items() if _room(a) == "services" for b in targets}
+    assert catalogue and {_room(b) for b in catalogue} <= {"services", "imaging", "config", "errors", "logs"}
+
+
+def _hidden_imports(tree: ast.AST) -> list[int]:
+    """Lines that import a module whose name a reader or a tool cannot see: `import_module` or
+    `__import__` of anything but a string literal (an f-string of another package's modules, such
+    as an SDK's versions, is allowed)."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in ("import_module", "__import__"):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            continue
+        if isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant):
+            if not str(arg.values[0].value).startswith("chameleonapi"):
+                continue
+        lines.append(node.lineno)
+    return lines
+
+
+def test_no_hidden_import_loop():
+    hidden = {
+        f"{name}:{line}"
+        for name, path in modules().items()
+        for line in _hidden_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name != "chameleonapi.model.registry"
+    }
+    assert not hidden, f"modules imported by a computed name: {sorted(hidden)}"
+    assert _hidden_imports(ast.parse("for m in MODS:\n    importlib.import_module(m)")) == [2]

@@ -10,19 +10,19 @@ import argparse
 import logging
 import os
 import sys
-from importlib import import_module
+from types import ModuleType
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["build_parser", "command_modules", "main"]
 
-# Subcommand modules, each exposing `register(subparsers)`; imported only when present.
-COMMAND_MODULES = (
-    "chameleonapi.cli.demo",
-    "chameleonapi.analysis.cli",
-    "chameleonapi.cli.train",
-    "chameleonapi.cli.eval",
-    "chameleonapi.cli.cache",
-    "chameleonapi.cli.run",
-)
+
+def command_modules() -> tuple[ModuleType, ...]:
+    """The subcommand modules, each exposing `register(subparsers)`, in help order (each is
+    light: the heavy work of a command imports what it needs when it runs)."""
+    from chameleonapi.analysis import cli as analyze
+    from chameleonapi.cli import cache, demo, run, train
+    from chameleonapi.cli import eval as evaluate
+
+    return (demo, analyze, train, evaluate, cache, run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,13 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chameleonapi {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    for module in command_modules():
         module.register(subparsers)
     return parser
 
