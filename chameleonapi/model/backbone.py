@@ -17,13 +17,10 @@ from pathlib import Path
 
 from chameleonapi import config
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
+from chameleonapi.errors import WeightsNotFound
 
 ARCH = "tf_efficientnet_lite0"
 _lock = threading.Lock()
-
-
-class WeightsNotFound(RuntimeError):
-    """The offline weights package is not installed."""
 
 
 def _wheel_weights_path() -> Path:

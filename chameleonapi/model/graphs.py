@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from chameleonapi import config
 from chameleonapi._version import __version__
 from chameleonapi.atomic import atomic_write_bytes, atomic_write_text
+from chameleonapi.errors import Error
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -102,7 +103,7 @@ def threads() -> int | None:
     return thread_setting()[1]
 
 
-class GraphError(RuntimeError):
+class GraphError(Error, RuntimeError):
     """ONNX Runtime cannot load a graph (not a graph, or one it does not support)."""
 
 

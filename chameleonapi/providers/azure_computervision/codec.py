@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chameleonapi.errors import ServiceError
 from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import LocalImage, ServiceError
+from chameleonapi.providers.azure.codec import LocalImage
 from chameleonapi.providers.azure_computervision.descriptor import DESCRIPTOR
 
 __all__ = ["CATEGORY_LABELS", "body", "objects_json", "raise_error", "refusal", "response_model"]
@@ -168,8 +169,7 @@ def response_model(model_name: str, body_json: dict):
 
 def raise_error(instance, method: str, error: ServiceError, url: str, req_id: str):
     """Raise the SDK's ComputerVisionErrorResponseException, deserialized from an error response."""
-    shared.record_error(DESCRIPTOR, method, error)
-    response = shared.http_response(error.status, error.body(), url, req_id)
+    response = shared.error_response(DESCRIPTOR, method, error, url, req_id)
     models = _models()
     deserialize = getattr(instance, "_deserialize", None)
     if deserialize is None:

@@ -10,8 +10,8 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.errors import ServiceError
 from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import ServiceError
 from chameleonapi.providers.azure_computervision import codec
 from chameleonapi.providers.azure_computervision.descriptor import POLICY
 from chameleonapi.providers.base import Patch

@@ -10,8 +10,8 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.errors import ServiceError
 from chameleonapi.providers.azure import codec as shared
-from chameleonapi.providers.azure.codec import ServiceError
 from chameleonapi.providers.azure_imageanalysis import codec
 from chameleonapi.providers.azure_imageanalysis.descriptor import DESCRIPTOR, POLICY
 from chameleonapi.providers.base import Patch
@@ -61,8 +61,7 @@ def serve(method: str, arguments: dict[str, Any], url: str):
         tags = shared.rank_tags([image], DESCRIPTOR, method)[0] if "tags" in wanted else None
         objects = codec.objects_json(image, method) if "objects" in wanted else None
     except ServiceError as error:
-        shared.record_error(DESCRIPTOR, method, error)
-        raise codec.http_error(error, url, req_id) from None
+        raise codec.http_error(method, error, url, req_id) from None
     return codec.result(arguments, image, tags, objects)
 
 
@@ -93,8 +92,7 @@ def _async_wrapper(method: str):
                 try:
                     arguments["image_data"] = shared.read_stream(arguments["image_data"])
                 except ServiceError as error:
-                    shared.record_error(DESCRIPTOR, method, error)
-                    raise codec.http_error(error, url, shared.request_id()) from None
+                    raise codec.http_error(method, error, url, shared.request_id()) from None
             from chameleonapi import runtime
 
             # The worker thread has no application frames: pin the caller's site for it.
