@@ -270,19 +270,21 @@ def test_the_runtime_setting(monkeypatch, caplog):
 
 
 @pytest.mark.parametrize("size", [224, 112])
-def test_the_input_made_without_torch_is_the_torch_transforms(size):
+def test_the_input_made_without_torch_is_timms_transform_of_the_data_config(size):
     import numpy as np
     from PIL import Image
+    from timm.data import create_transform
 
-    from chameleonapi.model.photo_input import photo_transform, to_array
+    from chameleonapi.imaging.fit import center_window
+    from chameleonapi.model.photo_input import data_config, prepare
 
-    transform = photo_transform(size)
+    transform = create_transform(**{**data_config(), "input_size": (3, size, size)})
     photos = [Image.open(PHOTOS / f"{stem}.jpg").convert("RGB") for stem in ("chelsea", "coffee")]
     rng = np.random.default_rng(0)
     shapes = [(32, 32), (300, 451), (257, 300), (1000, 17), (size, size)]  # (width, height)
     images = photos + [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in shapes]
-    expected = np.stack([transform(image).numpy() for image in images])
-    assert np.abs(to_array(images, size) - expected).max() <= 1e-6
+    expected = np.stack([transform(center_window(image)).numpy() for image in images])
+    assert np.abs(prepare(images, size) - expected).max() <= 1e-5
 
 
 def test_without_onnxruntime_torch_answers_and_says_so_once(tmp_path):
