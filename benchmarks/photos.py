@@ -526,7 +526,7 @@ def run(args, home: Path, fresh: bool) -> int:
     torch.set_num_threads(int(os.environ["CHAMELEONAPI_THREADS"]))
     chameleonapi.enable()
     from chameleonapi.imaging import decode_image
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
     from chameleonapi.providers.google_vision.descriptor import POLICY
     from chameleonapi.training import customize
 
@@ -537,7 +537,7 @@ def run(args, home: Path, fresh: bool) -> int:
     leaves = imagenet_leaves()
 
     t0 = time.perf_counter()
-    generic = shared_model("generic")
+    generic = shared_labeler()
     generic_scores = score_matrix(generic, images)
     generic_s = time.perf_counter() - t0
     generic_top1 = leaf_top1(generic.labels, generic_scores, leaves)

@@ -177,3 +177,15 @@ def test_import_is_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_serving_is_entered_only_through_the_runtime_door():
+    """Above serving (patches, switch, plugin, command line) only `chameleonapi.runtime`
+    imports serving's modules; below it nothing does."""
+    through = {
+        name: sorted(e for e in edges if e.startswith("chameleonapi.serving"))
+        for name, edges in import_graph().items()
+        if not name.startswith("chameleonapi.serving") and name != "chameleonapi.runtime"
+    }
+    assert not {name: edges for name, edges in through.items() if edges}
+    assert "chameleonapi.runtime" in import_graph()["chameleonapi.providers.google_vision.patch"]

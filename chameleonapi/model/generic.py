@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-
-from chameleonapi.model.registry import register_model
 
 LABEL_TABLE = "imagenet_labels.json"
 
@@ -123,6 +122,20 @@ class GenericLabeler:
         return self.forward_tensor(self.preprocess(images)).numpy()
 
 
-@register_model("generic")
-def create_generic(**_: object) -> GenericLabeler:
-    return GenericLabeler()
+_shared: dict[str, GenericLabeler] = {}  # by runtime/threads
+_lock = threading.Lock()
+
+
+def shared_labeler() -> GenericLabeler:
+    """The process's generic labeler (one per runtime and thread setting, so a changed
+    setting is honoured), built lazily and thread-safely: what every site without a
+    customized model is served by. Without torch/timm, `MissingExtra` names the extra."""
+    from chameleonapi.errors import require
+    from chameleonapi.model.graphs import runtime, threads
+
+    require("torch", "timm")
+    key = f"{runtime()}/{threads()}"
+    with _lock:
+        if key not in _shared:
+            _shared[key] = GenericLabeler()
+        return _shared[key]

@@ -75,9 +75,9 @@ def assert_same(answers: dict[str, list], scale: float) -> None:
 @pytest.mark.parametrize("provider", sorted(DRIVERS))
 def test_the_generic_model_answers_the_same_on_either_runtime(provider, sdk_env):
     from chameleonapi import providers
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
 
-    answers = served_answers(provider, lambda: shared_model("generic"), sdk_env)
+    answers = served_answers(provider, lambda: shared_labeler(), sdk_env)
     assert_same(answers, providers.descriptor(provider).score_scale)
 
 
@@ -308,10 +308,10 @@ def test_without_onnxruntime_torch_answers_and_says_so_once(tmp_path):
         importlib.util.find_spec = lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a)
         logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
         from PIL import Image
-        from chameleonapi.model.registry import shared_model
-        model = shared_model("generic")
+        from chameleonapi.model.generic import shared_labeler
+        model = shared_labeler()
         labels = model.predict([Image.open({str(PHOTOS / "chelsea.jpg")!r})])
-        shared_model("generic")
+        shared_labeler()
         print("runtime", model.runtime, labels.shape)
         """
     )

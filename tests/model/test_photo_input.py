@@ -82,7 +82,7 @@ def test_serving_answers_the_tagged_photo_as_its_upright_copy(google_calls, runt
     """A real Google Cloud Vision call through the patched client, on each runtime."""
     from google.cloud import vision
 
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
 
     client = vision.ImageAnnotatorClient()
     upright, tagged, _ = upright_and_sideways()
@@ -90,7 +90,7 @@ def test_serving_answers_the_tagged_photo_as_its_upright_copy(google_calls, runt
     for data in (upright, tagged):
         response = client.label_detection(image=vision.Image(content=data), max_results=5)
         answers.append([(a.description, a.score) for a in response.label_annotations])
-    assert len(google_calls) == 2 and shared_model("generic").runtime == runtime
+    assert len(google_calls) == 2 and shared_labeler().runtime == runtime
     assert answers[0] and [n for n, _ in answers[0]] == [n for n, _ in answers[1]]
     assert close(np.array([s for _, s in answers[0]]), np.array([s for _, s in answers[1]]))
 

@@ -26,10 +26,10 @@ def home(tmp_path, monkeypatch):
 def fresh_generic(monkeypatch):
     """Forget the process's generic model so the next call loads it again from the cache."""
     from chameleonapi import artifacts
-    from chameleonapi.model import backbone, registry
+    from chameleonapi.model import backbone, generic
     from chameleonapi.serving.calls import labels_resolver
 
-    monkeypatch.setattr(registry, "_instances", {})
+    monkeypatch.setattr(generic, "_shared", {})
     monkeypatch.setattr(backbone, "_in_memory", {})
     monkeypatch.setattr(labels_resolver, "_generic", None)
     monkeypatch.setattr(artifacts, "_warned_homes", set())
