@@ -206,7 +206,7 @@ def _linear_graph(tmp_path, monkeypatch):
 def test_a_shared_graph_is_exported_once_and_rebuilt_when_missing_or_corrupt(tmp_path, monkeypatch, caplog):
     import numpy as np
 
-    from chameleonapi.model.backbone import checksum_path
+    from chameleonapi.artifacts import checksum_path
 
     get, path, exports, x, expected = _linear_graph(tmp_path, monkeypatch)
     assert np.allclose(get()(x), expected, atol=1e-6)

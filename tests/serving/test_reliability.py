@@ -236,9 +236,9 @@ def test_converted_generic_weights_are_verified_and_rebuilt(home, fresh_generic,
         name = next(n for n, t in bad.items() if t.ndim == 4)
         bad[name] = bad[name][:1].contiguous()
         save_file(bad, str(path))
-        backbone.checksum_path(path).write_text(f"{store.sha256_file(path)}  {path.name}\n")
+        artifacts.checksum_path(path).write_text(f"{store.sha256_file(path)}  {path.name}\n")
     else:
-        backbone.checksum_path(path).unlink()
+        artifacts.checksum_path(path).unlink()
 
     conversions = []
 
