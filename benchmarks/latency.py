@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     import chameleonapi
     from chameleonapi import services as providers
     from chameleonapi.imaging import decode_image
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
     from chameleonapi.serving.calls import labels_resolver
 
     policy = providers.descriptor("google").policy
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         models = {}
         for runtime in RUNTIMES:
             os.environ["CHAMELEONAPI_RUNTIME"] = runtime
-            models[runtime] = shared_model("generic")
+            models[runtime] = shared_labeler()
             assert models[runtime].runtime == runtime, f"{runtime} is not available here"
         for batch_size in (1, 16):
             batch = [data[i % len(data)] for i in range(batch_size)]

@@ -59,11 +59,10 @@ def test_features(images, size: int, home: Path, keys: list[str]):
     if path.exists():
         return load_file(str(path))["features"].float()
     backbone = create_backbone(pretrained=True).eval()
-    transform = pf.photo_transform(size)
     chunks = []
     with torch.inference_mode():
         for start in range(0, len(images), 64):
-            chunks.append(pf.pooled(backbone, pf.preprocess(images[start : start + 64], size, transform)).float())
+            chunks.append(pf.pooled(backbone, torch.from_numpy(pf.prepare(images[start : start + 64], size))).float())
     feats = torch.cat(chunks)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({"features": feats.to(torch.float16).contiguous()}, str(path))
@@ -80,16 +79,15 @@ def time_per_photo(images, sizes: list[int], rounds: int = 5) -> dict[int, float
     from chameleonapi.training import photo_features as pf
 
     backbone = create_backbone(pretrained=True).eval()
-    transforms = {size: pf.photo_transform(size) for size in sizes}
     batch = images[:TIMING_BATCH]
     best = dict.fromkeys(sizes, float("inf"))
     with torch.inference_mode():
         for size in sizes:  # warm-up
-            pf.pooled(backbone, pf.preprocess(batch[:4], size, transforms[size]))
+            pf.pooled(backbone, torch.from_numpy(pf.prepare(batch[:4], size)))
         for _ in range(rounds):
             for size in sizes:
                 start = time.perf_counter()
-                pf.pooled(backbone, pf.preprocess(batch, size, transforms[size]))
+                pf.pooled(backbone, torch.from_numpy(pf.prepare(batch, size)))
                 best[size] = min(best[size], (time.perf_counter() - start) / len(batch))
     return best
 

@@ -84,7 +84,7 @@ def raw_ranking():
 def label_benchmark(n_test: int, data: Path) -> list[dict]:
     import chameleonapi
     from chameleonapi.imaging import decode_image
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
     from chameleonapi.services.google_vision.descriptor import POLICY
 
     _, test = bench.split_photos(data, 0, n_test)
@@ -93,7 +93,7 @@ def label_benchmark(n_test: int, data: Path) -> list[dict]:
     images = [decode_image(b, POLICY).image for b in photos]
     keys = [bench.image_key(im) for im in images]
     classes = [c for _, c in test]
-    generic = shared_model("generic")
+    generic = shared_labeler()
     replay = bench.ReplayModel("generic", generic.labels, bench.score_matrix(generic, images), keys, fallback=generic)
     rows = []
     for path in sorted((HERE / "photo_apps").glob("*.py")):

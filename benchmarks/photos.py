@@ -526,7 +526,7 @@ def run(args, home: Path, fresh: bool) -> int:
     torch.set_num_threads(int(os.environ["CHAMELEONAPI_THREADS"]))
     chameleonapi.enable()
     from chameleonapi.imaging import decode_image
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
     from chameleonapi.services.google_vision.descriptor import POLICY
     from chameleonapi.training import customize
 
@@ -537,7 +537,7 @@ def run(args, home: Path, fresh: bool) -> int:
     leaves = imagenet_leaves()
 
     t0 = time.perf_counter()
-    generic = shared_model("generic")
+    generic = shared_labeler()
     generic_scores = score_matrix(generic, images)
     generic_s = time.perf_counter() - t0
     generic_top1 = leaf_top1(generic.labels, generic_scores, leaves)
@@ -743,13 +743,12 @@ def feature_seconds_per_photo(images, batch: int = 32) -> float:
     from chameleonapi.training import photo_features as pf
 
     backbone = create_backbone(pretrained=True).eval()
-    transform = pf.photo_transform(pf.INPUT_SIZE)
     best = float("inf")
     with torch.inference_mode():
-        pf.pooled(backbone, pf.preprocess(images[:4], pf.INPUT_SIZE, transform))  # warm-up
+        pf.pooled(backbone, torch.from_numpy(pf.prepare(images[:4])))  # warm-up
         for _ in range(3):
             start = time.perf_counter()
-            pf.pooled(backbone, pf.preprocess(images[:batch], pf.INPUT_SIZE, transform))
+            pf.pooled(backbone, torch.from_numpy(pf.prepare(images[:batch])))
             best = min(best, (time.perf_counter() - start) / len(images[:batch]))
     return best
 

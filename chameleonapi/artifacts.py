@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
 from chameleonapi._version import __version__
-from chameleonapi.atomic import atomic_write_dir, atomic_write_text, remove_path
+from chameleonapi.atomic import atomic_write_dir, atomic_write_text, atomic_write_via, remove_path
+from chameleonapi.errors import Error
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.objectstore import ObjectStore
@@ -65,15 +66,15 @@ _warned_homes: set[str] = set()
 _warn_lock = threading.Lock()
 
 
-class CorruptEntry(Exception):
+class CorruptEntry(Error):
     """A cache entry failed its own checks (checksum, layout or format)."""
 
 
-class StoreUnwritable(OSError):
+class StoreUnwritable(Error, OSError):
     """The cache folder cannot hold a new entry (read-only, not a folder, full, no permission)."""
 
 
-class NotOwnFolder(Exception):
+class NotOwnFolder(Error):
     """A folder holds things the cache did not write and carries no cache marker: not cleared."""
 
 
@@ -153,6 +154,52 @@ def sidecar_problem(path: Path, checksum_file: Path) -> str | None:
     if sha256_file(path) != recorded.lower():
         return "checksum does not match"
     return None
+
+
+def checksum_path(path: Path) -> Path:
+    """The sidecar holding a kept file's sha256 (`sha256sum -c` format)."""
+    return path.with_name(path.name + ".sha256")
+
+
+def keep_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Store a converted or exported file through `write(tmp)`, then its checksum (both atomically)."""
+    atomic_write_via(path, write)
+    atomic_write_text(checksum_path(path), f"{sha256_file(path)}  {path.name}\n")
+
+
+def kept(path: Path, read: Callable[[Path], tuple[Any, str | None]], make: Callable[[], Any],
+         store: Callable[[Path, Any], None], memory: dict[str, Any]) -> Any:
+    """The value kept at `path` (converted weights, an exported graph), made once.
+
+    `read(path)` gives (value, None) for a good file, (None, reason) for a corrupt one and
+    (None, None) when there is none yet. A corrupt file is moved aside, `make()` builds the
+    value again and `store(path, value)` writes it. When the cache folder cannot be read or
+    written, the value made is kept in `memory` for the life of the process (one warning).
+    The caller holds its own lock.
+    """
+    if str(path) in memory:
+        return memory[str(path)]
+    try:
+        value, reason = read(path)
+    except OSError as exc:  # the folder cannot be read: not a fault of the file
+        warn_unwritable(exc)
+        memory[str(path)] = value = make()
+        return value
+    if value is not None:
+        return value
+    if reason is not None:
+        move_aside(path, reason)
+    value = make()
+    try:
+        store(path, value)
+    except OSError as exc:
+        if not is_unwritable(exc):
+            raise
+        warn_unwritable(exc)
+        memory[str(path)] = value
+        return value
+    drop_aside(path)
+    return value
 
 
 def write_sums(folder: Path) -> None:

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import chameleonapi.logs  # noqa: F401 - every chameleonapi log line is one line (a filter)
+from chameleonapi.errors import SettingsError
 
 __all__ = [
     "BUDGETS", "DETECTOR_BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
-    "budget", "data_setting", "detector_budget", "data_source", "decode_max_bytes", "device", "env_flag", "env_int", "fetch_max_bytes", "fetch_timeout", "get", "home",
-    "local_files_root", "master_switch", "override", "passthrough", "progress", "project_file", "provider_enabled",
+    "budget", "data_setting", "detector_budget", "data_source", "decode_max_bytes", "device", "env_flag", "fetch_max_bytes", "fetch_timeout", "get", "home",
+    "local_files_root", "override", "passthrough", "progress", "project_file", "provider_enabled",
     "resolve", "set_project", "source_of", "torch_threads", "train_mode", "validate",
     "allow_outside_data", "allow_private_network", "lock_wait", "lock_stale", "analysis_max_bytes",
     "generic_only", "forget_validation", "store_url", "lease_seconds", "store_poll", "ray_address",
@@ -44,10 +45,6 @@ BUDGETS = ("default", "small", "tiny")  # the presets of chameleonapi.training.t
 DETECTOR_BUDGETS = ("default", "tiny")  # the presets of chameleonapi.detection.train.BUDGETS
 DEVICES = ("auto", "cpu", "cuda")
 RUNTIMES = ("auto", "onnx", "torch")
-
-
-class SettingsError(ValueError):
-    """A setting has a value chameleonapi cannot use; the message names the setting."""
 
 
 @dataclass(frozen=True)
@@ -474,21 +471,6 @@ def env_flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() not in _FALSE
-
-
-def env_int(name: str, default: int | None) -> int | None:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise SettingsError(f"{name}={value!r}: must be a whole number") from None
-
-
-def master_switch() -> bool:
-    """`CHAMELEONAPI=1` turns interception on at interpreter start (environment only)."""
-    return env_flag("CHAMELEONAPI")
 
 
 def provider_enabled(provider: str, default: bool = True) -> bool:

@@ -1,21 +1,51 @@
-"""Errors a user can fix, shared by the library and the command line.
+"""The root of chameleonapi's own errors, and those shared by several layers.
 
-The command line prints these as one line on stderr (exit code 2), never a traceback.
+Every exception class the library defines derives from `Error` (and from the builtin that
+describes it, so `except ValueError` still works): `except chameleonapi.Error` catches
+whatever chameleonapi itself raises. What an intercepted SDK call raises is never one of
+these: each provider answers with its SDK's own exception types. This module imports
+nothing of the library, so every layer may import it. The command line prints these as one
+line on stderr (exit code 2), never a traceback.
 """
 
 from __future__ import annotations
 
-from chameleonapi.config import SettingsError
-
-__all__ = ["DataError", "MissingExtra", "SettingsError", "require"]
+__all__ = ["DataError", "Error", "MissingExtra", "ServiceError", "SettingsError", "WeightsNotFound", "require"]
 
 
-class DataError(ValueError):
+class Error(Exception):
+    """Any error chameleonapi itself raises."""
+
+
+class SettingsError(Error, ValueError):
+    """A setting has a value chameleonapi cannot use; the message names the setting."""
+
+
+class DataError(Error, ValueError):
     """Training or evaluation data that cannot be used as given (empty, too small, unreadable)."""
 
 
-class MissingExtra(ImportError):
+class MissingExtra(Error, ImportError):
     """An optional part of chameleonapi is not installed; the message names the pip extra."""
+
+
+class WeightsNotFound(Error, RuntimeError):
+    """The offline package that ships a model's pretrained weights is not installed."""
+
+
+class ServiceError(Error):
+    """What the cloud service would answer with an HTTP error (status, code, message).
+
+    Never reaches the application: the provider that raised it answers with its SDK's own
+    exception, built in one place per provider. `refused`: a request the local model does
+    not serve, which goes to the real service when pass-through is allowed.
+    """
+
+    def __init__(self, code: str, message: str, status: int = 400, inner_code: str = "",
+                 refused: bool = False) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+        self.inner_code, self.refused = inner_code, refused
 
 
 # module -> extra that installs it

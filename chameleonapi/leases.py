@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 
 from chameleonapi import config
+from chameleonapi.errors import Error
 from chameleonapi.objectstore import ObjectStore
 
 __all__ = ["Lease", "TrainingElsewhere", "current", "may_wait", "take", "waiting"]
@@ -30,7 +31,7 @@ logger = logging.getLogger("chameleonapi")
 _local = threading.local()
 
 
-class TrainingElsewhere(Exception):
+class TrainingElsewhere(Error):
     """Another process holds the lease: its model will appear in the shared store."""
 
     def __init__(self, holder: str, expires_in: float) -> None:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from chameleonapi import config
+from chameleonapi.errors import Error
 
 __all__ = ["FileLock", "LockTimeout"]
 
@@ -31,7 +32,7 @@ except ImportError:  # pragma: no cover - Windows: filelock's own locks, with th
     fcntl = None  # type: ignore[assignment]
 
 
-class LockTimeout(Exception):
+class LockTimeout(Error):
     """Another process held the lock for longer than the configured wait."""
 
 

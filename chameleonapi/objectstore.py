@@ -19,6 +19,7 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from chameleonapi import config
+from chameleonapi.errors import Error
 
 __all__ = ["CorruptObject", "ObjectStore", "configured", "open_store", "sha256_bytes"]
 
@@ -26,7 +27,7 @@ _lock = threading.Lock()
 _stores: dict[str, ObjectStore] = {}
 
 
-class CorruptObject(Exception):
+class CorruptObject(Error):
     """An object in the shared store does not match the checksum it was published with."""
 
 

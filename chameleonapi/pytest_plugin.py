@@ -19,8 +19,7 @@ import pytest
 
 import chameleonapi
 from chameleonapi import config as settings
-from chameleonapi.serving.calls import labels_resolver, object_resolver
-from chameleonapi.serving.notices import ServedCall, add_listener, remove_listener
+from chameleonapi.runtime import ServedCall, add_listener, labels_resolver, object_resolver, remove_listener
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,31 +1,28 @@
-"""The serving names SDK adapters and tools import (`chameleonapi.serving` has one module per job).
+"""The one door into serving for the layers above it: the SDK patches, the switch, the pytest
+plugin and the command line import serving's names from here, never its modules.
 
-`resolver` serves labels and `object_resolver` objects, one engine per call site;
-`add_listener` tells a callable about every `ServedCall`.
+`serve_labels` / `serve_objects` answer a patched call (`record_errors` notes the errors
+answered instead); `labels_resolver` / `object_resolver` hold one engine per call site;
+`add_listener` tells a callable about every `ServedCall`; `hook_executors` attributes
+thread-pool work to the code that submitted it.
 """
 
 from __future__ import annotations
 
 from chameleonapi.serving.calls import (
     decision_names_objects,
+    labels_resolver,
     object_resolver,
     record_errors,
     serve_labels,
     serve_objects,
 )
-from chameleonapi.serving.calls import labels_resolver as resolver
-from chameleonapi.serving.callsites import (
-    NO_FRAME,
-    CallSite,
-    find_call_site,
-    hook_executors,
-    pinned_call_site,
-    unhook_executors,
-)
-from chameleonapi.serving.notices import ServedCall, add_listener, remove_listener, report_failure
+from chameleonapi.serving.callsites import find_call_site, hook_executors, pinned_call_site, unhook_executors
+from chameleonapi.serving.engines import Engine
+from chameleonapi.serving.notices import ServedCall, add_listener, remove_listener
 
 __all__ = [
-    "NO_FRAME", "CallSite", "ServedCall", "add_listener", "decision_names_objects", "find_call_site", "hook_executors", "object_resolver",
-    "pinned_call_site", "record_errors", "remove_listener", "report_failure", "resolver", "serve_labels",
-    "serve_objects", "unhook_executors",
+    "Engine", "ServedCall", "add_listener", "decision_names_objects", "find_call_site", "hook_executors", "labels_resolver",
+    "object_resolver", "pinned_call_site", "record_errors", "remove_listener", "serve_labels", "serve_objects",
+    "unhook_executors",
 ]

@@ -44,7 +44,7 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
     raises `SettingsError` before anything is patched.
     """
     from chameleonapi.patches import get_instrumentor
-    from chameleonapi.serving.callsites import hook_executors
+    from chameleonapi.runtime import hook_executors
 
     check_settings()
     with _lock:
@@ -60,7 +60,7 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
 def disable() -> None:
     """Restore every patched SDK function; idempotent."""
     from chameleonapi.patches import get_instrumentor
-    from chameleonapi.serving.callsites import unhook_executors
+    from chameleonapi.runtime import unhook_executors
 
     with _lock:
         while _active:
@@ -90,7 +90,7 @@ def enabled(providers: Iterable[str] | str | None = None) -> Iterator[list[str]]
                 get_instrumentor(name).uninstrument()
                 _active.remove(name)
             if not _active:
-                from chameleonapi.serving.callsites import unhook_executors
+                from chameleonapi.runtime import unhook_executors
 
                 unhook_executors()
                 config.forget_validation()

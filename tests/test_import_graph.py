@@ -247,7 +247,16 @@ def test_no_hidden_import_loop():
         f"{name}:{line}"
         for name, path in modules().items()
         for line in _hidden_imports(ast.parse(path.read_text(encoding="utf-8")))
-        if name != "chameleonapi.model.registry"
     }
     assert not hidden, f"modules imported by a computed name: {sorted(hidden)}"
     assert _hidden_imports(ast.parse("for m in MODS:\n    importlib.import_module(m)")) == [2]
+def test_serving_is_entered_only_through_the_runtime_door():
+    """Above serving (patches, switch, plugin, command line) only `chameleonapi.runtime`
+    imports serving's modules; below it nothing does."""
+    through = {
+        name: sorted(e for e in edges if e.startswith("chameleonapi.serving"))
+        for name, edges in import_graph().items()
+        if not name.startswith("chameleonapi.serving") and name != "chameleonapi.runtime"
+    }
+    assert not {name: edges for name, edges in through.items() if edges}
+    assert "chameleonapi.runtime" in import_graph()["chameleonapi.patches.google_vision"]

@@ -13,16 +13,18 @@ import errno
 import os
 import time
 
+from chameleonapi.errors import Error
+
 DEFAULT_BUDGET_S = 1.0
 BUDGET_ENV = "CHAMELEONAPI_ANALYSIS_BUDGET"
 KEEP = frozenset({"builtins"})  # built once from the interpreter (0.2 s), the same for every app
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(Error):
     """The analysis ran past its time budget (caught inside the analysis, never raised out)."""
 
 
-class TooLarge(OSError):
+class TooLarge(Error, OSError):
     """A module is larger than the analysis reads (`CHAMELEONAPI_ANALYSIS_MAX_KB`)."""
 
 

@@ -6,7 +6,9 @@ tests on search results, and `and`/`or`/`not` combinations of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from astroid import nodes
 
@@ -372,20 +374,13 @@ def _flip(op: str) -> str:
     return {">": "<", "<": ">", ">=": "<=", "<=": ">="}.get(op, op)
 
 
-def max_known(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
+def _of_known(pick: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """`pick(a, b)` of the values that are known (None: not known)."""
+    return lambda a, b: b if a is None else a if b is None else pick(a, b)
 
 
-def min_known(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
+max_known = _of_known(max)  # the stricter of two score thresholds
+min_known = _of_known(min)  # the stricter of two top-k cuts
 
 
 def or_conds(a: Cond, b: Cond) -> Cond:

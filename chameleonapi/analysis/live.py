@@ -14,6 +14,8 @@ from __future__ import annotations
 import types
 from typing import Any
 
+from chameleonapi.errors import Error
+
 __all__ = ["MISSING", "LiveScope", "plain"]
 
 MISSING = object()
@@ -26,7 +28,7 @@ _MRO = type.__dict__["__mro__"].__get__
 _CLASS_DICT = type.__dict__["__dict__"].__get__
 
 
-class NotPlain(Exception):
+class NotPlain(Error):
     """The value is not plain data (or too large to take)."""
 
 

@@ -20,10 +20,6 @@ from chameleonapi.analysis.live import LiveScope
 SKIP_DIRS = {".git", ".venv", "venv", "env", "__pycache__", "node_modules", "site-packages", ".tox", "build"}
 
 
-class LoadError(Exception):
-    """The source could not be read or parsed; the message is one line."""
-
-
 @dataclass
 class Project:
     """Modules of one application, keyed by dotted name."""

@@ -46,8 +46,7 @@ def run_customization_demo(args: argparse.Namespace) -> dict:
     from chameleonapi.analysis import analyze_report
     from chameleonapi.analysis.render import render_text
     from chameleonapi.data import load_dataset
-    from chameleonapi.serving.calls import labels_resolver
-    from chameleonapi.serving.engines import Engine
+    from chameleonapi.runtime import Engine, labels_resolver
     from chameleonapi.training import train_generic
     from chameleonapi.training.trainer import DATA_SEED
 

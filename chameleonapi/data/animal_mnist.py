@@ -18,6 +18,7 @@ import numpy as np
 
 from chameleonapi import config
 from chameleonapi.atomic import atomic_write_via
+from chameleonapi.errors import Error
 
 CLASSES = ("bear", "bird", "cat", "cow", "dog", "elephant", "giraffe", "horse", "sheep", "zebra")
 DATA_FILE = "animal_data_version_3.gz"
@@ -26,7 +27,7 @@ _DTYPES = {"u1": np.uint8, "i8": np.int64}
 INSTALL_HINT = "pip install --no-deps animal-mnist==0.4"
 
 
-class BuiltinDataMissing(RuntimeError):
+class BuiltinDataMissing(Error, RuntimeError):
     """The animal-mnist package (the built-in data) is not installed."""
 
 

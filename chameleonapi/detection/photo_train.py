@@ -93,16 +93,22 @@ def decision_errors(spec: DecisionSpec, outputs: Sequence[Sequence[Any]], photos
     return wrong / max(1, len(photos))
 
 
-def _features(net: Darknet, photos: Sequence[BoxPhoto], batch: int = 8) -> list[list[torch.Tensor]]:
+def _batches(photos: Sequence[BoxPhoto], batch: int):
+    """The photos on disk as RGB images, `batch` at a time."""
     from PIL import Image
 
+    for start in range(0, len(photos), batch):
+        images = []
+        for p in photos[start : start + batch]:
+            with Image.open(p.path) as opened:
+                images.append(opened.convert("RGB"))
+        yield images
+
+
+def _features(net: Darknet, photos: Sequence[BoxPhoto], batch: int = 8) -> list[list[torch.Tensor]]:
     out: list[list[torch.Tensor]] = []
     with torch.inference_mode():
-        for start in range(0, len(photos), batch):
-            images = []
-            for p in photos[start : start + batch]:
-                with Image.open(p.path) as opened:
-                    images.append(opened.convert("RGB"))
+        for images in _batches(photos, batch):
             feats = net.head_inputs(to_tensor(images, net.width, net.height))
             for i in range(len(images)):
                 out.append([f[i : i + 1].clone() for f in feats])
@@ -247,14 +253,8 @@ def _rate(net: Darknet, photos: Sequence[BoxPhoto], spec: DecisionSpec, threshol
 
 def detect_photos(net: Darknet, photos: Sequence[BoxPhoto], batch: int = 8) -> list[list]:
     """The detector's answer (report floor) for photos on disk."""
-    from PIL import Image
-
     out: list[list] = []
     with torch.inference_mode():
-        for s in range(0, len(photos), batch):
-            images = []
-            for p in photos[s : s + batch]:
-                with Image.open(p.path) as opened:
-                    images.append(opened.convert("RGB"))
+        for images in _batches(photos, batch):
             out += decode(net, net(to_tensor(images, net.width, net.height)))
     return out

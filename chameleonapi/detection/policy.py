@@ -9,6 +9,7 @@ it must never answer a real app's photos.
 from __future__ import annotations
 
 from chameleonapi import config
+from chameleonapi.errors import Error
 
 __all__ = [
     "DISTRIBUTION", "MAX_OBJECTS", "REPORT_FLOOR", "DetectorUnavailable", "missing_detector_message", "objects_available",
@@ -20,7 +21,7 @@ REPORT_FLOOR = 0.5  # the lowest score an object is reported with (the API's own
 MAX_OBJECTS = 20
 
 
-class DetectorUnavailable(RuntimeError):
+class DetectorUnavailable(Error, RuntimeError):
     """No detector may answer: its weights are not installed, or none is stored and this
     process may not train one."""
 

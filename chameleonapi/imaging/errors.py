@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from chameleonapi.errors import Error
+
 __all__ = ["ImageInputError"]
 
 
-class ImageInputError(ValueError):
+class ImageInputError(Error, ValueError):
     """An image the local service cannot read; `kind` says why, the provider picks the words."""
 
     BAD_DATA = "bad_data"  # undecodable, truncated, empty, or a format the service refuses

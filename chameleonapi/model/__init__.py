@@ -1,1 +1,1 @@
-"""Models: the pretrained backbone, the generic labeler and the model registry."""
+"""Models: the pretrained backbone, the generic labeler, the customized ones and their inputs."""

@@ -16,14 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from chameleonapi import config
-from chameleonapi.atomic import atomic_write_text, atomic_write_via
+from chameleonapi.errors import WeightsNotFound
 
 ARCH = "tf_efficientnet_lite0"
 _lock = threading.Lock()
-
-
-class WeightsNotFound(RuntimeError):
-    """The offline weights package is not installed."""
 
 
 def _wheel_weights_path() -> Path:
@@ -40,11 +36,6 @@ def _wheel_weights_path() -> Path:
 def safetensors_path() -> Path:
     """Where the converted ImageNet weights live (created on first use)."""
     return config.home() / "weights" / f"{ARCH}.imagenet.safetensors"
-
-
-def checksum_path(path: Path) -> Path:
-    """The sidecar holding the converted file's sha256 (`sha256sum -c` format)."""
-    return path.with_name(path.name + ".sha256")
 
 
 @lru_cache(maxsize=1)
@@ -73,23 +64,13 @@ def _convert() -> dict:
     return mapped
 
 
-def _write(path: Path, state: dict) -> None:
-    """Store the converted weights, then their checksum (both atomically)."""
-    from safetensors.torch import save_file
-
-    from chameleonapi.artifacts import sha256_file
-
-    atomic_write_via(path, lambda tmp: save_file(state, str(tmp), metadata={"arch": ARCH}))
-    atomic_write_text(checksum_path(path), f"{sha256_file(path)}  {path.name}\n")
-
-
 def _read_verified(path: Path) -> tuple[dict | None, str | None]:
     """(state dict, None) when the file matches its checksum and the architecture;
     (None, reason) when it is corrupt; (None, None) when there is nothing yet."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from chameleonapi.artifacts import sidecar_problem
+    from chameleonapi.artifacts import checksum_path, sidecar_problem
 
     if not os.path.lexists(path):
         return None, None
@@ -116,35 +97,17 @@ def imagenet_state_dict() -> dict:
 
     A file that fails its checksum, cannot be parsed or does not fit the architecture is
     moved aside and converted again; when the cache folder cannot be written the converted
-    weights are kept in memory for the life of the process (one warning).
+    weights are kept in memory for the life of the process (`artifacts.kept`).
     """
+    from safetensors.torch import save_file
+
     from chameleonapi import artifacts
 
-    path = safetensors_path()
+    def store(path: Path, state: dict) -> None:
+        artifacts.keep_file(path, lambda tmp: save_file(state, str(tmp), metadata={"arch": ARCH}))
+
     with _lock:
-        if str(path) in _in_memory:
-            return _in_memory[str(path)]
-        try:
-            state, reason = _read_verified(path)
-        except OSError as exc:  # the folder cannot be read: not a fault of the file
-            state, reason = None, None
-            artifacts.warn_unwritable(exc)
-            _in_memory[str(path)] = state = _convert()
-        if state is not None:
-            return state
-        if reason is not None:
-            artifacts.move_aside(path, reason)
-        state = _convert()
-        try:
-            _write(path, state)
-        except OSError as exc:
-            if not artifacts.is_unwritable(exc):
-                raise
-            artifacts.warn_unwritable(exc)
-            _in_memory[str(path)] = state
-            return state
-        artifacts.drop_aside(path)
-        return state
+        return artifacts.kept(safetensors_path(), _read_verified, _convert, store, _in_memory)
 
 
 _threads_said: set[str] = set()
@@ -170,6 +133,8 @@ def thread_setting() -> tuple[bool, int | None]:
 def weights_checksum() -> str:
     """The sha256 of the verified ImageNet weights (checked, and converted again when
     damaged, as for any use): what a graph exported from them is named by."""
+    from chameleonapi.artifacts import checksum_path
+
     imagenet_state_dict()
     try:
         return checksum_path(safetensors_path()).read_text(encoding="ascii").split()[0]

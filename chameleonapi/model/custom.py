@@ -18,9 +18,8 @@ import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
 from chameleonapi.model.files import CorruptModel, read_graph, sha256_of, write_graph
-from chameleonapi.model.registry import register_model
 
-__all__ = ["CARD", "FORMAT", "WEIGHTS", "CorruptModel", "CustomModel", "create_custom", "sha256_of"]
+__all__ = ["CARD", "FORMAT", "WEIGHTS", "CorruptModel", "CustomModel", "sha256_of"]
 
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
@@ -178,9 +177,3 @@ class CustomModel:
         model.graph = graph
         return model
 
-
-@register_model("custom")
-def create_custom(path: str | Path | None = None, **_: object) -> CustomModel:
-    if path is None:
-        raise ValueError("the custom model needs path=<saved model folder>")
-    return CustomModel.load(path)

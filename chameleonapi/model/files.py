@@ -12,6 +12,7 @@ from typing import Any
 
 from chameleonapi.artifacts import sha256_file
 from chameleonapi.atomic import atomic_write_bytes
+from chameleonapi.errors import Error
 
 __all__ = ["GRAPH", "CorruptModel", "read_graph", "sha256_of", "write_graph"]
 
@@ -19,7 +20,7 @@ GRAPH = "model.onnx"
 sha256_of = sha256_file
 
 
-class CorruptModel(RuntimeError):
+class CorruptModel(Error, RuntimeError):
     """A saved model is incomplete or does not match its card's checksum."""
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-
-from chameleonapi.model.registry import register_model
 
 LABEL_TABLE = "imagenet_labels.json"
 
@@ -51,13 +50,12 @@ class GenericLabeler:
 
         from chameleonapi.model import graphs
         from chameleonapi.model.backbone import configure_threads
-        from chameleonapi.model.photo_input import INPUT_SIZE, photo_transform
+        from chameleonapi.model.photo_input import INPUT_SIZE
 
         configure_threads()
         self._model = model
         self.runtime = runtime or graphs.runtime()
         self.input_size = INPUT_SIZE
-        self.transform = photo_transform(INPUT_SIZE)  # timm's eval transform of the backbone
         self.labels, members = label_membership()
         membership = torch.zeros(1000, len(self.labels))
         for column, classes in enumerate(members):
@@ -100,12 +98,12 @@ class GenericLabeler:
         return graphs.shared_graph(path, build)
 
     def preprocess(self, images: Sequence):
-        """Resize-and-center-crop; the center window is cut first so any aspect ratio costs little."""
+        """The input batch of `images` as a tensor (`chameleonapi.model.photo_input.prepare`)."""
         import torch
 
-        from chameleonapi.imaging.fit import center_window
+        from chameleonapi.model.photo_input import prepare
 
-        return torch.stack([self.transform(center_window(image.convert("RGB"))) for image in images])
+        return torch.from_numpy(prepare(images, self.input_size))
 
     def forward_tensor(self, batch):
         """Scores [N, L] for an already preprocessed batch (by the labeler's runtime)."""
@@ -117,14 +115,27 @@ class GenericLabeler:
             return self._scores(batch)
 
     def predict(self, images: Sequence):
-        if self.graph is not None:  # the input made without torch, the same to float rounding
-            from chameleonapi.imaging.fit import center_window
-            from chameleonapi.model.photo_input import to_array
+        if self.graph is not None:  # the input is made without torch
+            from chameleonapi.model.photo_input import prepare
 
-            return self.graph(to_array([center_window(image.convert("RGB")) for image in images], self.input_size))
+            return self.graph(prepare(images, self.input_size))
         return self.forward_tensor(self.preprocess(images)).numpy()
 
 
-@register_model("generic")
-def create_generic(**_: object) -> GenericLabeler:
-    return GenericLabeler()
+_shared: dict[str, GenericLabeler] = {}  # by runtime/threads
+_lock = threading.Lock()
+
+
+def shared_labeler() -> GenericLabeler:
+    """The process's generic labeler (one per runtime and thread setting, so a changed
+    setting is honoured), built lazily and thread-safely: what every site without a
+    customized model is served by. Without torch/timm, `MissingExtra` names the extra."""
+    from chameleonapi.errors import require
+    from chameleonapi.model.graphs import runtime, threads
+
+    require("torch", "timm")
+    key = f"{runtime()}/{threads()}"
+    with _lock:
+        if key not in _shared:
+            _shared[key] = GenericLabeler()
+        return _shared[key]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
 from chameleonapi._version import __version__
-from chameleonapi.atomic import atomic_write_bytes, atomic_write_text
+from chameleonapi.errors import Error
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -102,7 +102,7 @@ def threads() -> int | None:
     return thread_setting()[1]
 
 
-class GraphError(RuntimeError):
+class GraphError(Error, RuntimeError):
     """ONNX Runtime cannot load a graph (not a graph, or one it does not support)."""
 
 
@@ -187,8 +187,7 @@ def graph_path(stem: str, **key: Any) -> Path:
 def _read_verified(path: Path) -> tuple[bytes | None, str | None]:
     """(bytes, None) when the file matches its sidecar checksum; (None, reason) when it is
     corrupt; (None, None) when there is nothing yet."""
-    from chameleonapi.artifacts import sidecar_problem
-    from chameleonapi.model.backbone import checksum_path
+    from chameleonapi.artifacts import checksum_path, sidecar_problem
 
     if not os.path.lexists(path):
         return None, None
@@ -198,51 +197,36 @@ def _read_verified(path: Path) -> tuple[bytes | None, str | None]:
     return path.read_bytes(), None
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Store the graph, then its checksum (both atomically)."""
-    from chameleonapi.model.backbone import checksum_path
-
-    atomic_write_bytes(path, data)
-    atomic_write_text(checksum_path(path), f"{hashlib.sha256(data).hexdigest()}  {path.name}\n")
-
-
 def shared_graph(path: Path, build: Callable[[], bytes]) -> Graph:
     """The session of the shared graph at `path`, exported by `build()` when missing or corrupt.
 
     A corrupt file is moved aside and exported again; when the cache folder cannot be read
-    or written the graph is kept in memory for the life of the process (one warning).
+    or written the graph is kept in memory for the life of the process (`artifacts.kept`).
     """
     from chameleonapi import artifacts
+
+    def store(target: Path, data: bytes) -> None:
+        artifacts.keep_file(target, lambda tmp: tmp.write_bytes(data))
+
+    built: list[bool] = []
+
+    def export_now() -> bytes:
+        built.append(True)
+        return build()
 
     key = (str(path), threads())
     with _lock:
         if key in _sessions:
             return _sessions[key]
-        try:
-            data, reason = _read_verified(path)
-        except OSError as exc:  # the folder cannot be read: not a fault of the file
-            artifacts.warn_unwritable(exc)
-            data, reason = build(), None
-        else:
-            if data is None:
-                if reason is not None:
-                    artifacts.move_aside(path, reason)
-                data = build()
-                try:
-                    _write(path, data)
-                    artifacts.drop_aside(path)
-                except OSError as exc:
-                    if not artifacts.is_unwritable(exc):
-                        raise
-                    artifacts.warn_unwritable(exc)
+        data = artifacts.kept(path, _read_verified, export_now, store, {})
         try:
             graph = load(data, path.name)
         except GraphError as exc:  # a stored graph this ONNX Runtime rejects: export it again
-            if reason is not None or not path.is_file():
+            if built or not path.is_file():
                 raise
             artifacts.move_aside(path, str(exc))
             data = build()
-            _write(path, data)
+            store(path, data)
             graph = load(data, path.name)
         _sessions[key] = graph
         return graph

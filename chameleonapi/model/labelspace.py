@@ -24,7 +24,7 @@ from chameleonapi.vocab import Vocabulary, _canon, _singulars, vocab_table
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["LabelSpace", "Placement", "resolve_name", "resolve_names"]
+__all__ = ["LabelSpace", "Placement", "resolve_name"]
 
 WORDNET_FILE = "wordnet_nouns.json.gz"
 
@@ -106,10 +106,6 @@ def resolve_name(name: str) -> Placement:
     if _canon(canonical) in labels:  # another synset already owns the name: keep the user's
         canonical = _pretty(name)
     return Placement(name, canonical, tuple(dict.fromkeys(ancestors)), new=True)
-
-
-def resolve_names(names: Iterable[str]) -> dict[str, Placement]:
-    return {name: resolve_name(name) for name in names}
 
 
 @dataclass

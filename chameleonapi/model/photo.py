@@ -80,7 +80,10 @@ _BACKBONE: list = []
 
 
 def _image_key(image, size: int) -> str:
-    return f"{hashlib.sha1(image.tobytes()).hexdigest()}|{image.size}|{image.mode}|{size}"
+    """The pixels and what turns them: the same pixels under another EXIF orientation are another photo."""
+    from chameleonapi.model.photo_input import orientation
+
+    return f"{hashlib.sha1(image.tobytes()).hexdigest()}|{image.size}|{image.mode}|{orientation(image)}|{size}"
 
 
 def _shared_backbone():
@@ -132,7 +135,6 @@ class PhotoModel:
         self.card: dict[str, Any] = dict(card or {})
         self._backbone = backbone
         self._membership = None
-        self._transform = None
         self._device = None
         self._graph = None  # the heads' ONNX graph (from the saved model, or exported on first use)
         self._runtime: str | None = None
@@ -213,28 +215,18 @@ class PhotoModel:
         remembered: every PhotoModel shares the same frozen backbone)."""
         import torch
 
-        from chameleonapi.model.photo_input import (
-            feature_graph,
-            photo_transform,
-            pooled,
-            preprocess,
-            to_array,
-            upright_rgb,
-        )
+        from chameleonapi.model.photo_input import feature_graph, pooled, prepare
 
         keys = [_image_key(image, self.input_size) for image in images]
         missing = [i for i, k in enumerate(keys) if k not in _MEMO]
         if missing:
-            if self.runtime == "onnx":  # the input made without torch, the same to float rounding
-                batch = to_array([upright_rgb(images[i]) for i in missing], self.input_size)
+            batch = prepare([images[i] for i in missing], self.input_size)
+            if self.runtime == "onnx":
                 feats = torch.from_numpy(feature_graph(self.input_size)(batch))
             else:
-                if self._transform is None:
-                    self._transform = photo_transform(self.input_size)
                 model = self.backbone()
                 with torch.inference_mode():
-                    batch = preprocess([images[i] for i in missing], self.input_size, self._transform)
-                    feats = pooled(model, batch.to(self._device or "cpu")).float().cpu()
+                    feats = pooled(model, torch.from_numpy(batch).to(self._device or "cpu")).float().cpu()
             with _MEMO_LOCK:
                 for i, row in zip(missing, feats):
                     _MEMO[keys[i]] = row

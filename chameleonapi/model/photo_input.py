@@ -1,75 +1,85 @@
-"""The generic labeler's photo input: eval preprocessing and pooled trunk features.
+"""The photo input of every path: one preprocessing, and pooled trunk features.
 
-EXIF orientation, aspect-preserving resize and centre crop at the backbone's input size, as
-timm evaluates `tf_efficientnet_lite0`; the pooled features (1280 values, after
-`conv_head`) are what a customized photo labeler's classifier reads, in training and in
-serving alike.
+`prepare` is what serving (the generic and the customized labelers, on ONNX Runtime and on
+torch), photo feature extraction, training and evaluation all feed the backbone: the photo
+turned as its EXIF orientation says, in RGB, its centre window (`imaging.fit`), resized and
+centre-cropped and normalised as the backbone's own data config says (timm's pretrained
+config of `tf_efficientnet_lite0`). Made with PIL and numpy, so the ONNX runtime needs no
+torch to read a photo, and a portrait photo is seen the same way by every path. The pooled
+features (1280 values, after `conv_head`) are what a customized photo labeler reads.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
 
-__all__ = [
-    "CROP_PCT", "DIM", "INPUT_SIZE", "feature_graph", "photo_transform", "pooled", "preprocess", "to_array", "upright_rgb",
-]
+__all__ = ["DIM", "INPUT_SIZE", "data_config", "feature_graph", "orientation", "pooled", "prepare", "upright_rgb"]
 
 DIM = 1280
 INPUT_SIZE = 224
-CROP_PCT = 0.875  # timm's eval crop for tf_efficientnet_lite0
+ORIENTATION = 0x0112  # the EXIF tag
 
 
-def photo_transform(size: int = INPUT_SIZE):
-    """timm's eval transform of the backbone at `size` (resize shorter side, centre crop)."""
-    from timm.data import create_transform
+@lru_cache(maxsize=1)
+def data_config() -> dict:
+    """The backbone's eval preprocessing (input size, interpolation, crop_pct, mean, std), as
+    timm resolves it from the architecture's pretrained config."""
+    from timm.data import resolve_data_config
+    from timm.models import get_pretrained_cfg
 
-    return create_transform(input_size=(3, size, size), interpolation="bicubic", mean=(0.5, 0.5, 0.5),
-                            std=(0.5, 0.5, 0.5), crop_pct=CROP_PCT)
+    from chameleonapi.model.backbone import ARCH
+
+    return resolve_data_config(pretrained_cfg=get_pretrained_cfg(ARCH).to_dict())
+
+
+def orientation(image) -> int:
+    """The EXIF orientation of a PIL image (1: upright, or no tag)."""
+    return image.getexif().get(ORIENTATION, 1) if getattr(image, "getexif", None) else 1
 
 
 def upright_rgb(image):
     """`image` turned as its EXIF orientation says, in RGB."""
     from PIL import ImageOps
 
-    upright = ImageOps.exif_transpose(image) if getattr(image, "getexif", None) else image
-    return (upright or image).convert("RGB")
+    if orientation(image) != 1:
+        image = ImageOps.exif_transpose(image) or image
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def preprocess(images: Sequence, size: int = INPUT_SIZE, transform=None) -> torch.Tensor:
-    """Any PIL images -> the backbone's input batch (EXIF orientation applied)."""
-    import torch
+def prepare(images: Sequence, size: int = INPUT_SIZE) -> np.ndarray:
+    """Any PIL images -> the backbone's input batch, float32 [N, 3, size, size].
 
-    transform = transform or photo_transform(size)
-    return torch.stack([transform(upright_rgb(image)) for image in images])
-
-
-def to_array(images: Sequence, size: int = INPUT_SIZE) -> np.ndarray:
-    """`photo_transform(size)` of RGB images without torch: float32 [N, 3, size, size].
-
-    The same PIL resize (shorter side to size / CROP_PCT, bicubic), the same centre crop and
-    normalisation, equal to the torch transform to float rounding (tests/model/test_graphs.py)
-    in about half its time: what the ONNX runtime feeds its graphs.
+    Upright RGB, the centre window, the shorter side resized to size / crop_pct and the centre
+    `size` square cut, as timm's eval transform of the data config does (equal to it to float
+    rounding, tests/model/test_graphs.py), normalised by the config's mean and std.
     """
     import numpy as np
     from PIL import Image
 
-    short = math.floor(size / CROP_PCT)
+    from chameleonapi.imaging.fit import center_window
+
+    cfg = data_config()
+    short = math.floor(size / cfg["crop_pct"])
+    resample = Image.Resampling[cfg["interpolation"].upper()]
     out = np.empty((len(images), size, size, 3), dtype=np.float32)
     for k, image in enumerate(images):
+        image = center_window(upright_rgb(image))
         w, h = image.size
         new = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
         if new != (w, h):
-            image = image.resize(new, Image.BICUBIC)
+            image = image.resize(new, resample)
         left, top = int(round((new[0] - size) / 2.0)), int(round((new[1] - size) / 2.0))
         out[k] = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.float32)
-    out *= 2.0 / 255.0
-    out -= 1.0
+    out *= 1.0 / 255.0
+    out -= np.asarray(cfg["mean"], dtype=np.float32)
+    out /= np.asarray(cfg["std"], dtype=np.float32)
     return out.transpose(0, 3, 1, 2)
 
 

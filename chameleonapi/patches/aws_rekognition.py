@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 
 from chameleonapi import config
+from chameleonapi.errors import ServiceError
 from chameleonapi.patches.base import Patch
 from chameleonapi.services.aws_rekognition import codec
 from chameleonapi.services.aws_rekognition.descriptor import DESCRIPTOR, POLICY, SERVICE
@@ -27,14 +28,14 @@ METHOD = "detect_labels"
 NETWORK_PROVIDERS = ("container-role", "iam-role")  # botocore's credential providers that call endpoints
 
 
-def _raise(client, operation: str, error: codec.ServiceError):
+def _raise(client, operation: str, error: ServiceError):
     """Raise `error` as the client's own exception class (modeled codes get their subclass)."""
     cls = client.exceptions.from_code(error.code)
     raise cls(codec.error_response(error), operation) from None
 
 
 def serve_detect_labels(params: dict) -> dict:
-    """Answer a DetectLabels request from the local model (raises codec.ServiceError)."""
+    """Answer a DetectLabels request from the local model (raises ServiceError)."""
     from chameleonapi import runtime
     from chameleonapi.imaging import ImageInputError, decode_image
 
@@ -81,11 +82,9 @@ def _make_api_call(wrapped, instance, args, kwargs):
             model = instance.meta.service_model.operation_model(operation)
             validate_parameters(params, model.input_shape)
         return serve_detect_labels(params)
-    except codec.NotServed as refused:
-        if config.passthrough():
+    except ServiceError as error:
+        if error.refused and config.passthrough():
             return wrapped(*args, **kwargs)
-        _raise(instance, operation, refused)
-    except codec.ServiceError as error:
         _raise(instance, operation, error)
 
 

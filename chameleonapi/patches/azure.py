@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from chameleonapi import runtime
 from chameleonapi.detection.policy import DetectorUnavailable
-from chameleonapi.services.azure.codec import LocalImage, ServiceError
+from chameleonapi.errors import ServiceError
+from chameleonapi.services.azure.codec import LocalImage
 from chameleonapi.services.descriptor import ProviderDescriptor
 
 __all__ = ["detect", "rank_tags", "record_error"]
@@ -28,4 +29,4 @@ def detect(images: Sequence[LocalImage], provider: ProviderDescriptor, method: s
     try:
         return runtime.serve_objects([i.image for i in images], provider=provider.name, method=method)
     except DetectorUnavailable as exc:
-        raise ServiceError(503, "ServiceUnavailable", "ModelNotReady", f"Object detection: {exc}") from None
+        raise ServiceError("ServiceUnavailable", f"Object detection: {exc}", 503, "ModelNotReady") from None

@@ -10,10 +10,10 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.errors import ServiceError
 from chameleonapi.patches import azure
 from chameleonapi.patches.base import Patch
 from chameleonapi.services.azure import codec as shared
-from chameleonapi.services.azure.codec import ServiceError
 from chameleonapi.services.azure_computervision import codec
 from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR, POLICY
 

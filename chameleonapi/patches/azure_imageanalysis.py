@@ -10,10 +10,10 @@ import inspect
 from typing import Any
 
 from chameleonapi import config
+from chameleonapi.errors import ServiceError
 from chameleonapi.patches import azure
 from chameleonapi.patches.base import Patch
 from chameleonapi.services.azure import codec as shared
-from chameleonapi.services.azure.codec import ServiceError
 from chameleonapi.services.azure_imageanalysis import codec
 from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR, POLICY
 
@@ -68,24 +68,17 @@ def serve(method: str, arguments: dict[str, Any], url: str):
     return codec.result(arguments, image, tags, objects)
 
 
-def _sync_wrapper(method: str):
-    def wrapper(wrapped, instance, args, kwargs):
-        _check_call(wrapped, args, kwargs)
-        arguments = _arguments(method, args, kwargs)
-        if config.passthrough() and codec.refusal(arguments) is not None:
-            return wrapped(*args, **kwargs)
-        return serve(method, arguments, _endpoint(instance))
+def _wrapper(method: str, asynchronous: bool = False):
+    """Wrap one client method; the async client's answers a coroutine, served in a worker thread."""
 
-    return wrapper
-
-
-def _async_wrapper(method: str):
     def wrapper(wrapped, instance, args, kwargs):
         _check_call(wrapped, args, kwargs)
         arguments = _arguments(method, args, kwargs)
         if config.passthrough() and codec.refusal(arguments) is not None:
             return wrapped(*args, **kwargs)
         url = _endpoint(instance)
+        if not asynchronous:
+            return serve(method, arguments, url)
 
         async def run():
             import asyncio
@@ -110,8 +103,6 @@ def _async_wrapper(method: str):
 
 def patches() -> list[Patch]:
     return [
-        Patch(SYNC_MODULE, "ImageAnalysisClient.analyze", _sync_wrapper("analyze")),
-        Patch(SYNC_MODULE, "ImageAnalysisClient.analyze_from_url", _sync_wrapper("analyze_from_url")),
-        Patch(ASYNC_MODULE, "ImageAnalysisClient.analyze", _async_wrapper("analyze")),
-        Patch(ASYNC_MODULE, "ImageAnalysisClient.analyze_from_url", _async_wrapper("analyze_from_url")),
+        Patch(module, f"ImageAnalysisClient.{method}", _wrapper(method, module == ASYNC_MODULE))
+        for module in (SYNC_MODULE, ASYNC_MODULE) for method in ("analyze", "analyze_from_url")
     ]

@@ -82,9 +82,9 @@ class LabelsCustomizer:
         """The generic labeler can always answer."""
 
     def generic_model(self):
-        from chameleonapi.model.registry import shared_model
+        from chameleonapi.model.generic import shared_labeler
 
-        return shared_model("generic")
+        return shared_labeler()
 
     def engine(self, model) -> Engine:
         return Engine(model)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -103,6 +102,3 @@ def features(dataset: ImageDataset, backbone=None, *, progress: bool = False) ->
     """Cached trunk features of `dataset` (computed on first use, once across processes)."""
     return cached_features(cache_path(dataset), dataset, lambda: compute(dataset, backbone, progress=progress))
 
-
-def as_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().cpu().numpy()

@@ -3,9 +3,8 @@
 A customized photo labeler is the generic one with a fine-tuned classifier: the whole
 ImageNet backbone stays frozen, so each photo's pooled features (1280 values, after
 `conv_head`) are computed once, at the generic model's input size and with its eval
-preprocessing (EXIF orientation, aspect-preserving resize, centre crop), and every
-customization of the same photos trains on the cache (the preprocessing and pooling are the
-model's own, `chameleonapi.model.photo_input`). Stored as float16 safetensors under
+preprocessing (`chameleonapi.model.photo_input.prepare`, the one every path uses), and every
+customization of the same photos trains on the cache. Stored as float16 safetensors under
 `home()/features/`, written under a file lock so concurrent trainers compute them once, and
 published to the shared store when there is one. The trainer may hand in another way to compute
 the same batches (`compute=`: a Ray job, `training/scaleout.py`).
@@ -22,19 +21,10 @@ import torch
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
-from chameleonapi.model.photo_input import (
-    DIM,
-    INPUT_SIZE,
-    feature_graph,
-    photo_transform,
-    pooled,
-    preprocess,
-    to_array,
-    upright_rgb,
-)
+from chameleonapi.model.photo_input import DIM, INPUT_SIZE, feature_graph, pooled, prepare
 
 __all__ = ["DIM", "INPUT_SIZE", "cache_path", "compute", "compute_with_mask", "features", "features_and_mask",
-           "photo_transform", "pooled", "preprocess", "usable"]
+           "pooled", "prepare", "usable"]
 
 VERSION = 1
 BATCH = 64  # photos per torch forward pass
@@ -72,16 +62,14 @@ def compute_with_mask(dataset: ImageDataset, backbone=None, *, size: int = INPUT
 
     if backbone is None and (runtime or configured_runtime()) == "onnx":
         graph = feature_graph(size)
-        # the input made without torch (the same to float rounding)
-        read = lambda images: torch.from_numpy(graph(to_array([upright_rgb(i) for i in images], size)))  # noqa: E731
+        read = lambda images: torch.from_numpy(graph(prepare(images, size)))  # noqa: E731
         batch_size = batch_size or CPU_BATCH
     else:
         from chameleonapi.model.backbone import create_backbone, for_inference
 
         device = config.device()
         model = backbone.eval().to(device) if backbone is not None else for_inference(create_backbone(pretrained=True), device)
-        transform = photo_transform(size)
-        read = lambda images: pooled(model, preprocess(images, size, transform).to(device))  # noqa: E731
+        read = lambda images: pooled(model, torch.from_numpy(prepare(images, size)).to(device))  # noqa: E731
         batch_size = batch_size or BATCH
     chunks = []
     unreadable = torch.zeros(len(dataset), dtype=torch.bool)

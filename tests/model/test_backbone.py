@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from chameleonapi.model.backbone import create_backbone, for_inference  # noqa: E402
-from chameleonapi.training.photo_features import pooled, preprocess  # noqa: E402
+from chameleonapi.training.photo_features import pooled, prepare  # noqa: E402
 from tests.images import photo  # noqa: E402
 
 
@@ -20,7 +20,7 @@ def test_folded_channels_last_backbone_gives_the_same_features_and_classes():
     served = for_inference(create_backbone(pretrained=True))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in served.modules())
     images = [Image.open(io.BytesIO(photo(name))) for name in ("chelsea", "coffee", "rocket")]
-    batch = preprocess(images)
+    batch = torch.from_numpy(prepare(images))
     with torch.inference_mode():
         a, b = pooled(plain, batch), pooled(served, batch)
         logits_a, logits_b = plain(batch), served(batch)

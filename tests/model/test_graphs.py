@@ -75,9 +75,9 @@ def assert_same(answers: dict[str, list], scale: float) -> None:
 @pytest.mark.parametrize("provider", sorted(DRIVERS))
 def test_the_generic_model_answers_the_same_on_either_runtime(provider, sdk_env):
     from chameleonapi import services
-    from chameleonapi.model.registry import shared_model
+    from chameleonapi.model.generic import shared_labeler
 
-    answers = served_answers(provider, lambda: shared_model("generic"), sdk_env)
+    answers = served_answers(provider, lambda: shared_labeler(), sdk_env)
     assert_same(answers, services.descriptor(provider).score_scale)
 
 
@@ -206,7 +206,7 @@ def _linear_graph(tmp_path, monkeypatch):
 def test_a_shared_graph_is_exported_once_and_rebuilt_when_missing_or_corrupt(tmp_path, monkeypatch, caplog):
     import numpy as np
 
-    from chameleonapi.model.backbone import checksum_path
+    from chameleonapi.artifacts import checksum_path
 
     get, path, exports, x, expected = _linear_graph(tmp_path, monkeypatch)
     assert np.allclose(get()(x), expected, atol=1e-6)
@@ -270,19 +270,21 @@ def test_the_runtime_setting(monkeypatch, caplog):
 
 
 @pytest.mark.parametrize("size", [224, 112])
-def test_the_input_made_without_torch_is_the_torch_transforms(size):
+def test_the_input_made_without_torch_is_timms_transform_of_the_data_config(size):
     import numpy as np
     from PIL import Image
+    from timm.data import create_transform
 
-    from chameleonapi.model.photo_input import photo_transform, to_array
+    from chameleonapi.imaging.fit import center_window
+    from chameleonapi.model.photo_input import data_config, prepare
 
-    transform = photo_transform(size)
+    transform = create_transform(**{**data_config(), "input_size": (3, size, size)})
     photos = [Image.open(PHOTOS / f"{stem}.jpg").convert("RGB") for stem in ("chelsea", "coffee")]
     rng = np.random.default_rng(0)
     shapes = [(32, 32), (300, 451), (257, 300), (1000, 17), (size, size)]  # (width, height)
     images = photos + [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in shapes]
-    expected = np.stack([transform(image).numpy() for image in images])
-    assert np.abs(to_array(images, size) - expected).max() <= 1e-6
+    expected = np.stack([transform(center_window(image)).numpy() for image in images])
+    assert np.abs(prepare(images, size) - expected).max() <= 1e-5
 
 
 def test_without_onnxruntime_torch_answers_and_says_so_once(tmp_path):
@@ -306,10 +308,10 @@ def test_without_onnxruntime_torch_answers_and_says_so_once(tmp_path):
         importlib.util.find_spec = lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a)
         logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
         from PIL import Image
-        from chameleonapi.model.registry import shared_model
-        model = shared_model("generic")
+        from chameleonapi.model.generic import shared_labeler
+        model = shared_labeler()
         labels = model.predict([Image.open({str(PHOTOS / "chelsea.jpg")!r})])
-        shared_model("generic")
+        shared_labeler()
         print("runtime", model.runtime, labels.shape)
         """
     )

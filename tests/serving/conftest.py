@@ -10,13 +10,14 @@ import pytest
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A private cache folder, already holding the session's verified generic weights."""
+    from chameleonapi import artifacts
     from chameleonapi.model import backbone
 
     shared = backbone.safetensors_path()
     backbone.imagenet_state_dict()  # make sure the session cache holds them
     target = tmp_path / "home"
     (target / "weights").mkdir(parents=True)
-    for file in (shared, backbone.checksum_path(shared)):
+    for file in (shared, artifacts.checksum_path(shared)):
         shutil.copy(file, target / "weights" / file.name)
     monkeypatch.setenv("CHAMELEONAPI_HOME", str(target))
     return target
@@ -26,10 +27,10 @@ def home(tmp_path, monkeypatch):
 def fresh_generic(monkeypatch):
     """Forget the process's generic model so the next call loads it again from the cache."""
     from chameleonapi import artifacts
-    from chameleonapi.model import backbone, registry
+    from chameleonapi.model import backbone, generic
     from chameleonapi.serving.calls import labels_resolver
 
-    monkeypatch.setattr(registry, "_instances", {})
+    monkeypatch.setattr(generic, "_shared", {})
     monkeypatch.setattr(backbone, "_in_memory", {})
     monkeypatch.setattr(labels_resolver, "_generic", None)
     monkeypatch.setattr(artifacts, "_warned_homes", set())

@@ -28,7 +28,7 @@ from google.cloud import vision  # noqa: E402
 import chameleonapi  # noqa: E402
 from chameleonapi import artifacts, store  # noqa: E402
 from chameleonapi.cli import cache as store_cli  # noqa: E402
-from chameleonapi.model import backbone, registry  # noqa: E402
+from chameleonapi.model import backbone, generic  # noqa: E402
 from chameleonapi.model.custom import CustomModel  # noqa: E402
 from chameleonapi.serving import labels as serving_labels  # noqa: E402
 from chameleonapi.serving.calls import labels_resolver  # noqa: E402
@@ -107,7 +107,7 @@ def test_bad_setting_during_calls_keeps_answering(served, monkeypatch, caplog):
     before = labels_of(ask(client, small_jpeg()))
     monkeypatch.setenv("CHAMELEONAPI_THREADS", "many")
     monkeypatch.setattr(labels_resolver, "_generic", None)
-    monkeypatch.setattr(registry, "_instances", {})
+    monkeypatch.setattr(generic, "_shared", {})
     with caplog.at_level(logging.ERROR, logger="chameleonapi"):
         after = [labels_of(ask(client, small_jpeg())) for _ in range(2)]
     assert after == [before, before]
@@ -238,9 +238,9 @@ def test_converted_generic_weights_are_verified_and_rebuilt(home, fresh_generic,
         name = next(n for n, t in bad.items() if t.ndim == 4)
         bad[name] = bad[name][:1].contiguous()
         save_file(bad, str(path))
-        backbone.checksum_path(path).write_text(f"{store.sha256_file(path)}  {path.name}\n")
+        artifacts.checksum_path(path).write_text(f"{store.sha256_file(path)}  {path.name}\n")
     else:
-        backbone.checksum_path(path).unlink()
+        artifacts.checksum_path(path).unlink()
 
     conversions = []
 
@@ -249,7 +249,7 @@ def test_converted_generic_weights_are_verified_and_rebuilt(home, fresh_generic,
         return {k: v.clone() for k, v in good.items()}
 
     monkeypatch.setattr(backbone, "_convert", convert)
-    monkeypatch.setattr(registry, "_instances", {})
+    monkeypatch.setattr(generic, "_shared", {})
     monkeypatch.setattr(labels_resolver, "_generic", None)
     labels_resolver.reset()
     assert labels_of(ask(client, small_jpeg())) == reference  # the next call answers the same

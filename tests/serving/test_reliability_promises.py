@@ -267,7 +267,7 @@ def test_a_huge_module_costs_the_first_call_little_and_the_log_says_why(served, 
                                          ("CHAMELEONAPI_HOME", ""),
                                          ("CHAMELEONAPI_THREADS", "2000")])
 def test_a_setting_that_turns_bad_never_raises_from_a_call(served, monkeypatch, caplog, tmp_path, name, value):
-    from chameleonapi.model import registry
+    from chameleonapi.model import generic
 
     client = vision.ImageAnnotatorClient()
     before = labels_of(ask(client, small_jpeg()))
@@ -275,7 +275,7 @@ def test_a_setting_that_turns_bad_never_raises_from_a_call(served, monkeypatch, 
     local.write_bytes(small_jpeg())
     monkeypatch.setenv(name, value)
     monkeypatch.setattr(labels_resolver, "_generic", None)  # the model is loaded again: home, threads read
-    monkeypatch.setattr(registry, "_instances", {})
+    monkeypatch.setattr(generic, "_shared", {})
     with caplog.at_level(logging.ERROR, logger="chameleonapi"):
         after = [labels_of(ask(client, small_jpeg())) for _ in range(2)]
         by_uri = client.label_detection(image=vision.Image(source=vision.ImageSource(image_uri=str(local))))

@@ -214,8 +214,8 @@ def test_photos_are_seen_at_one_input_size_in_training_and_serving():
     import numpy as np
 
     from chameleonapi.data import load_dataset
+    from chameleonapi.model.generic import shared_labeler
     from chameleonapi.model.photo import PhotoModel
-    from chameleonapi.model.registry import shared_model
     from chameleonapi.training import photo_features
 
     photos = load_dataset(str(CIFAR), "val", size=3)
@@ -225,7 +225,7 @@ def test_photos_are_seen_at_one_input_size_in_training_and_serving():
     served = model.features(images).numpy()
     assert np.allclose(served[: len(photos)], trained_on, rtol=1e-2, atol=1e-2)  # float16 cache
 
-    generic = shared_model("generic")  # what an app gets with no customization
+    generic = shared_labeler()  # what an app gets with no customization
     served_generic = generic.predict(images)
     mine = model.predict(images)
     column = {name: j for j, name in enumerate(model.labels)}

@@ -1,8 +1,8 @@
 """DetectLabels request → image bytes and options; labels → the service's response; errors.
 
 The response is the plain dict botocore's parser would return (the shape of the service
-model's `DetectLabelsResponse`, plus `ResponseMetadata`); errors are `ServiceError`s that
-`patch` raises as the client's own modeled exception classes
+model's `DetectLabelsResponse`, plus `ResponseMetadata`); errors are `chameleonapi.errors.ServiceError`s
+that `patch` raises as the client's own modeled exception classes
 (`client.exceptions.InvalidImageFormatException`, ...).
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chameleonapi.errors import ServiceError
 from chameleonapi.imaging import ImageInputError
 from chameleonapi.services.aws_rekognition.descriptor import (
     DEFAULT_MIN_CONFIDENCE,
@@ -25,8 +26,6 @@ from chameleonapi.services.aws_rekognition.descriptor import (
 
 __all__ = [
     "DetectLabelsRequest",
-    "NotServed",
-    "ServiceError",
     "error_response",
     "image_error",
     "labels_response",
@@ -39,25 +38,12 @@ INVALID_FORMAT = "Request has invalid image format"
 TOO_LARGE = "Image size is too large."
 
 
-class ServiceError(Exception):
-    """An error the service would answer with (HTTP status, error code, message)."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-class NotServed(ServiceError):
-    """A request the local model cannot answer; passes through when the user allows it."""
-
-
-def not_served(what: str) -> NotServed:
-    return NotServed(
+def not_served(what: str) -> ServiceError:
+    return ServiceError(
         "AccessDeniedException",
         f"{what} is not served by the local model (chameleonapi serves DetectLabels on image bytes); "
         "set CHAMELEONAPI_PASSTHROUGH=1 to send it to Amazon Rekognition.",
+        refused=True,
     )
 
 
@@ -100,11 +86,12 @@ def read_request(params: Mapping[str, Any]) -> DetectLabelsRequest:
         raise not_served(f"Settings.GeneralLabels.{' and '.join(categories)}")
     if "S3Object" in image and "Bytes" not in image:
         obj = image["S3Object"] or {}
-        raise NotServed(
+        raise ServiceError(
             "InvalidS3ObjectException",
             f"S3 object s3://{obj.get('Bucket', '')}/{obj.get('Name', '')} cannot be read locally: chameleonapi "
             "answers DetectLabels from Image={'Bytes': ...}; set CHAMELEONAPI_PASSTHROUGH=1 to send it to "
             "Amazon Rekognition.",
+            refused=True,
         )
     if ("S3Object" in image) == ("Bytes" in image):
         raise ServiceError("InvalidParameterException", INVALID_PARAMETERS)

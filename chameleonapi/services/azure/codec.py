@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chameleonapi.errors import ServiceError
 from chameleonapi.imaging import ImageInputError, ServicePolicy, decode_image, read_uri
 
 __all__ = [
     "LocalImage",
-    "ServiceError",
     "check_language",
     "http_response",
+    "invalid",
     "image_from_url",
     "load_image",
     "not_served",
@@ -42,48 +43,20 @@ class LocalImage:
     format: str  # Azure spelling: "Jpeg", "Png", ...
 
 
-class ServiceError(Exception):
-    """What the service would answer with an HTTP error; each SDK turns it into its own type.
-
-    Never reaches the application: the SDK modules catch it and raise the SDK's exception.
-    """
-
-    def __init__(self, status: int, code: str, inner_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.inner_code = inner_code
-        self.message = message
-
-    def body(self) -> dict:
-        """The REST error body, in the shape both Azure vision services use."""
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "innererror": {"code": self.inner_code, "message": self.message},
-            }
-        }
+def invalid(inner_code: str, message: str, *, refused: bool = False) -> ServiceError:
+    """The services' 400 InvalidRequest with its inner code."""
+    return ServiceError("InvalidRequest", message, 400, inner_code, refused)
 
 
 def not_served(what: str, inner_code: str = "NotSupportedVisualFeature") -> ServiceError:
-    return ServiceError(
-        400,
-        "InvalidRequest",
-        inner_code,
-        f"{what} is not served by the local model (chameleonapi serves tags); set "
-        "CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.",
-    )
+    return invalid(inner_code, f"{what} is not served by the local model (chameleonapi serves tags); set "
+                   "CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.", refused=True)
 
 
 def language_error(language: str) -> ServiceError:
-    return ServiceError(
-        400,
-        "InvalidRequest",
-        "NotSupportedLanguage",
-        f"Language {language!r} is not served by the local model (it answers in English, 'en'); "
-        "set CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.",
-    )
+    return invalid("NotSupportedLanguage",
+                   f"Language {language!r} is not served by the local model (it answers in English, 'en'); "
+                   "set CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.", refused=True)
 
 
 def check_language(language: str | None) -> ServiceError | None:
@@ -93,7 +66,7 @@ def check_language(language: str | None) -> ServiceError | None:
 
 
 def _invalid_format() -> ServiceError:
-    return ServiceError(400, "InvalidRequest", "InvalidImageFormat", "Input data is not a valid image.")
+    return invalid("InvalidImageFormat", "Input data is not a valid image.")
 
 
 def read_stream(stream: Any) -> bytes:
@@ -126,17 +99,17 @@ def read_stream(stream: Any) -> bytes:
 def image_from_url(url: str, policy: ServicePolicy) -> bytes:
     """Fetch an image URL the way the local side allows; refusals are the service's errors."""
     if not isinstance(url, str) or not url:
-        raise ServiceError(400, "InvalidRequest", "InvalidImageUrl", "Image URL is badly formatted.")
+        raise invalid("InvalidImageUrl", "Image URL is badly formatted.")
     try:
         return read_uri(url, policy.max_bytes)
     except ImageInputError as exc:
         if exc.kind == ImageInputError.TOO_MANY_BYTES:
             raise _size_error(str(exc)) from None
-        raise ServiceError(400, "InvalidRequest", "InvalidImageUrl", str(exc)) from None
+        raise invalid("InvalidImageUrl", str(exc)) from None
 
 
 def _size_error(message: str) -> ServiceError:
-    return ServiceError(400, "InvalidRequest", "InvalidImageSize", message)
+    return invalid("InvalidImageSize", message)
 
 
 def load_image(data: bytes, policy: ServicePolicy) -> LocalImage:
@@ -160,6 +133,14 @@ def rect(box: Sequence[float], width: int, height: int) -> dict[str, int]:
 
 def request_id() -> str:
     return str(uuid.uuid4())
+
+
+def error_response(error: ServiceError, url: str, req_id: str):
+    """The HTTP response both Azure vision services send for `error`: what each SDK's own
+    exception is built from."""
+    inner = {"code": error.inner_code, "message": error.message}
+    return http_response(error.status, {"error": {"code": error.code, "message": error.message, "innererror": inner}},
+                         url, req_id)
 
 
 def http_response(status: int, body: dict, url: str, req_id: str):

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chameleonapi.errors import ServiceError
 from chameleonapi.services.azure import codec as shared
-from chameleonapi.services.azure.codec import LocalImage, ServiceError
+from chameleonapi.services.azure.codec import LocalImage
 from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR
 
 __all__ = ["CATEGORY_LABELS", "body", "objects_json", "raise_error", "refusal", "response_model", "wanted"]
@@ -183,7 +184,7 @@ def response_model(model_name: str, body_json: dict):
 
 def raise_error(instance, method: str, error: ServiceError, url: str, req_id: str):
     """Raise the SDK's ComputerVisionErrorResponseException, deserialized from an error response."""
-    response = shared.http_response(error.status, error.body(), url, req_id)
+    response = shared.error_response(error, url, req_id)
     models = _models()
     deserialize = getattr(instance, "_deserialize", None)
     if deserialize is None:

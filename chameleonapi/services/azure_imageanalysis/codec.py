@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chameleonapi.errors import ServiceError
 from chameleonapi.services.azure import codec as shared
-from chameleonapi.services.azure.codec import LocalImage, ServiceError
+from chameleonapi.services.azure.codec import LocalImage
 from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR
 
 __all__ = ["API_VERSION", "http_error", "objects_json", "refusal", "result", "wanted"]
@@ -34,9 +35,7 @@ def refusal(arguments: dict[str, Any]) -> ServiceError | None:
     """Why the local model cannot answer this call, or None when it can."""
     features = arguments.get("visual_features")
     if not features:
-        return ServiceError(
-            400, "InvalidRequest", "InvalidParameter", "At least one visual feature must be specified."
-        )
+        return shared.invalid("InvalidParameter", "At least one visual feature must be specified.")
     unsupported = [_feature_name(f) for f in features if _feature_name(f).lower() not in SERVED_FEATURES]
     if unsupported:
         return shared.not_served(f"Visual feature(s) {', '.join(unsupported)}")
@@ -73,12 +72,13 @@ def result(arguments: dict[str, Any], image: LocalImage, tags: list[tuple[str, f
 
 
 def http_error(error: ServiceError, url: str, req_id: str):
-    """azure-core's HttpResponseError over a REST response with the service's error body."""
+    """azure-core's HttpResponseError over a REST response with the service's error body:
+    the one place this SDK's exception is made."""
     from azure.core.exceptions import HttpResponseError
     from azure.core.rest import HttpRequest
     from azure.core.rest._requests_basic import RestRequestsTransportResponse
 
-    internal = shared.http_response(error.status, error.body(), url, req_id)
+    internal = shared.error_response(error, url, req_id)
     response = RestRequestsTransportResponse(request=HttpRequest("POST", url), internal_response=internal)
     response.read()
     return HttpResponseError(response=response)
