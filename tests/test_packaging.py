@@ -11,7 +11,6 @@ import site
 import subprocess
 import sys
 import textwrap
-import venv
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import chameleonapi
+from tests.venvs import make_venv, run_in
 
 try:
     import tomllib
@@ -105,10 +105,12 @@ PTH = "chameleonapi-bootstrap.pth"
 SOURCES = ("setup.py", "setup.cfg", "pyproject.toml", "README.md", "LICENSE", "chameleonapi")
 
 
-def _pip(*args: str, cwd: Path) -> None:
-    """pip from this interpreter, offline: no index, no build isolation (setuptools is a dev dependency)."""
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-    done = subprocess.run([sys.executable, "-m", "pip", *args, "--no-deps", "--no-index", "--no-build-isolation"],
+def _pip(python: Path | str, *args: str, cwd: Path) -> None:
+    """pip offline: no index, no build isolation (setuptools is a dev dependency). Run by the
+    throw-away venv's interpreter, so it installs there and never touches this environment."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    done = subprocess.run([str(python), "-m", "pip", *args, "--no-deps", "--no-index", "--no-build-isolation"],
                           cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -128,26 +130,9 @@ def source(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def wheel(source, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", "--quiet", "-w", str(out), ".", cwd=source)
+    _pip(sys.executable, "wheel", "--quiet", "-w", str(out), ".", cwd=source)
     (built,) = out.glob("chameleonapi-*.whl")
     return built
-
-
-def _venv(folder: Path) -> tuple[Path, Path]:
-    """A throw-away venv whose own site-packages is empty but for a path line to this
-    interpreter's (for wrapt, pytest...), so the install under test is the first found."""
-    venv.EnvBuilder(with_pip=False).create(folder)
-    python = folder / "bin" / "python"
-    purelib = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                  capture_output=True, text=True, check=True).stdout.strip())
-    (purelib / "outer.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    return python, purelib
-
-
-def _child(python: Path, code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CHAMELEONAPI")}
-    return subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True, timeout=120,
-                          env={**clean, **env}, cwd=python.parent)
 
 
 def test_the_wheel_holds_the_pth_the_entry_points_and_setup_cfg_metadata(wheel):
@@ -165,6 +150,12 @@ def test_the_wheel_holds_the_pth_the_entry_points_and_setup_cfg_metadata(wheel):
     cfg = setup_cfg()
     assert metadata["Summary"] == cfg["metadata"]["description"]
     assert set(metadata.get_all("Provides-Extra")) == set(cfg["options.extras_require"])
+
+
+def _installed_here() -> list[str]:
+    """This interpreter's chameleonapi installs: their metadata files and the .pth beside them."""
+    found = [str(p) for folder in site.getsitepackages() for p in Path(folder).glob("*chameleonapi*")]
+    return sorted(found)
 
 
 CHECK = textwrap.dedent(
@@ -188,23 +179,26 @@ CHECK = textwrap.dedent(
 def test_each_install_has_the_console_script_the_plugin_and_the_start_up_toggle(how, source, wheel, tmp_path):
     import json
 
-    python, purelib = _venv(tmp_path / "venv")
+    # The venv sees this interpreter's packages (wrapt, pytest...) after its own site-packages,
+    # so the install under test is the chameleonapi it finds.
+    python, purelib = make_venv(tmp_path / "venv", site.getsitepackages())
     target = {"pip install .": ["."], "pip install -e .": ["-e", "."], "wheel": [str(wheel)]}[how]
-    _pip("install", "--quiet", "--prefix", str(tmp_path / "venv"), *target, cwd=source)
+    ours = _installed_here()
+    _pip(python, "install", "--quiet", "--ignore-installed", *target, cwd=source)
+    assert _installed_here() == ours  # this environment's own chameleonapi is untouched
     home = source if how == "pip install -e ." else purelib
 
     assert (purelib / PTH).is_file()
     script = tmp_path / "venv" / "bin" / "chameleonapi"
-    assert script.is_file()
-    # pip writes its own interpreter into the shebang; run the script with the venv's.
-    version = subprocess.run([str(python), str(script), "--version"], capture_output=True, text=True,
+    assert script.read_text().startswith(f"#!{python}")
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True,
                              env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, timeout=120)
     assert version.returncode == 0 and version.stdout.strip() == f"chameleonapi {chameleonapi.__version__}"
 
-    off = json.loads(_child(python, CHECK, "--pytest").stdout)
+    off = json.loads(run_in(python, CHECK, "--pytest").stdout)
     assert Path(off["package"]).is_relative_to(home) and Path(off["plugin"]).is_relative_to(home)
     assert off["option"] and off["bootstrap"] is None
-    on = _child(python, CHECK, CHAMELEONAPI="1")
+    on = run_in(python, CHECK, CHAMELEONAPI="1")
     assert on.returncode == 0, on.stderr
     assert Path(json.loads(on.stdout)["bootstrap"]).is_relative_to(home)
-    assert json.loads(_child(python, CHECK, CHAMELEONAPI="0").stdout)["bootstrap"] is None
+    assert json.loads(run_in(python, CHECK, CHAMELEONAPI="0").stdout)["bootstrap"] is None
