@@ -65,7 +65,7 @@ def to_array(images: Sequence, size: int = INPUT_SIZE) -> np.ndarray:
         w, h = image.size
         new = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
         if new != (w, h):
-            image = image.resize(new, Image.BICUBIC)
+            image = image.resize(new, Image.Resampling.BICUBIC)
         left, top = int(round((new[0] - size) / 2.0)), int(round((new[1] - size) / 2.0))
         out[k] = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.float32)
     out *= 2.0 / 255.0
