@@ -56,7 +56,7 @@ class Analyzer:
         self.deadline = project.deadline
         self.decisions: list[Decision] = []
         self.memo: dict[tuple, FuncResult] = {}
-        self.consumed: set[tuple] = set()
+        self.consumed: set[int] = set()  # ids of predicate functions whose test is decided by a caller
         self.sites: dict[int, Site | None] = {}
         self.reach: dict[int, bool] = {}  # function id -> calls an SDK method (Walker.reaches_sdk)
         self.ids = itertools.count(1)
