@@ -1,5 +1,9 @@
 """Build hook: install `chameleonapi-bootstrap.pth` beside the package in site-packages.
 
+The package's metadata, dependencies and entry points are declared in setup.cfg; this file
+adds only the one step a declaration cannot express: a file at the top of site-packages,
+in wheels and in editable installs alike.
+
 The .pth line runs at interpreter start and imports `chameleonapi.bootstrap` only when
 CHAMELEONAPI is set, so `CHAMELEONAPI=1 python app.py` needs no change to the app.
 """

@@ -161,7 +161,7 @@ def checksum_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def keep_file(path: Path, write: Callable[[Path], None]) -> None:
+def keep_file(path: Path, write: Callable[[Path], object]) -> None:
     """Store a converted or exported file through `write(tmp)`, then its checksum (both atomically)."""
     atomic_write_via(path, write)
     atomic_write_text(checksum_path(path), f"{sha256_file(path)}  {path.name}\n")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write_via(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_write_via(target: Path, write: Callable[[Path], object]) -> None:
     """Call `write(tmp_path)` then atomically move the result to `target`.
 
     Readers in other processes see either the old file or the complete new one.

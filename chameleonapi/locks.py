@@ -141,6 +141,8 @@ class FileLock:
         fd, stop = self._fd, self._stop
 
         def beat() -> None:
+            if fd is None:
+                return
             while not stop.wait(interval):
                 try:
                     os.utime(fd)

@@ -12,7 +12,9 @@ in the ini file.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -41,6 +43,12 @@ def _session_wanted(config: pytest.Config) -> bool:
     return bool(config.getoption("chameleonapi") or config.getini("chameleonapi"))
 
 
+# What the plugin keeps on the pytest config: the ini's training default, and the session's
+# served state as one ExitStack (closed by pytest_unconfigure, whatever happened before).
+TRAIN = pytest.StashKey[bool]()
+SESSION = pytest.StashKey[contextlib.ExitStack]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -48,19 +56,28 @@ def pytest_configure(config: pytest.Config) -> None:
         "model (train=True: customize it to the application first)",
     )
     settings.set_project(config.rootpath)  # the tested application's pyproject.toml
-    config._chameleonapi_train = bool(config.getini("chameleonapi_train"))  # type: ignore[attr-defined]
+    config.stash[TRAIN] = bool(config.getini("chameleonapi_train"))
     if _session_wanted(config):
         _offline_env()
-        config._chameleonapi_session = _training(config._chameleonapi_train)  # type: ignore[attr-defined]
-        config._chameleonapi_session.__enter__()
-        chameleonapi.enable()
+        # Entered one by one: a step that fails unwinds those before it, and nothing stays on.
+        with _served(config.stash[TRAIN], providers=None) as stack:
+            config.stash[SESSION] = stack.pop_all()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    session = getattr(config, "_chameleonapi_session", None)
-    if session is not None:
-        chameleonapi.disable()
-        session.__exit__(None, None, None)
+    stack = config.stash.get(SESSION, None)
+    if stack is not None:
+        del config.stash[SESSION]
+        stack.close()
+
+
+@contextlib.contextmanager
+def _served(train: bool, providers: Iterable[str] | str | None) -> Iterator[contextlib.ExitStack]:
+    """The settings for served calls, then the patches; `pop_all()` the stack to keep them on."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_training(train))
+        stack.enter_context(chameleonapi.enabled(providers))
+        yield stack
 
 
 _last_mode: list[str] = []
@@ -114,23 +131,16 @@ def _as_sdk_returned(provider: str, labels: list[tuple[str, float]]) -> list[tup
             if floor is None or score >= floor]
 
 
-def _serve(request: pytest.FixtureRequest, marker: pytest.Mark | None):
+def _serve(request: pytest.FixtureRequest, marker: pytest.Mark | None) -> Served:
     _offline_env()
     recorder = Served()
-    add_listener(recorder)
     kwargs = marker.kwargs if marker is not None else {}
-    train = kwargs.get("train", getattr(request.config, "_chameleonapi_train", False))
-    training = _training(bool(train))
-    training.__enter__()
-    context = chameleonapi.enabled(kwargs.get("providers"))
-    context.__enter__()
-
-    def finish() -> None:
-        context.__exit__(None, None, None)
-        training.__exit__(None, None, None)
-        remove_listener(recorder)
-
-    request.addfinalizer(finish)
+    train = kwargs.get("train", request.config.stash.get(TRAIN, False))
+    with contextlib.ExitStack() as stack:
+        add_listener(recorder)
+        stack.callback(remove_listener, recorder)
+        stack.enter_context(_served(bool(train), kwargs.get("providers")))
+        request.addfinalizer(stack.pop_all().close)
     return recorder
 
 

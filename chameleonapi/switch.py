@@ -15,6 +15,7 @@ logger = logging.getLogger("chameleonapi")
 install_fallback()
 _lock = threading.RLock()
 _active: list[str] = []
+_told: set[str] = set()  # switches already reported as having no SDK to patch
 
 
 def _resolve(providers: Iterable[str] | None) -> list[str]:
@@ -40,21 +41,42 @@ def check_settings() -> None:
 def enable(providers: Iterable[str] | str | None = None) -> list[str]:
     """Serve the listed SDKs (default: all, less those switched off by env) locally.
 
-    Idempotent and thread-safe; returns the providers now active. An unusable setting
-    raises `SettingsError` before anything is patched.
+    Idempotent and thread-safe; returns the providers now active: those whose SDK is
+    installed in a supported version (the others are not patched, and the log says so once).
+    An unusable setting raises `SettingsError` before anything is patched.
     """
     from chameleonapi.patches import get_instrumentor
     from chameleonapi.runtime import hook_executors
 
     check_settings()
     with _lock:
-        for name in _resolve(providers):
-            if name not in _active:
-                get_instrumentor(name).instrument()
+        wanted = _resolve(providers)
+        for name in wanted:
+            if name in _active:
+                continue
+            instrumentor = get_instrumentor(name)
+            if instrumentor.instrument():
                 _active.append(name)
+            elif providers is not None and not instrumentor.installed():
+                _tell(name, f"{name}: {_distributions([name])} not installed; nothing is patched")
+        if wanted and providers is None and not any(get_instrumentor(name).installed() for name in wanted):
+            _tell("", f"no vision SDK is installed ({_distributions(wanted)}); nothing is patched")
         if _active:
             hook_executors()
         return list(_active)
+
+
+def _distributions(switches: list[str]) -> str:
+    from chameleonapi.providers import get_instrumentor
+
+    return ", ".join(d.distribution for name in switches for d in get_instrumentor(name).descriptors)
+
+
+def _tell(key: str, message: str) -> None:
+    """Say `message` once per process (an application may call `enable()` per request)."""
+    if key not in _told:
+        _told.add(key)
+        logger.warning("%s", message)
 
 
 def disable() -> None:
@@ -70,6 +92,7 @@ def disable() -> None:
 
 
 def is_enabled(provider: str | None = None) -> bool:
+    """Whether `provider` (default: any) is patched now; never true when no SDK is installed."""
     with _lock:
         return bool(_active) if provider is None else provider in _active
 

@@ -202,7 +202,7 @@ class Vocabulary:
 @lru_cache(maxsize=1)
 def vocab_table() -> dict:
     """The shipped vocabulary JSON (WordNet 3.0 derived; licence in its "license" field)."""
-    text = resources.files("chameleonapi.model").joinpath("data", VOCAB_FILE).read_text("utf-8")
+    text = (resources.files("chameleonapi.model") / "data" / VOCAB_FILE).read_text("utf-8")
     return json.loads(text)
 
 

@@ -116,3 +116,38 @@ def test_no_training_unless_opted_in_and_labels_as_the_sdk_returned_them(pyteste
     pytester.makepyfile(test_app=DECIDING_TEST.format(cat=cat), test_azure=AZURE_TEST.format(cat=cat))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_a_failing_setup_leaves_nothing_on(pytester):
+    """A test whose serving cannot start errors alone: the tests after it see no patch, no
+    settings override and no listener left behind."""
+    pytester.makepyfile(
+        test_app="""
+import pytest
+from google.cloud import vision_v1
+import chameleonapi
+from chameleonapi import config
+from chameleonapi.serving.listeners import listening
+
+ORIGINAL = vision_v1.ImageAnnotatorClient.batch_annotate_images
+
+@pytest.mark.chameleonapi(providers=["google", "no-such-sdk"])
+def test_unknown_provider():
+    pass
+
+@pytest.fixture
+def bad_threads(monkeypatch):
+    monkeypatch.setenv("CHAMELEONAPI_THREADS", "-2")
+
+@pytest.mark.chameleonapi(train=True)
+def test_bad_setting(bad_threads, chameleonapi):
+    pass
+
+def test_after_them_nothing_is_on():
+    assert not chameleonapi.is_enabled()
+    assert vision_v1.ImageAnnotatorClient.batch_annotate_images is ORIGINAL
+    assert not listening() and not config.source_of("train").startswith("--")  # no override left
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=2)

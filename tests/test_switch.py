@@ -8,11 +8,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 
 import chameleonapi
 
+ROOT = Path(__file__).resolve().parent.parent
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("CHAMELEONAPI_") or k in ("CHAMELEONAPI_HOME", "CHAMELEONAPI_THREADS")}
 
 
@@ -217,3 +219,38 @@ def test_log_lines_carry_one_prefix():
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         assert result.stderr.strip() == "chameleonapi: something to say", (mode, result.stderr)
+
+
+def test_without_any_sdk_installed_nothing_reports_itself_enabled(tmp_path):
+    """A core install (wrapt and platformdirs, no vision SDK): `enable()` patches nothing and says so."""
+    import platformdirs
+    import wrapt
+
+    from tests.venvs import make_venv, run_in
+
+    core = tmp_path / "core"
+    core.mkdir()
+    for package in (wrapt, platformdirs):
+        (core / package.__name__).symlink_to(os.path.dirname(package.__file__))
+    python, _ = make_venv(tmp_path / "venv", [ROOT, core])
+    result = run_in(
+        python,
+        textwrap.dedent(
+            """
+            import json, importlib.util
+            import chameleonapi
+            assert importlib.util.find_spec("botocore") is None  # really no SDK here
+            default = chameleonapi.enable()
+            named = chameleonapi.enable(["google", "aws"])
+            with chameleonapi.enabled() as inside:
+                pass
+            print(json.dumps([default, named, inside, chameleonapi.is_enabled(), chameleonapi.is_enabled("google")]))
+            """
+        ),
+        **{k: v for k, v in ENV.items() if k.startswith("CHAMELEONAPI_")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [[], [], [], False, False]
+    warnings = [line for line in result.stderr.splitlines() if "nothing is patched" in line]
+    assert len(warnings) == 3, result.stderr  # no SDK at all, then google and aws named: each once
+    assert "google-cloud-vision" in warnings[1] and "botocore" in warnings[2]

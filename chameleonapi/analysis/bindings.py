@@ -63,7 +63,7 @@ def live_value(project: Project, binding: nodes.NodeNG, dotted: str) -> Any:
     live = project.live
     scope = binding.scope()
     root = binding.root()
-    if not live.active or not _same_file(root.file, live.file):
+    if live is None or not live.active or not _same_file(root.file, live.file):
         return MISSING
     if isinstance(scope, nodes.Module):
         return live.value(dotted)
@@ -77,7 +77,7 @@ def live_value(project: Project, binding: nodes.NodeNG, dotted: str) -> Any:
 
 
 def _same_file(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and os.path.realpath(a) == os.path.realpath(b)
+    return a is not None and b is not None and bool(a and b) and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _star_binding(node: nodes.Name, ctx: EvalContext) -> Any:

@@ -16,9 +16,10 @@ from chameleonapi.analysis.constants import OSet, Unknown, bind_target, is_unkno
 from chameleonapi.analysis.facts import AV, MAX_UNROLL, Cond, Kind, Value, loc
 from chameleonapi.analysis.regex import translate
 from chameleonapi.analysis.values import evaluate
+from chameleonapi.analysis.walker_parts import WalkerParts
 
 
-class Conditions:
+class Conditions(WalkerParts):
     """Condition handlers of the walker (mixed into `interp.Walker`)."""
 
     # ------------------------------------------------------------------ tests
@@ -182,7 +183,7 @@ class Conditions:
                     wanted = k if op in ("in", "not in") and isinstance(k, (list, tuple, OSet)) else (k,)
                     keys = tuple(key for key, v in a.mapping or () if v in wanted)
                     sub = tuple((key, v) for key, v in a.mapping or () if v in wanted)
-                    c = self._label_cond(a, keys, "exact", (), mapping=sub)
+                    c: Cond | None = self._label_cond(a, keys, "exact", (), mapping=sub)
                     return replace(c, negated=op in ("!=", "not in"), lines=(line,)) if c else None
                 base = self.truthy(a)
                 if base is None:

@@ -16,6 +16,7 @@ from chameleonapi.analysis.conditions import and_conds, max_known, min_known, or
 from chameleonapi.analysis.constants import Ref, is_unknown
 from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc
 from chameleonapi.analysis.sdk import METHODS
+from chameleonapi.analysis.walker_parts import WalkerParts
 
 TEXT_ATTRS = {"description", "name", "object_property", "Name"}
 SCORE_ATTRS = {"score", "confidence", "topicality", "Confidence"}
@@ -24,7 +25,7 @@ FOLD_METHODS = {"lower", "upper", "casefold", "title", "capitalize"}
 KEEP_METHODS = {"strip", "rstrip", "lstrip"}
 
 
-class Expressions:
+class Expressions(WalkerParts):
     """Expression handlers of the walker (mixed into `interp.Walker`)."""
 
     # ------------------------------------------------------------------ expressions

@@ -56,7 +56,7 @@ class Analyzer:
         self.deadline = project.deadline
         self.decisions: list[Decision] = []
         self.memo: dict[tuple, FuncResult] = {}
-        self.consumed: set[tuple] = set()
+        self.consumed: set[int] = set()  # ids of predicate functions whose test is decided by a caller
         self.sites: dict[int, Site | None] = {}
         self.reach: dict[int, bool] = {}  # function id -> calls an SDK method (Walker.reaches_sdk)
         self.ids = itertools.count(1)
@@ -205,7 +205,7 @@ class Walker(Statements, Expressions, Conditions):
         found = self.ev(node) if depth else None
         if found is not None:
             ok = isinstance(found, AV) and found.kind == Kind.MATCH and found.cond is not None
-            return found if ok else None
+            return found if ok and isinstance(found, AV) else None
         if isinstance(node, nodes.Call):
             parts = [*node.args, *(kw.value for kw in node.keywords or [])]
         elif isinstance(node, nodes.Dict):
@@ -239,13 +239,13 @@ class Walker(Statements, Expressions, Conditions):
                 value, Effect("return", "", Outcome("const", True), True, line), State(), final=True
             )
         elif isinstance(value, AV) and value.kind in (Kind.MATCH, Kind.MAPPED) and value.cond is not None:
-            many = value.many
+            many, cond = value.many, value.cond
             if not many and value.loop is not None:
-                value = replace(value, cond=replace(value.cond, scope="label", loop=value.loop))
-            outcome = Outcome("map", value.cond.mapping) if value.cond.mapping else Outcome("label")
+                cond = replace(cond, scope="label", loop=value.loop)
+            outcome = Outcome("map", cond.mapping) if cond.mapping else Outcome("label")
             kind = "add" if many else "return"
             target = ret.value.name if isinstance(ret.value, nodes.Name) else ""
-            self._add_rule(value.cond, Effect(kind, target, outcome, not many, line), State(), final=True)
+            self._add_rule(cond, Effect(kind, target, outcome, not many, line), State(), final=True)
             return nested
         return False
 

@@ -14,9 +14,10 @@ from astroid import nodes
 from chameleonapi.analysis.conditions import or_conds
 from chameleonapi.analysis.constants import bind_target, is_unknown
 from chameleonapi.analysis.facts import AV, FINAL, MAX_UNROLL, Cond, Effect, Kind, Outcome, Rule, State, loc
+from chameleonapi.analysis.walker_parts import WalkerParts
 
 
-class Statements:
+class Statements(WalkerParts):
     """Statement handlers of the walker (mixed into `interp.Walker`)."""
 
     # ------------------------------------------------------------------ statements
@@ -93,7 +94,7 @@ class Statements:
                     self.env[target.name] = AV(Kind.SCORE, value.site, cond=label)
                     continue
                 old = self.env.get(target.name)
-                if st.nested and _other_call(old, value):
+                if st.nested and isinstance(old, AV) and isinstance(value, AV) and _other_call(old, value):
                     # try: r = client.analyze(a) / except: r = client.analyze(b): either call
                     value = replace(value, also=tuple(dict.fromkeys((*value.also, old.site, *old.also))))
                 if value is not None:
@@ -343,7 +344,8 @@ class Statements:
         any label except these, a category defined by exclusion, which a spec does not
         express; said once per test so that a missing decision is explained."""
         file = self.func.root().file or "<string>"
-        shown = ", ".join(cond.labels[:4]) + (", ..." if len(cond.labels) > 4 else "")
+        excluded = cond.labels or ()
+        shown = ", ".join(excluded[:4]) + (", ..." if len(excluded) > 4 else "")
         self.an.notes.setdefault(
             (file, loc(node)),
             f"{file}:{loc(node)}: labels other than [{shown}] are chosen by exclusion; a decision "
@@ -612,7 +614,7 @@ def _narrowed(positive: list[Cond], negative: list[Cond]) -> Cond:
     same = [c for c in positive[:-1] if c.scope == "label" and c.loop == cond.loop and c.labels is not None]
     for outer in same:
         if outer.match == cond.match:
-            labels = [x for x in labels if x in outer.labels]
+            labels = [x for x in labels if x in (outer.labels or ())]
     for other in negative:
         if other.loop == cond.loop and other.labels is not None and other.match == cond.match:
             labels = [x for x in labels if x not in other.labels]

@@ -9,7 +9,7 @@ import time
 
 from chameleonapi import config
 from chameleonapi.cli.common import add_settings_flags, configured_data, positive_int, uses_settings
-from chameleonapi.cli.table import render_table, short_path
+from chameleonapi.cli.table import render_table, short_site
 
 __all__ = ["register", "run"]
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for spec in specs:
         if not args.json:
-            print(f"decision at {short_path(spec.call.file)}:{spec.call.line}: {spec.kind} (order {spec.order}), "
+            print(f"decision at {short_site(spec.call)}: {spec.kind} (order {spec.order}), "
                   f"{len(spec.categories)} categories")
         results.append(
             evaluate_spec(spec, data, seeds=args.seeds, budget=budget, progress=progress, test_size=args.test_scenes)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=1))
         return 0
     rows = [
-        [f"{short_path(r.spec.call.file)}:{r.spec.call.line}", r.spec.kind,
+        [short_site(r.spec.call), r.spec.kind,
          *(f"{r.mean(m):.3f}±{r.spread(m):.3f}" for m in MODELS), r.n_test]
         for r in results
     ]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["render_table", "short_path"]
+if TYPE_CHECKING:
+    from chameleonapi.spec import SourceLocation
+
+__all__ = ["render_table", "short_path", "short_site"]
 
 
 def short_path(path: str | os.PathLike | None) -> str:
@@ -18,6 +22,11 @@ def short_path(path: str | os.PathLike | None) -> str:
     except ValueError:  # another drive (Windows)
         return text
     return relative if not relative.startswith("..") else text
+
+
+def short_site(location: SourceLocation | None) -> str:
+    """`file:line` of a call site, the file shortened; "-" for none (a spec written by hand)."""
+    return "-" if location is None else f"{short_path(location.file)}:{location.line}"
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()) -> str:

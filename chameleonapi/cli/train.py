@@ -13,7 +13,7 @@ import time
 
 from chameleonapi import config
 from chameleonapi.cli.common import add_settings_flags, configured_data, uses_settings
-from chameleonapi.cli.table import short_path
+from chameleonapi.cli.table import short_site
 
 __all__ = ["register", "run", "summary"]
 
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for spec in complete:
         if not args.json:
-            print(f"decision at {short_path(spec.call.file)}:{spec.call.line}: {spec.kind} (order {spec.order}), "
+            print(f"decision at {short_site(spec.call)}: {spec.kind} (order {spec.order}), "
                   f"categories {', '.join(c.name for c in spec.categories)}")
         start = time.perf_counter()
         model = customize(spec, data=data, progress=config.progress(), seed=args.seed, budget=budget)

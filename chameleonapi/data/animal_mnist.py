@@ -65,7 +65,7 @@ def parse_numpy_pickle(blob: bytes) -> np.ndarray:
         elif seen_reduce and op.name == "MARK":
             ints = []
             for op2, arg2, _ in ops[i + 2 :]:
-                if op2.name.startswith("BININT") or op2.name == "INT":
+                if (op2.name.startswith("BININT") or op2.name == "INT") and isinstance(arg2, int):
                     ints.append(int(arg2))
                 elif op2.name.startswith("TUPLE"):
                     break
@@ -74,7 +74,7 @@ def parse_numpy_pickle(blob: bytes) -> np.ndarray:
                     break
             shape = ints
             break
-    raw = [arg for op, arg, _ in ops if op.name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8")]
+    raw = [arg for op, arg, _ in ops if op.name in ("BINBYTES", "SHORT_BINBYTES", "BINBYTES8") and isinstance(arg, bytes)]
     if dtype_code not in _DTYPES or not shape or not raw:
         raise ValueError("not a plain numpy array pickle (unexpected opcodes)")
     dtype = np.dtype(_DTYPES[dtype_code]).newbyteorder("<")

@@ -96,7 +96,8 @@ def make_scene(tile_indices: Sequence[int]) -> Scene:
             name = class_label(CLASSES[int(labels[index])])
             classes.append(name)
             boxes.append((name, _tile_box(images[index], slot)))
-    return Scene(tuple(int(i) for i in tile_indices), tuple(classes), tuple(boxes))
+    first, second, third, fourth = (int(i) for i in tile_indices)
+    return Scene((first, second, third, fourth), tuple(classes), tuple(boxes))
 
 
 def sample_scenes(split: str, count: int, seed: int = 0) -> list[Scene]:

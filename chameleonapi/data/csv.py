@@ -13,7 +13,9 @@ looked up as `<id>.jpg|.png` beside the CSV or in its `images/` folder.
 from __future__ import annotations
 
 import csv as _csv
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from chameleonapi.data.base import (
     TEST_FRACTION,
@@ -33,7 +35,7 @@ LIST_COLUMNS = ("labels", "label_names", "tags")
 NAME_COLUMNS = ("displayname", "display_name", "labelname", "label_name", "label", "name")
 
 
-def _column(header: list[str], choices: tuple[str, ...]) -> str | None:
+def _column(header: Sequence[str], choices: tuple[str, ...]) -> str | None:
     lowered = {h.strip().lower(): h for h in header}
     return next((lowered[c] for c in choices if c in lowered), None)
 
@@ -54,7 +56,7 @@ class CsvImages(FileImages):
                  test_fraction: float = TEST_FRACTION, size: int | None = None) -> None:
         self.path = Path(path)
         self.split, self.seed = split, seed
-        self.options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
+        self.options: dict[str, Any] = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
         delimiter = "\t" if self.path.suffix.lower() == ".tsv" else ","
         with open(self.path, newline="", encoding="utf-8") as fh:
             reader = _csv.DictReader(fh, delimiter=delimiter)
@@ -87,11 +89,11 @@ class CsvImages(FileImages):
         if not self._allow_outside:  # one warning for the whole file, whichever split is read
             base = self.path.parent
             warn_outside(base, [key for key in grouped if not inside(base / key, base)])
-        found = [(self._find(key), key, names) for _, key, names in chosen]
-        found = [item for item in found if item[0] is not None]
-        self.paths = [path for path, _, _ in found]
-        self.names = [tuple(names) for _, _, names in found]
-        self._labels = [true_labels(names) for _, _, names in found]
+        located = [(self._find(key), names) for _, key, names in chosen]
+        found = [(path, names) for path, names in located if path is not None]
+        self.paths = [path for path, _ in found]
+        self.names = [tuple(names) for _, names in found]
+        self._labels = [true_labels(names) for _, names in found]
         if not self.paths and split == "train":
             raise ValueError(f"{self.path}: no images in the train split")
 

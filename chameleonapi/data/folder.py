@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from chameleonapi.data.base import (
     TEST_FRACTION,
@@ -73,7 +74,7 @@ class ImageFolder(FileImages):
                  test_fraction: float = TEST_FRACTION, size: int | None = None) -> None:
         self.root = Path(root)
         self.split, self.seed = split, seed
-        self.options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
+        self.options: dict[str, Any] = {"val_fraction": val_fraction, "test_fraction": test_fraction, "size": size}
         if not self.root.is_dir():
             raise ValueError(f"{self.root} is not an image folder")
         from chameleonapi import config

@@ -145,10 +145,10 @@ class ObjectCount(DecisionKind):
             for j, (s, r, real) in enumerate(row):
                 p[i, j], rival[i, j], valid[i, j], truth[i, j] = s, r, True, real
         threshold = spec.effective_threshold
-        counted = Counted(p.requires_grad_(True), rival, valid,
-                          DEFAULT_CUT if threshold is None else float(threshold),
-                          spec.count_op, spec.count, **options)
-        return counted, truth
+        result = Counted(p.requires_grad_(True), rival, valid,
+                         DEFAULT_CUT if threshold is None else float(threshold),
+                         spec.count_op, spec.count, **options)
+        return result, truth
 
     def claims(self, shape: Shape) -> bool:
         return shape.target == "objects"

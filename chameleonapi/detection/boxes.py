@@ -67,9 +67,9 @@ def _yolo_names(root: Path) -> list[str] | None:
         path = root / candidate
         if path.is_file():
             return _yaml_names(path.read_text(encoding="utf-8"))
-    for candidate in [root / "classes.txt", root / "obj.names", *sorted(root.glob("*.names"))]:
-        if candidate.is_file():
-            return [line.strip() for line in candidate.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for listing in [root / "classes.txt", root / "obj.names", *sorted(root.glob("*.names"))]:
+        if listing.is_file():
+            return [line.strip() for line in listing.read_text(encoding="utf-8").splitlines() if line.strip()]
     return None
 
 

@@ -169,7 +169,7 @@ def to_tensor(images: Sequence[Image], width: int, height: int):
     import torch
     from PIL import Image as PILImage
 
-    arrays = [np.asarray(i.convert("RGB").resize((width, height), PILImage.BILINEAR), dtype=np.float32)
+    arrays = [np.asarray(i.convert("RGB").resize((width, height), PILImage.Resampling.BILINEAR), dtype=np.float32)
               for i in images]
     return torch.from_numpy(np.stack(arrays).transpose(0, 3, 1, 2) / 255.0).contiguous()
 
@@ -203,7 +203,7 @@ def decode(net: Darknet, maps: list, min_score: float = REPORT_FLOOR,
     """Per image, calibrated detections sorted by score, after per-class NMS."""
     import torch
 
-    from chameleonapi.detection.model import Detection, nms
+    from chameleonapi.detection.model import Detection, as_box, nms
 
     boxes, obj, cls = grid_predictions(net, maps)
     scores = calibrate(torch.sigmoid(obj).unsqueeze(-1) * torch.sigmoid(cls))  # [N, P, C]
@@ -215,8 +215,8 @@ def decode(net: Darknet, maps: list, min_score: float = REPORT_FLOOR,
         for c in klass.unique().tolist():
             idx = (klass == c).nonzero().flatten()
             kept = idx[nms(boxes[b][anchor[idx]], vals[idx], NMS_IOU)]
-            dets += [Detection(int(c), COCO_NAMES[int(c)], float(vals[i]),
-                               tuple(float(v) for v in boxes[b][anchor[i]].tolist())) for i in kept.tolist()]
+            dets += [Detection(int(c), COCO_NAMES[int(c)], float(vals[i]), as_box(boxes[b][anchor[i]].tolist()))
+                     for i in kept.tolist()]
         dets.sort(key=lambda d: -d.score)
         out.append(dets[:max_detections])
     return out

@@ -37,6 +37,12 @@ class Detection:
     box: tuple[float, float, float, float]
 
 
+def as_box(values: Sequence[float]) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) as floats, from any sequence of four numbers."""
+    x0, y0, x1, y1 = values
+    return float(x0), float(y0), float(x1), float(y1)
+
+
 class Trunk(nn.Module):
     """Frozen ImageNet trunk: image [N,3,H,W] in [-1,1] -> (C3, C4)."""
 
@@ -158,7 +164,7 @@ def decode(
             idx = (cls == c).nonzero().flatten()
             kept = idx[nms(boxes[idx], vals[idx], nms_iou)]
             dets += [
-                Detection(int(c), names[int(c)], float(vals[i]), tuple(float(v) for v in boxes[i].tolist()))
+                Detection(int(c), names[int(c)], float(vals[i]), as_box(boxes[i].tolist()))
                 for i in kept.tolist()
             ]
         dets.sort(key=lambda d: -d.score)

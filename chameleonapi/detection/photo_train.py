@@ -136,7 +136,7 @@ def _assign(net: Darknet, photo: BoxPhoto, listed: set[int], boxes: torch.Tensor
     listed_boxes = [b for c, _, b in photo.boxes if c in listed]
     for x0, y0, x1, y1 in listed_boxes:
         bw, bh = (x1 - x0) * net.width, (y1 - y0) * net.height
-        best, where = -1.0, None
+        best, where = -1.0, (0, 0)  # every fit beats -1: the best anchor always replaces it
         for li, layer in enumerate(net.yolo):
             for ai, (aw, ah) in enumerate(layer.anchors):
                 inter = min(bw, aw) * min(bh, ah)

@@ -57,7 +57,7 @@ def _resized(tile: int, side: int) -> np.ndarray:
     from PIL import Image
 
     images, _ = load_tiles()
-    return np.asarray(Image.fromarray(images[tile]).resize((side, side), Image.BILINEAR), dtype=np.uint8)
+    return np.asarray(Image.fromarray(images[tile]).resize((side, side), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 def tile_box(tile: int, x: int, y: int, side: int) -> tuple[float, float, float, float]:

@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -225,7 +225,7 @@ def customize(
     weights = relevance_weights(scenes, listed)
     head = copy.deepcopy(generic)
     start = time.perf_counter()
-    common = {"batch_size": budget.batch_size, "weights": weights, "rng": rng}
+    common: dict[str, Any] = {"batch_size": budget.batch_size, "weights": weights, "rng": rng}
     history = _epochs(head, (c3, c4), tgt, epochs=budget.app_epochs, lr=budget.lr / 3,
                       loss_fn=losses.detection_loss, **common)
     if loss == "basic":

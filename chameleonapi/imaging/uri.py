@@ -154,7 +154,7 @@ def _address_for(url: str, host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: {exc}.") from None
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise ImageInputError(ImageInputError.FETCH_FAILED, f"Could not fetch {url}: no address.")
     if not config.allow_private_network() and any(_blocked(a) for a in addresses):

@@ -43,7 +43,7 @@ FLOORS = {"google": 0.5}
 
 @lru_cache(maxsize=1)
 def _table() -> dict:
-    text = resources.files("chameleonapi.model").joinpath("data", VOCAB_FILE).read_text("utf-8")
+    text = (resources.files("chameleonapi.model") / "data" / VOCAB_FILE).read_text("utf-8")
     table = json.loads(text)
     table["shown_set"] = frozenset(table["shown"])
     table["known"] = frozenset(table["breadth"])

@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
 from chameleonapi.model.files import CorruptModel, read_graph, sha256_of, write_graph
+
+if TYPE_CHECKING:
+    from chameleonapi.model.graphs import Graph
 
 __all__ = ["CARD", "FORMAT", "WEIGHTS", "CorruptModel", "CustomModel", "sha256_of"]
 
@@ -49,7 +52,7 @@ class CustomModel:
         self.name = name
         self.input_size = input_size
         self.card: dict[str, Any] = dict(card or {})
-        self.graph = None  # the network's ONNX graph (from the saved model, or exported on first use)
+        self.graph: Graph | None = None  # the network's ONNX graph (from the saved model, or exported on first use)
         self._runtime: str | None = None
 
     # ------------------------------------------------------------------ inference

@@ -20,7 +20,7 @@ LABEL_TABLE = "imagenet_labels.json"
 @lru_cache(maxsize=1)
 def label_table() -> dict:
     """The shipped ImageNet → label/ancestor table (WordNet 3.0 derived)."""
-    text = resources.files("chameleonapi.model").joinpath("data", LABEL_TABLE).read_text("utf-8")
+    text = (resources.files("chameleonapi.model") / "data" / LABEL_TABLE).read_text("utf-8")
     return json.loads(text)
 
 

@@ -140,7 +140,8 @@ def load(source: Path | bytes, name: str = "") -> Graph:
     try:
         session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime's own errors derive from Exception only
-        raise GraphError(f"{name or source}: ONNX Runtime cannot load it ({exc})") from exc
+        shown = name or (source if isinstance(source, (str, Path)) else f"{len(source)} bytes of graph")
+        raise GraphError(f"{shown}: ONNX Runtime cannot load it ({exc})") from exc
     return Graph(session, name or (source.name if isinstance(source, Path) else "graph"))
 
 

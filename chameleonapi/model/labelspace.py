@@ -42,7 +42,7 @@ class Placement:
 
 @lru_cache(maxsize=1)
 def wordnet() -> dict:
-    blob = resources.files("chameleonapi.model").joinpath("data", WORDNET_FILE).read_bytes()
+    blob = (resources.files("chameleonapi.model") / "data" / WORDNET_FILE).read_bytes()
     table = json.loads(gzip.decompress(blob))
     by_synset: dict[int, str] = {}
     for name, synsets in table["label_synsets"].items():

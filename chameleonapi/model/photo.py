@@ -19,11 +19,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
+
+if TYPE_CHECKING:
+    from chameleonapi.model.graphs import Graph
 
 __all__ = ["FORMAT", "KIND", "PhotoModel", "apply_residual", "head_scores", "residual_shift"]
 
@@ -136,7 +139,7 @@ class PhotoModel:
         self._backbone = backbone
         self._membership = None
         self._device = None
-        self._graph = None  # the heads' ONNX graph (from the saved model, or exported on first use)
+        self._graph: Graph | None = None  # the heads' ONNX graph (from the saved model, or exported on first use)
         self._runtime: str | None = None
 
     @classmethod

@@ -24,7 +24,7 @@ def to_pixels(image: Image, size: int = INPUT_SIZE) -> np.ndarray:
 
     rgb = image.convert("RGB")
     if rgb.size != (size, size):
-        rgb = rgb.resize((size, size), PILImage.BICUBIC)
+        rgb = rgb.resize((size, size), PILImage.Resampling.BICUBIC)
     return np.asarray(rgb, dtype=np.uint8)
 
 

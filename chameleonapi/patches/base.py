@@ -43,10 +43,11 @@ def installed_version(distribution: str) -> str | None:
 
 
 def is_supported(descriptor: ProviderDescriptor) -> bool:
-    """Whether the installed SDK is in range; not installed counts (its hooks may never fire)."""
+    """Whether the SDK is installed in a supported version (an SDK that is not installed can
+    never be imported, so there is nothing to patch)."""
     version = installed_version(descriptor.distribution)
     if version is None:
-        return True
+        return False
     low, high = (_version_tuple(v) for v in descriptor.supported)
     return low <= _version_tuple(version) < high
 
@@ -79,22 +80,23 @@ class Instrumentor:
         served = self._served if self.active else self.descriptors
         return [patch for descriptor in served for patch in self.patches_of(descriptor)]
 
-    def instrument(self) -> None:
+    def instrument(self) -> bool:
+        """Patch the services whose SDK is installed in a supported version; whether any is."""
         with self._lock:
             if self.active:
-                return
+                return True
             served = []
             for descriptor in self.descriptors:
                 if is_supported(descriptor):
                     served.append(descriptor)
-                    continue
-                logger.warning(
-                    "%s %s is outside the supported range %s..%s; %s is not patched",
-                    descriptor.distribution, installed_version(descriptor.distribution),
-                    *descriptor.supported, descriptor.name,
-                )
+                elif installed_version(descriptor.distribution) is not None:
+                    logger.warning(
+                        "%s %s is outside the supported range %s..%s; %s is not patched",
+                        descriptor.distribution, installed_version(descriptor.distribution),
+                        *descriptor.supported, descriptor.name,
+                    )
             if not served:
-                return
+                return False
             import wrapt
 
             self._served = tuple(served)
@@ -106,6 +108,11 @@ class Instrumentor:
                     continue
                 self._hooked.add(module)
                 wrapt.register_post_import_hook(self._apply, module)
+            return True
+
+    def installed(self) -> bool:
+        """Whether the SDK of any of its services is installed (in whatever version)."""
+        return any(installed_version(d.distribution) is not None for d in self.descriptors)
 
     def uninstrument(self) -> None:
         """Put every original function back (the very same objects)."""

@@ -90,7 +90,7 @@ def refusal(method: str, arguments: dict[str, Any]) -> ServiceError | None:
     return shared.check_language(arguments.get("language"))
 
 
-def _categories(tags: list[tuple[str, float]]) -> list[dict]:
+def _categories(tags: Sequence[tuple[str, float]]) -> list[dict]:
     """Taxonomy categories whose labels score above the cut; a parent gives way to its child."""
     score_of = dict(tags)
     found: dict[str, float] = {}
