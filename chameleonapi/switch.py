@@ -67,7 +67,7 @@ def enable(providers: Iterable[str] | str | None = None) -> list[str]:
 
 
 def _distributions(switches: list[str]) -> str:
-    from chameleonapi.providers import get_instrumentor
+    from chameleonapi.patches import get_instrumentor
 
     return ", ".join(d.distribution for name in switches for d in get_instrumentor(name).descriptors)
 

@@ -127,7 +127,7 @@ import pytest
 from google.cloud import vision_v1
 import chameleonapi
 from chameleonapi import config
-from chameleonapi.serving.listeners import listening
+from chameleonapi.serving.notices import listening
 
 ORIGINAL = vision_v1.ImageAnnotatorClient.batch_annotate_images
 
