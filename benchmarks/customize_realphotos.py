@@ -115,6 +115,9 @@ DATASETS = {
         }),
 }
 TRUTH = {app: table for ds in DATASETS.values() for app, table in ds.truth.items()}
+# the decision type each app is written to make (the analysis must find exactly this)
+KINDS = {"flowers_lawn_robot": "true_false", "flowers_florist": "multi_choice", "flowers_garden_journal": "multi_select",
+         "cifar_garden_sprinkler": "true_false", "cifar_port_desk": "multi_choice", "cifar_pet_tags": "multi_select"}
 
 
 def log(message: str) -> None:
@@ -471,8 +474,8 @@ def app_kind(path: Path) -> str:
     from chameleonapi.analysis import analyze
 
     specs = [s for s in analyze(path) if not s.partial]
-    if len(specs) != 1:
-        raise SystemExit(f"{path.name}: the analysis found {len(specs)} complete decisions, expected one")
+    if len(specs) != 1 or specs[0].kind != KINDS[path.stem]:
+        raise SystemExit(f"{path.name}: the analysis found {[s.kind for s in specs]}, expected [{KINDS[path.stem]!r}]")
     return specs[0].kind
 
 
