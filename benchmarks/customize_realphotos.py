@@ -17,8 +17,8 @@ Three unchanged applications per data set (`benchmarks/apps/realphotos/flowers_*
 `benchmarks/apps/realphotos/cifar_*.py`), one per decision type, each calling a real SDK client (Google
 label detection, Azure Computer Vision / Image Analysis tags, Rekognition detect_labels) and
 deciding from the labels. An application's decision on a held-out photo is what its own
-function returns when it runs under chameleonapi, in a fresh process per application and
-model; it is right when it equals the decision the application owes the photo's class
+function returns when it runs under chameleonapi, in a fresh process (one for the generic
+labeler's answers, one per customization); it is right when it equals the decision the application owes the photo's class
 (`TRUTH`, from the folder name). Photos with a side under 80 px (CIFAR's 32 px) are upscaled
 (bicubic) before they are handed to the application, since Rekognition refuses them.
 
@@ -31,6 +31,7 @@ Columns, each with its incorrect-decision rate on the held-out photos and its co
 - chameleonapi: `CHAMELEONAPI_DATA=<photos to customize>` in a cold cache (a fresh
   `CHAMELEONAPI_HOME` holding only the converted weights and exported graphs every install
   makes once); cost = the first call's seconds (analysis, features, training, gate, store);
+  `--shared-cache` keeps one cache per data set, so later apps reuse the photo features;
 - fine-tuned: the same with the library's fine-tuning switched on, when the library has a
   setting or budget preset for it (a setting or preset whose name says "finetune"/"fine_tune",
   or `--finetune-env NAME=VALUE`); "n/a" otherwise.
@@ -75,6 +76,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 HELD_OUT_MODULUS = 3
 KIND_OF = {"true_false": "true-false", "multi_choice": "multi-choice", "multi_select": "multi-select"}
 COLUMNS = ("generic", "simple", "chameleonapi", "finetuned")
+FINETUNE = r"fine_?tun|unfreez"  # the name of a setting or budget preset that switches fine-tuning on
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,8 @@ def entry_point(module):
 
 
 def worker(job_path: Path, out_path: Path) -> int:
-    """Runs one app on the held-out photos under chameleonapi (settings from the environment)."""
+    """Runs each app of the job, in turn, on the held-out photos under chameleonapi (settings
+    from the environment): the app's return value per photo, its first call's seconds."""
     import logging
 
     job = json.loads(job_path.read_text())
@@ -217,43 +220,49 @@ def worker(job_path: Path, out_path: Path) -> int:
     import chameleonapi
 
     chameleonapi.enable()
-    fn = entry_point(load_app(Path(job["app"])))
     photos = [servable(Path(p).read_bytes()) for p in job["photos"]]
-    start = time.perf_counter()
-    decisions = [normal(fn(photos[0]))]
-    first_s = time.perf_counter() - start
-    start = time.perf_counter()
-    decisions += [normal(fn(data)) for data in photos[1:]]
-    rest_s = time.perf_counter() - start
-    out_path.write_text(json.dumps({
-        "decisions": decisions, "first_call_s": first_s,
-        "serve_ms_per_photo": 1000 * rest_s / max(len(photos) - 1, 1), "log": messages[:40],
-    }))
+    out = {}
+    for app in job["apps"]:
+        messages.clear()
+        fn = entry_point(load_app(Path(app)))
+        start = time.perf_counter()
+        decisions = [normal(fn(photos[0]))]
+        first_s = time.perf_counter() - start
+        start = time.perf_counter()
+        decisions += [normal(fn(data)) for data in photos[1:]]
+        rest_s = time.perf_counter() - start
+        out[Path(app).stem] = {"decisions": decisions, "first_call_s": first_s,
+                               "serve_ms_per_photo": 1000 * rest_s / max(len(photos) - 1, 1), "log": messages[:40]}
+    out_path.write_text(json.dumps(out))
     return 0
 
 
-def run_worker(app: Path, photos: list[Path], env: dict[str, str], scratch: Path) -> dict:
-    job, out = scratch / f"job-{app.stem}.json", scratch / f"out-{app.stem}.json"
-    job.write_text(json.dumps({"app": str(app), "photos": [str(p) for p in photos]}))
+def run_worker(apps: list[Path], photos: list[Path], env: dict[str, str], scratch: Path) -> dict[str, dict]:
+    """Each app's result from one fresh process (an `error` entry when the process failed)."""
+    name = "-".join(a.stem for a in apps)[:80]
+    job, out = scratch / f"job-{name}.json", scratch / f"out-{name}.json"
+    job.write_text(json.dumps({"apps": [str(a) for a in apps], "photos": [str(p) for p in photos]}))
     out.unlink(missing_ok=True)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHAMELEONAPI_") or k == "CHAMELEONAPI_THREADS"}
     full_env.update(env)
     full_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), full_env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", str(job), str(out)],
                           env=full_env, cwd=str(ROOT), timeout=3600)
     wall = time.perf_counter() - start
-    if proc.returncode != 0 or not out.exists():
-        return {"error": f"worker exited {proc.returncode}", "wall_s": wall}
-    result = json.loads(out.read_text())
-    result["wall_s"] = wall
-    return result
+    load = {"before": load_before, "after": os.getloadavg()[0]}
+    results = json.loads(out.read_text()) if proc.returncode == 0 and out.exists() else {}
+    return {a.stem: ({**results[a.stem], "process_wall_s": wall, "load_average_1min": load} if a.stem in results
+                     else {"error": f"worker exited {proc.returncode}", "process_wall_s": wall}) for a in apps}
 
 
-def cards(home: Path) -> list[dict]:
-    """What each model stored in `home` says about its training and gate."""
+def cards(home: Path, skip: set[str] = frozenset()) -> list[dict]:
+    """What each model stored in `home` (less the folders in `skip`) says about its training and gate."""
     out = []
     for path in sorted((home / "models").glob("*/card.json")):
+        if path.parent.name in skip:
+            continue
         try:
             card = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -351,14 +360,14 @@ def finetune_env(override: str | None) -> dict[str, str] | None:
     from chameleonapi import config
 
     for key, setting in config.SETTINGS.items():
-        if re.search(r"fine_?tun", key, re.I):
+        if re.search(FINETUNE, key, re.I):
             for value in ("1", "on", "true", "yes"):
                 try:
                     setting.parse(value)
                 except Exception:  # noqa: BLE001 - try the next spelling of "on"
                     continue
                 return {f"CHAMELEONAPI_{key.upper()}": value}
-    presets = [b for b in getattr(config, "BUDGETS", ()) if re.search(r"fine_?tun", b, re.I)]
+    presets = [b for b in getattr(config, "BUDGETS", ()) if re.search(FINETUNE, b, re.I)]
     if presets:
         return {"CHAMELEONAPI_BUDGET": presets[0]}
     return None
@@ -375,6 +384,9 @@ def parse(argv):
     parser.add_argument("--finetune-env", default=None,
                         help="NAME=VALUE that switches fine-tuning on (default: found in the library's settings)")
     parser.add_argument("--no-finetune", action="store_true", help="leave the fine-tuned column out")
+    parser.add_argument("--shared-cache", action="store_true",
+                        help="one cache per data set and column: photo features are read once, so only the first "
+                             "app's cost is cold (marked); default: every customization in a cold cache")
     parser.add_argument("--json", type=Path, default=None, help="default benchmarks/results/customize_realphotos.json")
     parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -420,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
                       "within a class photos are taken in digest order",
         "quick": args.quick, "budget": args.budget or "(library default)",
         "threads": int(os.environ["CHAMELEONAPI_THREADS"]), "finetune_env": finetune,
-        "one_time_setup_s": setup_s, "sets": results, "wall_s": time.perf_counter() - started,
+        "shared_cache": args.shared_cache, "one_time_setup_s": setup_s, "sets": results, "wall_s": time.perf_counter() - started,
     }
     print_report(payload)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -437,25 +449,32 @@ def run_set(ds: DataSet, args, base: Path, scratch: Path, finetune: dict | None)
     log(f"{ds.name}: {len(customize)} photos to customize with ({folder}), {len(held)} held out")
     simple = simple_baseline(ds, customize, held, classes)
     apps = [a for a in ds.truth if not args.apps or a in args.apps.split(",")]
+    paths = {app: APPS / f"{app}.py" for app in apps}
+    held_paths = [p for p, _ in held]
+    # the generic labeler answers every app from one process (nothing of it depends on the app)
+    generic = run_worker(list(paths.values()), held_paths, {"CHAMELEONAPI_HOME": str(base)}, scratch)
+    modes = {"chameleonapi": {}, **({"finetuned": finetune} if finetune else {})}
+    homes = {mode: scratch / f"home-{ds.name}-{mode}" for mode in modes}
     rows = {}
-    for app in apps:
-        path = APPS / f"{app}.py"
+    for app, path in paths.items():
         truth = ds.truth[app]
         row: dict = {"kind": app_kind(path)}
-        held_paths = [p for p, _ in held]
-        row["generic"] = column(run_worker(path, held_paths, {"CHAMELEONAPI_HOME": str(base)}, scratch), held, truth)
+        row["generic"] = column(generic[app], held, truth)
         row["simple"] = {**score([truth[c] for c in simple["predicted"]], held, truth), "cost_s": simple["cost_s"]}
-        modes = {"chameleonapi": {}}
-        if finetune:
-            modes["finetuned"] = finetune
         for mode, extra in modes.items():
-            home = scratch / f"home-{ds.name}-{app}-{mode}"
-            shutil.copytree(base, home)
+            home = homes[mode]
+            cache = "features cached" if args.shared_cache and home.exists() else "cold"
+            if cache == "cold":
+                shutil.rmtree(home, ignore_errors=True)
+                shutil.copytree(base, home)
+            before = {p.parent.name for p in (home / "models").glob("*/card.json")}
             env = {"CHAMELEONAPI_HOME": str(home), "CHAMELEONAPI_DATA": str(folder), "CHAMELEONAPI_TRAIN": "auto",
                    **({"CHAMELEONAPI_BUDGET": args.budget} if args.budget else {}), **extra}
-            row[mode] = column(run_worker(path, held_paths, env, scratch), held, truth)
-            row[mode]["cards"] = cards(home)
-            shutil.rmtree(home, ignore_errors=True)
+            row[mode] = column(run_worker([path], held_paths, env, scratch)[app], held, truth)
+            row[mode]["cache"] = cache
+            row[mode]["cards"] = cards(home, skip=before)
+            if not args.shared_cache:
+                shutil.rmtree(home, ignore_errors=True)
         if not finetune:
             row["finetuned"] = None
         s, c = row["simple"]["incorrect"], row["chameleonapi"].get("incorrect")
@@ -484,7 +503,8 @@ def column(result: dict, held, truth: dict) -> dict:
         return {"error": result["error"], "incorrect": None, "cost_s": None}
     out = score(result["decisions"], held, truth)
     out.update(cost_s=result["first_call_s"], serve_ms_per_photo=result["serve_ms_per_photo"],
-               process_wall_s=result["wall_s"], log=result["log"])
+               process_wall_s=result["process_wall_s"], load_average_1min=result["load_average_1min"],
+               log=result["log"])
     return out
 
 
@@ -500,7 +520,7 @@ def print_report(payload: dict) -> None:
         print(f"\n{name}: {res['customize_photos']} photos to customize with, {res['held_out_photos']} held out; "
               f"simple baseline top-1 {res['simple_top1']:.3f}")
         print("incorrect-decision rate on held-out photos (cost, s)")
-        header = (f"{'app':<24}{'kind':<14}" + "".join(f"{c:>18}" for c in COLUMNS)
+        header = (f"{'app':<24}{'kind':<14}" + "".join(f"{c:>19}" for c in COLUMNS)
                   + f"{'cham/simple':>13}{'ft/simple':>11}")
         print(header)
         print("-" * len(header))
@@ -509,9 +529,10 @@ def print_report(payload: dict) -> None:
             for c in COLUMNS:
                 entry = row.get(c)
                 if not entry or entry.get("incorrect") is None:
-                    cells.append(f"{'n/a' if not entry else 'error':>18}")
+                    cells.append(f"{'n/a' if not entry else 'error':>19}")
                 else:
-                    cells.append(f"{entry['incorrect']:>9.3f} ({entry['cost_s']:>5.0f})")
+                    mark = "*" if entry.get("cache") == "features cached" else " "
+                    cells.append(f"{entry['incorrect']:>9.3f} ({entry['cost_s']:>5.0f}){mark}")
             print(f"{app:<24}{KIND_OF.get(row['kind'], row['kind']):<14}" + "".join(cells)
                   + f"{fmt(row['chameleonapi_over_simple'], 2):>13}{fmt(row['finetuned_over_simple'], 2):>11}")
         for app, row in res["apps"].items():
@@ -520,6 +541,8 @@ def print_report(payload: dict) -> None:
                     v = card.get("validation") or {}
                     print(f"  {app} {mode}: served {v.get('served')} ({v.get('reason')}); "
                           f"held out: {fmt(row[mode].get('incorrect'))}")
+    if payload["shared_cache"]:
+        print("* photo features cached by an earlier app's customization (cost not cold)")
     print(f"\nwall time: {payload['wall_s']:.0f} s")
 
 
