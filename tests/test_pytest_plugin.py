@@ -151,3 +151,22 @@ def test_after_them_nothing_is_on():
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=2)
+
+
+def test_a_session_that_cannot_start_serving_leaves_nothing_on(pytester, monkeypatch):
+    """`--chameleonapi` with an unusable setting: the run stops at configuration, and this
+    process is left with no patch and no settings override (checked in-process)."""
+    import chameleonapi
+    from chameleonapi import config
+
+    pytester.makepyfile(test_app="def test_never_runs():\n    pass\n")
+    monkeypatch.setenv("CHAMELEONAPI_THREADS", "-2")
+    anchor = config.set_project(None)  # the inner run points settings at its own folder ...
+    try:
+        result = pytester.runpytest_inprocess("--chameleonapi", "-p", "no:cacheprovider")
+    finally:
+        config.set_project(anchor)  # ... and this session's anchor comes back
+    assert result.ret != 0
+    monkeypatch.delenv("CHAMELEONAPI_THREADS")
+    assert not chameleonapi.is_enabled()
+    assert not config.source_of("train").startswith("--")  # the session's override was undone
