@@ -159,8 +159,9 @@ def rank_tags(images: Sequence[LocalImage], provider: ProviderDescriptor, method
     """Per image, (tag in the provider's casing, confidence) in score order, above its floor."""
     from chameleonapi import runtime
 
-    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None)
     floor = provider.min_score or 0.0
+    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None,
+                                  min_score=floor)
     return [[(provider.style(label), float(score)) for label, score in labels if score >= floor] for labels in ranked]
 
 
