@@ -121,7 +121,8 @@ class GenericLabeler:
             from chameleonapi.imaging.fit import center_window
             from chameleonapi.model.photo_input import to_array
 
-            return self.graph(to_array([center_window(image.convert("RGB")) for image in images], self.input_size))
+            rgb = [image if image.mode == "RGB" else image.convert("RGB") for image in images]  # decoded: RGB already
+            return self.graph(to_array([center_window(image) for image in rgb], self.input_size))
         return self.forward_tensor(self.preprocess(images)).numpy()
 
 

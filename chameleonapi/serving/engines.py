@@ -75,12 +75,19 @@ class Engine(ServedModel):
         rows = []
         with self._lock:
             model = self.model
-            labels = list(model.labels)
+            labels = self._names_of(model)
             for start in range(0, len(images), self.max_batch):
                 rows.append(np.asarray(model.predict(images[start : start + self.max_batch])))
         if not rows:
             return np.zeros((0, len(labels)), dtype=np.float32), labels
         return (rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)), labels
+
+    def _names_of(self, model) -> tuple[str, ...]:
+        """The model's label names as a tuple, made once per model (they key per-list caches)."""
+        names = getattr(self, "_names", None)
+        if names is None or names[0] is not model or len(names[1]) != len(model.labels):
+            names = self._names = (model, tuple(model.labels))
+        return names[1]
 
     def annotate(self, images: Sequence[Image], max_results: int | None = None) -> list[LabelScores]:
         """For each image, (label, score) pairs sorted by score, at most `max_results`."""
