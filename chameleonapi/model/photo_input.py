@@ -68,7 +68,7 @@ def prepare(images: Sequence, size: int = INPUT_SIZE) -> np.ndarray:
     cfg = data_config()
     short = math.floor(size / cfg["crop_pct"])
     resample = Image.Resampling[cfg["interpolation"].upper()]
-    out = np.empty((len(images), size, size, 3), dtype=np.float32)
+    out = np.empty((len(images), 3, size, size), dtype=np.float32)  # the graphs' layout: no copy to feed them
     for k, image in enumerate(images):
         image = center_window(upright_rgb(image))
         w, h = image.size
@@ -76,11 +76,11 @@ def prepare(images: Sequence, size: int = INPUT_SIZE) -> np.ndarray:
         if new != (w, h):
             image = image.resize(new, resample)
         left, top = int(round((new[0] - size) / 2.0)), int(round((new[1] - size) / 2.0))
-        out[k] = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.float32)
+        out[k] = np.asarray(image.crop((left, top, left + size, top + size))).transpose(2, 0, 1)
     out *= 1.0 / 255.0
-    out -= np.asarray(cfg["mean"], dtype=np.float32)
-    out /= np.asarray(cfg["std"], dtype=np.float32)
-    return out.transpose(0, 3, 1, 2)
+    out -= np.asarray(cfg["mean"], dtype=np.float32).reshape(3, 1, 1)
+    out /= np.asarray(cfg["std"], dtype=np.float32).reshape(3, 1, 1)
+    return out
 
 
 def pooled(model, batch: torch.Tensor) -> torch.Tensor:

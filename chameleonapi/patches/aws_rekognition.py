@@ -46,23 +46,33 @@ def serve_detect_labels(params: dict) -> dict:
         error = codec.image_error(exc)
         runtime.record_errors(DESCRIPTOR.name, METHOD, [error.message])
         raise error from None
-    # Every label in score order: MinConfidence and the label filters cut after ranking.
-    labels = runtime.serve_labels([image], provider=DESCRIPTOR.name, method=METHOD, max_results=None)[0]
+    # Every label in score order: MinConfidence and the label filters cut after ranking. Labels
+    # under MinConfidence are never reported, unless a detected instance raises their confidence.
+    objects = _wants_instances()
+    floor = None if objects else request.min_confidence / DESCRIPTOR.score_scale - 1e-9
+    labels = runtime.serve_labels([image], provider=DESCRIPTOR.name, method=METHOD, max_results=None,
+                                  min_score=floor)[0]
     from chameleonapi.model.ancestry import parents_of
 
-    return codec.labels_response(labels, request, _instances(image), parents_of)
+    return codec.labels_response(labels, request, _instances(image) if objects else [], parents_of)
+
+
+def _wants_instances() -> bool:
+    """Does this call report `Instances`? Only when the application's decision names an object
+    class or decides on objects (the detector costs several times the labeler), never for the
+    built-in silhouettes, and only with the detector's weights installed."""
+    from chameleonapi import runtime
+    from chameleonapi.detection.policy import objects_available, uses_silhouettes
+
+    return not uses_silhouettes() and runtime.decision_names_objects() and objects_available()
 
 
 def _instances(image) -> list:
-    """The photo detector's objects, which Rekognition reports as `Instances` of their labels:
-    only when the application's decision names an object class or decides on objects (the
-    detector costs several times the labeler), and none for the built-in silhouettes or
-    without the detector's weights."""
+    """The photo detector's objects, which Rekognition reports as `Instances` of their labels
+    (none when the detector cannot answer)."""
     from chameleonapi import runtime
-    from chameleonapi.detection.policy import DetectorUnavailable, objects_available, uses_silhouettes
+    from chameleonapi.detection.policy import DetectorUnavailable
 
-    if uses_silhouettes() or not objects_available() or not runtime.decision_names_objects():
-        return []
     try:
         return runtime.serve_objects([image], provider=DESCRIPTOR.name, method=METHOD)[0]
     except DetectorUnavailable:

@@ -15,8 +15,9 @@ __all__ = ["detect", "rank_tags", "record_error"]
 
 def rank_tags(images: Sequence[LocalImage], provider: ProviderDescriptor, method: str) -> list[list[tuple[str, float]]]:
     """Per image, (tag in the provider's casing, confidence) in score order, above its floor."""
-    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None)
     floor = provider.min_score or 0.0
+    ranked = runtime.serve_labels([i.image for i in images], provider=provider.name, method=method, max_results=None,
+                                  min_score=floor)
     return [[(provider.style(label), float(score)) for label, score in labels if score >= floor] for labels in ranked]
 
 

@@ -107,7 +107,7 @@ def serve_batch(version: str, request, passthrough_call=None):
             max_results=[limit for _, _, limit in to_label],
         )
         for (index, _, _), labels in zip(to_label, ranked):
-            responses[index].label_annotations = codec.label_annotations(types, labels, mid_of)
+            codec.add_label_annotations(types, responses[index], labels, mid_of)
     if to_locate:
         _locate(types, responses, to_locate)
     runtime.record_errors(PROVIDER, METHOD, errors)

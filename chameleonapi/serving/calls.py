@@ -4,8 +4,10 @@ serves the calling application's line."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from chameleonapi.detection.policy import uses_silhouettes
+from chameleonapi.model.cloud_rows import label_rows, ranked_row
 from chameleonapi.model.cloud_vocab import (
     FLOORS,
     alias_target,
@@ -29,9 +31,12 @@ object_resolver = Resolver(OBJECTS)
 
 
 def serve_labels(
-    images: Sequence, *, provider: str, method: str, max_results: Sequence[int | None] | int | None
+    images: Sequence, *, provider: str, method: str, max_results: Sequence[int | None] | int | None,
+    min_score: float | None = None,
 ) -> list[LabelScores]:
-    """Labels for `images` from the engine that serves the calling application."""
+    """Labels for `images` from the engine that serves the calling application. A caller that
+    drops every label scored under `min_score` (a service's confidence floor) may say so:
+    those labels are then not built."""
     site = find_call_site()
     engine = labels_resolver.engine_for(site, provider)
     _served(site)
@@ -40,44 +45,73 @@ def serve_labels(
         widest = None if any(m is None for m in limits) else max(limits, default=None)
         ranked = engine.annotate(images, widest)
     else:  # photos: answered as a cloud labeling API answers (everyday labels, specific first)
-        ranked = cloud_answers(site, engine, images, provider)
+        ranked = cloud_answers(site, engine, images, provider, limits, min_score)
     results = [r if m is None else r[:m] for r, m in zip(ranked, limits)]
     if listening():
         notify(ServedCall(provider, method, site, engine.name, results, [None] * len(results), len(images)))
     return results
 
 
-_kept: dict[tuple, frozenset[str]] = {}
+@dataclass(frozen=True, eq=False)
+class SiteDecision:
+    """What the decision at a call site asks of a labels answer, worked out once per analysis
+    of its module (a served call only looks it up)."""
+
+    texts: tuple[str, ...] = ()  # the label strings it compares against
+    targets: dict[str, str | None] = field(default_factory=dict)  # each text's label (`alias_target`)
+    on_objects: bool = False  # it decides on objects, or names a class the photo detector knows
+    wants_objects: bool = False  # it names a detector class the labeler does not score itself
+    specs: tuple = ()
+    _kept: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def keep(self, labels: Sequence[str]) -> frozenset[str]:
+        """The model labels the decision names (shown with the model's own scores)."""
+        key = tuple(labels)
+        found = self._kept.get(key)
+        if found is None:
+            if len(self._kept) > 8:
+                self._kept.clear()
+            found = self._kept[key] = frozenset(
+                label for spec in self.specs if spec.method not in OBJECT_METHODS for text in spec.all_labels
+                for label in labels if spec.label_matches(label, text) or label.casefold() == text.casefold())
+        return found
+
+
+NO_DECISION = SiteDecision()
+_decisions: dict[tuple, SiteDecision] = {}
+
+
+def site_decision(site) -> SiteDecision:
+    """The `SiteDecision` at `site` (none when the call has no analysable decision)."""
+    if site.file is None:
+        return NO_DECISION
+    try:
+        specs = specs_at(site)
+    except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code): nothing is kept
+        return NO_DECISION
+    key = (site.file, site.line, tuple(id(s) for s in specs))
+    found = _decisions.get(key)
+    if found is None:
+        from chameleonapi.detection.coco import COCO_ALIASES, COCO_NAMES
+
+        texts = tuple(dict.fromkeys(t for spec in specs if spec.method not in OBJECT_METHODS for t in spec.all_labels))
+        targets = {t: alias_target(t, COCO_NAMES, COCO_ALIASES) for t in texts}
+        found = SiteDecision(
+            texts, targets,
+            on_objects=any(spec.target == "objects" for spec in specs) or any(t in COCO_NAMES for t in targets.values()),
+            wants_objects=any(t in COCO_NAMES and not labeler_covers(t) for t in targets.values()),
+            specs=tuple(specs),
+        )
+        if len(_decisions) > 256:
+            _decisions.clear()
+        _decisions[key] = found
+    return found
 
 
 def decision_labels(site, labels: Sequence[str]) -> frozenset[str]:
     """The model labels the decision at `site` names (shown with the model's own scores); none
     when the call has no analysable decision."""
-    if site.file is None:
-        return frozenset()
-    try:
-        specs = specs_at(site)
-    except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code): nothing is kept
-        return frozenset()
-    key = (site.file, site.line, tuple(id(s) for s in specs), len(labels), labels[-1] if labels else "")
-    if key not in _kept:
-        if len(_kept) > 256:
-            _kept.clear()
-        _kept[key] = frozenset(label for spec in specs if spec.method not in OBJECT_METHODS
-                               for text in spec.all_labels for label in labels
-                               if spec.label_matches(label, text) or label.casefold() == text.casefold())
-    return _kept[key]
-
-
-def _decision_texts(site) -> list[str]:
-    """The label strings the decision at `site` compares against (none without one)."""
-    if site.file is None:
-        return []
-    try:
-        specs = specs_at(site)
-    except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code)
-        return []
-    return list(dict.fromkeys(t for spec in specs if spec.method not in OBJECT_METHODS for t in spec.all_labels))
+    return site_decision(site).keep(labels)
 
 
 def decision_names_objects(site=None) -> bool:
@@ -85,51 +119,42 @@ def decision_names_objects(site=None) -> bool:
     photo detector knows ("Person", "car") or decides on objects: a label call that also
     reports objects (Rekognition's `Instances`) runs the detector only then, since the detector
     costs several times the labeler's time."""
-    from chameleonapi.detection.coco import COCO_ALIASES, COCO_NAMES
-
-    site = find_call_site() if site is None else site
-    if site.file is None:
-        return False
-    try:
-        specs = specs_at(site)
-    except Exception:  # noqa: BLE001 - no analysis (extra missing, unreadable code)
-        return False
-    if any(spec.target == "objects" for spec in specs):
-        return True
-    return any(alias_target(t, COCO_NAMES, COCO_ALIASES) in COCO_NAMES for t in _decision_texts(site))
+    return site_decision(find_call_site() if site is None else site).on_objects
 
 
-def cloud_answers(site, engine, images: Sequence, provider: str = "") -> list[LabelScores]:
-    """Labels for photos as a labeling API gives them (`model.cloud_vocab`). When the decision
+def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Sequence[int | None] | None = None,
+                  min_score: float | None = None) -> list[LabelScores]:
+    """Labels for photos as a labeling API gives them (`model.cloud_vocab`), at most each
+    image's limit and none under `min_score`. When the decision
     at `site` names an object class the photo detector knows ("Person", "car"), the detector's
     objects are merged in (a label the labeler also scores at the higher of the two scores,
     except the decision labels of a customized model); strings of the decision that mean a scored label under another
     name ("automobile", "Pug Dog") are reported under the application's own string."""
-    from chameleonapi.detection.coco import COCO_ALIASES, COCO_NAMES
-
-    texts = _decision_texts(site)
-    keep = decision_labels(site, engine.model.labels)
-
-    def target(text: str):
-        return alias_target(text, COCO_NAMES, COCO_ALIASES)
-
-    wants_objects = any(target(t) in COCO_NAMES and not labeler_covers(target(t)) for t in texts)
-    ranked = engine.annotate(images, None)
-    if wants_objects:
+    decision = site_decision(site)
+    matrix, labels = engine.scored(images)
+    keep = decision.keep(labels)
+    limits = list(limits) if limits is not None else [None] * len(matrix)
+    found = None
+    if decision.wants_objects:
         try:
             found = object_resolver.generic().detect(list(images))
         except Exception as exc:  # noqa: BLE001 - the labels are still answered without objects
             say_once(f"the photo detector could not add objects to the labels ({exc}); labels only")
-        else:
-            # a customized model's decision labels stay its own (its serving gate judged them alone)
-            fixed = keep if engine.name != "generic" else frozenset()
-            ranked = [merge_objects(r, objects, fixed) for r, objects in zip(ranked, found)]
     # the provider's floor; a customized model's decision labels are always reported (its gate judged them so)
-    floor, exempt = FLOORS.get(provider, 0.0), (keep if engine.name != "generic" else frozenset())
+    # and stay its own against the detector's objects (its serving gate judged them alone)
+    floor, fixed = FLOORS.get(provider, 0.0), (keep if engine.name != "generic" else frozenset())
+    texts, resolve = decision.texts, decision.targets.get
+    if found is None:
+        rows = label_rows(labels)
+        return [rows.answer(row, keep, floor, fixed, texts, resolve, min_score=min_score, limit=limit)
+                for row, limit in zip(matrix, limits)]
     out = []
-    for row in ranked:
-        shown = present(row, keep, floor, exempt)
-        out.append(with_aliases(shown, dict(row), texts, target, floor) if texts else shown)
+    for row, objects, limit in zip(matrix, found, limits):  # objects join the ranked list as pairs
+        ranked = merge_objects(ranked_row(row, labels), objects, fixed)
+        shown = present(ranked, keep, floor, fixed)
+        shown = with_aliases(shown, dict(ranked), texts, resolve, floor) if texts else shown
+        shown = [kv for kv in shown if kv[1] >= min_score] if min_score is not None else shown
+        out.append(shown if limit is None else shown[:limit])
     return out
 
 

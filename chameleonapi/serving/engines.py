@@ -65,9 +65,9 @@ class Engine(ServedModel):
 
     def scores(self, images: Sequence[Image]):
         """Raw score matrix [N, L] for `images` (batched, under the engine lock)."""
-        return self._scored(images)[0]
+        return self.scored(images)[0]
 
-    def _scored(self, images: Sequence[Image]):
+    def scored(self, images: Sequence[Image]):
         """(scores, label names) of one model: both taken under the lock, so a model swapped
         in meanwhile never pairs its names with the previous model's scores."""
         import numpy as np
@@ -75,28 +75,26 @@ class Engine(ServedModel):
         rows = []
         with self._lock:
             model = self.model
-            labels = list(model.labels)
+            labels = self._names_of(model)
             for start in range(0, len(images), self.max_batch):
                 rows.append(np.asarray(model.predict(images[start : start + self.max_batch])))
         if not rows:
             return np.zeros((0, len(labels)), dtype=np.float32), labels
-        return np.concatenate(rows, axis=0), labels
+        return (rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)), labels
+
+    def _names_of(self, model) -> tuple[str, ...]:
+        """The model's label names as a tuple, made once per model (they key per-list caches)."""
+        names = getattr(self, "_names", None)
+        if names is None or names[0] is not model or len(names[1]) != len(model.labels):
+            names = self._names = (model, tuple(model.labels))
+        return names[1]
 
     def annotate(self, images: Sequence[Image], max_results: int | None = None) -> list[LabelScores]:
         """For each image, (label, score) pairs sorted by score, at most `max_results`."""
-        import numpy as np
+        from chameleonapi.model.cloud_rows import ranked_row
 
-        matrix, labels = self._scored(images)
-        out: list[LabelScores] = []
-        for row in matrix:
-            k = len(labels) if not max_results else min(max_results, len(labels))
-            if k < len(labels):
-                top = np.argpartition(-row, k - 1)[:k]
-            else:
-                top = np.arange(len(labels))
-            top = top[np.lexsort((top, -row[top]))]
-            out.append([(labels[i], float(min(max(row[i], 0.0), 1.0))) for i in top])
-        return out
+        matrix, labels = self.scored(images)
+        return [ranked_row(row, labels, max_results) for row in matrix]
 
 
 class DetectorEngine(ServedModel):

@@ -322,13 +322,20 @@ def _at(spec: DecisionSpec, path: str, line: int) -> bool:
     return spec.call is not None and spec.call.line == line and os.path.realpath(spec.call.file) == path
 
 
-def _under_app(path: str) -> bool:
-    """Not the standard library or an installed package (those are never the app's callers)."""
+@lru_cache(maxsize=1)
+def _library_roots() -> tuple[str, ...]:
     import sysconfig
 
+    paths = sysconfig.get_paths()
+    return tuple({os.path.realpath(paths[k]) + os.sep for k in ("stdlib", "purelib", "platlib")})
+
+
+@lru_cache(maxsize=1024)
+def _under_app(path: str) -> bool:
+    """Not the standard library or an installed package (those are never the app's callers;
+    asked on every served call from a helper module, so remembered per path)."""
     real = os.path.realpath(path)
-    libs = {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
-    return "site-packages" not in real and not any(real.startswith(os.path.realpath(lib) + os.sep) for lib in libs)
+    return "site-packages" not in real and not real.startswith(_library_roots())
 
 
 def spec_for_site(site: CallSite) -> DecisionSpec | None:

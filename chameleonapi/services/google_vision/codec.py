@@ -15,12 +15,12 @@ from chameleonapi.services.google_vision.descriptor import DEFAULT_MAX_RESULTS, 
 
 __all__ = [
     "LOCAL_FEATURES",
+    "add_label_annotations",
     "batch_request",
     "error",
     "feature_names",
     "image_bytes",
     "image_error",
-    "label_annotations",
     "negative_max_results",
     "object_annotations",
     "types_of",
@@ -108,11 +108,14 @@ def negative_max_results(features: list[tuple[str, int]]) -> str | None:
     return None
 
 
-def label_annotations(types, labels: Sequence[tuple[str, float]], mid_of: Callable[[str], str]) -> list:
-    """`EntityAnnotation`s for score-ordered labels (topicality is the score, as the service does;
-    `mid` the label's Knowledge Graph MID, as `mid_of` gives it, when it has one)."""
-    return [types.EntityAnnotation(mid=mid_of(label), description=label, score=score, topicality=score)
-            for label, score in labels]
+def add_label_annotations(types, response, labels: Sequence[tuple[str, float]], mid_of: Callable[[str], str]) -> None:
+    """Append `EntityAnnotation`s for score-ordered labels to an `AnnotateImageResponse`
+    (topicality is the score, as the service does; `mid` the label's Knowledge Graph MID, as
+    `mid_of` gives it, when it has one). Written into the response's protobuf message: a
+    proto-plus wrapper per label cost several times the answer itself."""
+    annotations = types.AnnotateImageResponse.pb(response).label_annotations
+    for label, score in labels:
+        annotations.add(mid=mid_of(label), description=label, score=score, topicality=score)
 
 
 def object_annotations(types, detections: Sequence[Any], limit: int) -> list:

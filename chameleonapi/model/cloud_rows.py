@@ -1,0 +1,172 @@
+"""`cloud_vocab.present` (and `with_aliases`) over a model's score rows: the same answer in numpy.
+
+A served call scores every label of the space (about 1,800); turning them all into ranked
+(label, score) pairs and walking them in Python took longer than the model's forward pass.
+What does not change between calls is computed once per label list (`LabelRows`: which
+labels are shown, their breadth, each label's ancestors as columns); per row, only a label
+at or above a confident shown label can be capped (a cap comes from a confident descendant
+or a capped one), so `present`'s walk runs over those few, and only the labels a caller
+reports (at or above its floor and `min_score`, its top `limit`) become Python tuples.
+`answer(...)` equals `present` then `with_aliases` on the engine's ranked list, cut the
+same way (`tests/model/test_cloud_rows.py` checks it on real photos).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from chameleonapi.model import cloud_vocab
+from chameleonapi.model.cloud_vocab import CONFIDENT, STEP
+
+__all__ = ["LabelRows", "label_rows", "ranked_row"]
+
+LabelScores = list[tuple[str, float]]
+
+
+def ranked_row(row: np.ndarray, names: Sequence[str], limit: int | None = None) -> LabelScores:
+    """One score row as the engine ranks it: score order, ties by column, scores clipped to
+    [0, 1], at most `limit` (`serving.engines.Engine.annotate`)."""
+    k = len(names) if not limit else min(limit, len(names))
+    top = np.argpartition(-row, k - 1)[:k] if k < len(names) else np.arange(len(names))
+    top = top[np.lexsort((top, -row[top]))]
+    return [(names[i], float(min(max(row[i], 0.0), 1.0))) for i in top]
+
+
+class LabelRows:
+    """What `present` needs of one label list, computed once: shown labels, breadth and
+    parents per column, columns per name (and per case-folded name)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        table = cloud_vocab._table()
+        breadth, parents = table["breadth"], table["parents"]
+        self.names = list(names)
+        self.shown = np.fromiter((cloud_vocab.is_shown(n) for n in self.names), dtype=bool, count=len(self.names))
+        self.breadth = [breadth.get(n, 0) for n in self.names]
+        self.parents = [tuple(parents.get(n, ())) for n in self.names]
+        self.columns: dict[str, list[int]] = {}
+        self.folded: dict[str, list[int]] = {}
+        for column, name in enumerate(self.names):
+            self.columns.setdefault(name, []).append(column)
+            self.folded.setdefault(name.casefold(), []).append(column)
+        self._above: dict[int, frozenset[int]] = {}
+        self._masks: OrderedDict[frozenset[str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def mask(self, labels: frozenset[str]) -> np.ndarray:
+        """Boolean column mask of the names in `labels` (cached: the same few sets recur)."""
+        with self._lock:
+            found = self._masks.get(labels)
+            if found is None:
+                found = np.zeros(len(self.names), dtype=bool)
+                for name in labels:
+                    found[self.columns.get(name, [])] = True
+                self._masks[labels] = found
+                while len(self._masks) > 64:
+                    self._masks.popitem(last=False)
+            return found
+
+    def above(self, column: int) -> frozenset[int]:
+        """The columns of every ancestor of `column`'s label (parents of parents, by name)."""
+        found = self._above.get(column)
+        if found is None:
+            seen: set[int] = set()
+            todo = [column]
+            while todo:
+                for parent in self.parents[todo.pop()]:
+                    for c in self.columns.get(parent, ()):
+                        if c not in seen:
+                            seen.add(c)
+                            todo.append(c)
+            found = self._above[column] = frozenset(seen)
+        return found
+
+    def answer(self, row: np.ndarray, keep: frozenset[str] = frozenset(), floor: float = 0.0,
+               exempt: frozenset[str] = frozenset(), texts: Sequence[str] = (),
+               resolve: Callable[[str], str | None] | None = None, *, min_score: float | None = None,
+               limit: int | None = None) -> LabelScores:
+        """`with_aliases(present(ranked, keep, floor, exempt), dict(ranked), texts, resolve,
+        floor)` of `ranked_row(row, names)` (just `present` without `texts`), without the
+        labels under `min_score` and cut to `limit`."""
+        names = self.names
+        scores = np.clip(np.asarray(row, dtype=np.float64), 0.0, 1.0)
+        keep_mask = self.mask(keep)
+        chosen = self.shown | keep_mask if keep else self.shown
+        served = scores.copy()
+        confident = np.flatnonzero(chosen & (scores >= CONFIDENT))
+        if len(confident):
+            near: set[int] = set(confident.tolist())
+            for column in confident.tolist():
+                near |= self.above(column)
+            # present's walk, over the only labels it can change, in its order (breadth, then rank)
+            walk = sorted((c for c in near if chosen[c]), key=lambda c: (self.breadth[c], -float(row[c]), c))
+            cap: dict[str, float] = {}
+            for c in walk:
+                label, score = names[c], float(scores[c])
+                capped = not keep_mask[c] and label in cap
+                if capped:
+                    score = min(score, cap[label])
+                served[c] = score
+                if score >= CONFIDENT or capped:
+                    for parent in self.parents[c]:
+                        cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+        reported = chosen & (served >= floor)
+        if exempt:
+            reported |= chosen & self.mask(exempt)
+        cut = reported & (served >= min_score) if min_score is not None else reported
+        columns = np.flatnonzero(cut)
+        columns = columns[np.lexsort((columns, -row[columns], -served[columns]))]
+        if limit is not None:
+            columns = columns[:limit]
+        shown = [(names[c], float(served[c])) for c in columns.tolist()]
+        if not texts:
+            return shown
+        extra = self._aliases(row, scores, reported, texts, resolve, floor)
+        if not extra:
+            return shown
+        merged = sorted([*shown, *extra], key=lambda kv: -kv[1])
+        if min_score is not None:
+            merged = [kv for kv in merged if kv[1] >= min_score]
+        return merged[:limit] if limit is not None else merged
+
+    def _aliases(self, row, scores, reported, texts: Iterable[str], resolve, floor: float) -> LabelScores:
+        """`with_aliases`' extra pairs: each application string no reported label spells,
+        meaning a scored label, under that string (the label's last column in rank order)."""
+        added: set[str] = set()
+        extra = []
+        for text in texts:
+            key = text.casefold()
+            if key in added or any(reported[c] for c in self.folded.get(key, ())):
+                continue
+            target = resolve(text) if resolve is not None else None
+            columns = self.columns.get(target) if target is not None else None
+            if not columns:
+                continue
+            score = float(scores[max(columns, key=lambda c: (-float(row[c]), c))])
+            if score >= floor:
+                extra.append((text, score))
+                added.add(key)
+        return extra
+
+
+_rows: OrderedDict[tuple[str, ...], LabelRows] = OrderedDict()
+_rows_lock = threading.Lock()
+
+
+def label_rows(names: Sequence[str]) -> LabelRows:
+    """The `LabelRows` of a label list (one per list in the process, the last 16 kept)."""
+    key = tuple(names)
+    with _rows_lock:
+        found = _rows.get(key)
+        if found is not None:
+            _rows.move_to_end(key)
+            return found
+    built = LabelRows(key)
+    with _rows_lock:
+        found = _rows.setdefault(key, built)
+        while len(_rows) > 16:
+            _rows.popitem(last=False)
+        return found
