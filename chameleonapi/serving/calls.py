@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chameleonapi.detection.policy import uses_silhouettes
-from chameleonapi.model.cloud_rows import label_rows, ranked_row
 from chameleonapi.model.cloud_vocab import (
     FLOORS,
     alias_target,
@@ -130,6 +129,8 @@ def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Se
     objects are merged in (a label the labeler also scores at the higher of the two scores,
     except the decision labels of a customized model); strings of the decision that mean a scored label under another
     name ("automobile", "Pug Dog") are reported under the application's own string."""
+    from chameleonapi.model.cloud_rows import label_rows, ranked_row  # numpy: not needed to switch on
+
     decision = site_decision(site)
     matrix, labels = engine.scored(images)
     keep = decision.keep(labels)

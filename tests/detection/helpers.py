@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import pytest
 
-os.environ["CHAMELEONAPI_DETECTOR_BUDGET"] = "tiny"
-# the silhouette detector answers only when the built-in data is chosen explicitly
-os.environ["CHAMELEONAPI_DATA"] = "builtin"
+
+@pytest.fixture(autouse=True)
+def silhouette_detector(monkeypatch):
+    """The tiny silhouette detector for every test of a module that imports this fixture: it
+    answers only when the built-in data is chosen explicitly (set per test, so other modules
+    see the defaults)."""
+    monkeypatch.setenv("CHAMELEONAPI_DETECTOR_BUDGET", "tiny")
+    monkeypatch.setenv("CHAMELEONAPI_DATA", "builtin")
 
 
 def tiny_generic():

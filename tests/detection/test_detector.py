@@ -8,7 +8,7 @@ import torch
 
 from chameleonapi.detection import evaluate, losses, scenes, train
 from chameleonapi.detection.model import STRIDE, Detection, Head, decode, nms
-from tests.detection.helpers import tiny_generic
+from tests.detection.helpers import silhouette_detector, tiny_generic  # noqa: F401  (autouse fixture)
 
 torch.set_num_threads(1)
 

@@ -72,8 +72,9 @@ def test_same_ranking_as_the_google_provider(azure):
     )
     google_names = [label.description.lower() for label in google.label_annotations]
     azure_names = names(client().tag_image_in_stream(io.BytesIO(photo("chelsea"))).tags)
-    assert 5 <= len(azure_names) < len(google_names)
-    assert azure_names == google_names[: len(azure_names)]
+    # One ranking; Google reports down to 0.5, Azure down to 0.1, so Azure's list goes further.
+    assert 5 <= len(google_names) < len(azure_names)
+    assert azure_names[: len(google_names)] == google_names
 
 
 def test_tag_image_reads_local_paths_and_file_urls_when_allowed(azure, tmp_path, no_sockets, monkeypatch):

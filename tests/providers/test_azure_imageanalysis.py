@@ -57,8 +57,9 @@ def test_one_model_three_dialects(azure):
     computer_vision = ComputerVisionClient(OFFLINE_ENDPOINT, CognitiveServicesCredentials("k"))
     cv_names = [t.name for t in computer_vision.tag_image_in_stream(io.BytesIO(photo("chelsea"))).tags]
     assert image_analysis == cv_names
-    assert 5 <= len(image_analysis) < len(google_names)
-    assert image_analysis == google_names[: len(image_analysis)]
+    # One ranking; Google reports down to 0.5, Azure down to 0.1, so Azure's list goes further.
+    assert 5 <= len(google_names) < len(image_analysis)
+    assert image_analysis[: len(google_names)] == google_names
 
 
 def test_analyze_from_url_reads_local_paths_and_file_urls_when_allowed(azure, tmp_path, no_sockets, monkeypatch):

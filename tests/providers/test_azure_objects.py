@@ -21,7 +21,7 @@ import chameleonapi
 from chameleonapi.detection import scenes
 from chameleonapi.detection.policy import REPORT_FLOOR
 from chameleonapi.serving.calls import object_resolver
-from tests.detection.helpers import tiny_generic
+from tests.detection.helpers import silhouette_detector, tiny_generic  # noqa: F401  (autouse fixture)
 from tests.images import CORRUPT
 
 OFFLINE_ENDPOINT = "http://127.0.0.1:9"

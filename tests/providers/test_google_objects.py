@@ -13,7 +13,7 @@ from chameleonapi.detection.policy import REPORT_FLOOR
 from chameleonapi.serving import calls
 from chameleonapi.serving.calls import object_resolver
 from chameleonapi.serving.notices import add_listener, remove_listener
-from tests.detection.helpers import tiny_generic
+from tests.detection.helpers import silhouette_detector, tiny_generic  # noqa: F401  (autouse fixture)
 from tests.images import CORRUPT
 
 

@@ -33,7 +33,7 @@ def test_chelsea_is_a_cat_and_scores_are_sorted(google):
     scores = [label.score for label in response.label_annotations]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
-    assert len(scores) == 10  # the service's default max_results
+    assert 1 <= len(scores) <= 10 and min(scores) >= 0.5  # the default max_results; nothing under Google's floor
     assert all(isinstance(a, vision.EntityAnnotation) for a in response.label_annotations)
 
 
@@ -48,7 +48,7 @@ def test_max_results_is_honoured(google):
     few = client.label_detection(image=vision.Image(content=photo("chelsea")), max_results=3)
     many = client.label_detection(image=vision.Image(content=photo("chelsea")), max_results=25)
     assert len(few.label_annotations) == 3
-    assert len(many.label_annotations) == 25
+    assert 3 < len(many.label_annotations) <= 25  # every label above Google's 0.5 floor, up to 25
     assert labels_of(many)[:3] == labels_of(few)
 
 

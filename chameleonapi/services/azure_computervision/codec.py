@@ -34,7 +34,7 @@ CATEGORY_LABELS: dict[str, tuple[str, ...]] = {
     "animal_panda": ("giant panda", "panda"),
     "building_": ("building",),
     "building_church": ("church building", "church"),
-    "drink_": ("beverage",),
+    "drink_": ("beverage", "drink", "coffee", "espresso", "tea", "juice", "wine", "beer", "cocktail"),
     "food_": ("food", "foodstuff"),
     "food_bread": ("bread", "loaf of bread"),
     "food_fastfood": ("cheeseburger", "hamburger", "hotdog", "hot dog"),
