@@ -14,12 +14,9 @@ from importlib import resources
 from pathlib import Path
 
 from chameleonapi.cli.common import add_settings_flags, positive_int, uses_settings
+from chameleonapi.cli.customize_demo import DEMO_BUDGET, TEST_SCENES, run_customization_demo
 
-__all__ = ["DEMO_BUDGET", "bundled_photos", "register", "run", "run_label_demo", "run_pet_door_photos"]
-
-# The trainer's preset the demo customizes with when no budget is set (flag, variable,
-# pyproject): a few minutes on 2 cores, and the customized model still clearly the better.
-DEMO_BUDGET = "small"
+__all__ = ["bundled_photos", "register", "run", "run_label_demo", "run_pet_door_photos"]
 
 
 def bundled_photos() -> list[Path]:
@@ -79,8 +76,6 @@ def run(args: argparse.Namespace) -> int:
     photos = run_label_demo(args.max_results, quiet=args.json)
     result: dict = {"photos": photos, "pet_door_photos": run_pet_door_photos(quiet=args.json)}
     if not args.labels_only:
-        from chameleonapi.cli.customize_demo import run_customization_demo
-
         if not args.json:
             print()
         result["customization"] = run_customization_demo(args)
@@ -100,7 +95,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-results", type=int, default=10, help="labels per photo (default 10)")
     parser.add_argument("--labels-only", action="store_true", help="only the labeling part")
     parser.add_argument("--test-scenes", type=positive_int, metavar="N",
-                        help="held-out scenes the pet door is scored on (default 600)")
+                        help=f"held-out scenes the pet door is scored on (default {TEST_SCENES})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     add_settings_flags(parser, data=False)
