@@ -35,6 +35,15 @@ RATE_LINE = re.compile(r"^\s*(generic model|chameleonapi)\s+(\d\.\d+)\s*$")
 FIRST_RATE = re.compile(r"generic model\S*[:\s]+(\d\.\d+)\s*$")
 
 
+def cpu_of(pid: int) -> float | None:
+    """CPU seconds (user + system) a running process has used so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_demo(name: str, tree: Path, args: list[str], threads: str, root: Path) -> dict:
     """One demo run in a fresh cache folder; times are seconds from the process start."""
     home = Path(tempfile.mkdtemp(prefix=f"{name.replace(' ', '-')}-", dir=root))
@@ -47,15 +56,16 @@ def run_demo(name: str, tree: Path, args: list[str], threads: str, root: Path) -
     process = subprocess.Popen([sys.executable, "-m", "chameleonapi", "demo", *args], cwd=home, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     first_result = first_rate = None
+    cpu_at: dict[str, float | None] = {}
     rates: dict[str, float] = {}
     lines = []
     for line in process.stdout:
         now = time.perf_counter() - started
         lines.append(line.rstrip())
         if first_result is None and ".jpg" in line and "ms)" in line:
-            first_result = now
+            first_result, cpu_at["first_result"] = now, cpu_of(process.pid)
         if first_rate is None and FIRST_RATE.search(line):
-            first_rate = now
+            first_rate, cpu_at["first_rate"] = now, cpu_of(process.pid)
         match = RATE_LINE.match(line)
         if match:
             rates[match.group(1)] = float(match.group(2))
@@ -66,10 +76,16 @@ def run_demo(name: str, tree: Path, args: list[str], threads: str, root: Path) -
     return {"variant": name, "threads": threads, "args": args, "exit": process.returncode,
             "first_result_s": round(first_result, 1) if first_result is not None else None,
             "first_rate_s": round(first_rate, 1) if first_rate is not None else None,
+            "cpu_first_result_s": _rounded(cpu_at.get("first_result")),
+            "cpu_first_rate_s": _rounded(cpu_at.get("first_rate")),
             "wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "load_at_start": round(load_start, 1), "load_at_end": round(os.getloadavg()[0], 1),
             "generic": rates.get("generic model"), "chameleonapi": rates.get("chameleonapi"),
             "tail": lines[-6:]}
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
 
 
 def main() -> int:
@@ -106,12 +122,16 @@ def main() -> int:
         shutil.rmtree(root, ignore_errors=True)
 
     reference = {r["threads"]: r for r in results if r["variant"] == ("before" if args.before else "full budget")}
-    print(f"{'variant':<12} {'threads':>7} {'first result':>12} {'first rate':>10} {'wall':>7} {'cpu':>7} "
+    print("first result / first rate: seconds of wall time (of CPU time) from the start to the first labels "
+          "and to the first incorrect-decision rate printed")
+    print(f"{'variant':<12} {'threads':>7} {'first result':>14} {'first rate':>14} {'wall':>7} {'cpu':>7} "
           f"{'cpu/ref':>7} {'load':>9} {'generic':>8} {'chameleonapi':>12}")
     for r in results:
         ref = reference.get(r["threads"])
         ratio = f"{r['cpu_s'] / ref['cpu_s']:.2f}" if ref else "-"
-        print(f"{r['variant']:<12} {r['threads']:>7} {r['first_result_s']!s:>11}s {r['first_rate_s']!s:>9}s "
+        first = f"{r['first_result_s']}s ({r['cpu_first_result_s']}s)"
+        rate = f"{r['first_rate_s']}s ({r['cpu_first_rate_s']}s)"
+        print(f"{r['variant']:<12} {r['threads']:>7} {first:>14} {rate:>14} "
               f"{r['wall_s']:>6}s {r['cpu_s']:>6}s {ratio:>7} {r['load_at_start']:>4}-{r['load_at_end']:<4} "
               f"{r['generic']!s:>8} {r['chameleonapi']!s:>12}")
     if args.json:
