@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = ["APPS", "EXAMPLES", "ROOT", "SHARED", "TESTS"]
@@ -10,4 +11,5 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent  # the checkout
 APPS = TESTS / "apps"  # small applications with their expected decisions
 EXAMPLES = ROOT / "chameleonapi" / "examples"
-SHARED = ROOT.parent / "shared"  # development data beside the checkout (absent in a bare clone)
+# development data beside the checkout (absent in a bare clone; SHARED_DIR names it elsewhere)
+SHARED = Path(os.environ.get("SHARED_DIR") or ROOT.parent / "shared")
