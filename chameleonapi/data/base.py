@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("chameleonapi")
 SPLITS = ("train", "val", "test")
+ALL = "all"  # every photo of user data (a folder kept for scoring)
 FIRST_NAMES = 3  # files named in a warning about skipped files
 _warned: set[str] = set()
 _warned_lock = threading.Lock()

@@ -439,6 +439,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
         "val_incorrect": best_rate, "val_incorrect_fit": fit_rate, "decision_epochs": best_epoch,
         "generic_val_incorrect": generic_val,
         "retention_top5": top_agreement(model, val.feats[_others(val)]),
+        "retention_top5_all_labels": top_agreement(model, val.feats[_others(val)], unrelated=False),
     }
     model.card = {
         "arch": "tf_efficientnet_lite0",
@@ -482,14 +483,21 @@ def _others(photos: Photos) -> torch.Tensor:
     return torch.tensor([not t for t in photos.truth], dtype=torch.bool)
 
 
-def top_agreement(model: PhotoModel, feats: torch.Tensor, k: int = TOP) -> float | None:
-    """Share of photos whose `k` highest labels are the generic labeler's, in order."""
+def top_agreement(model: PhotoModel, feats: torch.Tensor, k: int = TOP, *, unrelated: bool = True) -> float | None:
+    """Share of photos whose `k` highest labels are the generic labeler's, in order and
+    score; `unrelated`: among the labels the class head does not answer (the application's
+    own labels left out), else among all labels."""
     if len(feats) == 0:
         return None
     generic = PhotoModel.generic(model.space)
-    mine = np.argsort(-model.scores_from_features(feats), axis=1, kind="stable")[:, :k]
-    theirs = np.argsort(-generic.scores_from_features(feats), axis=1, kind="stable")[:, :k]
-    return float((mine == theirs).all(axis=1).mean())
+    mine, theirs = model.scores_from_features(feats), generic.scores_from_features(feats)
+    if unrelated and model.heads is not None:
+        keep = np.setdiff1d(np.arange(mine.shape[1]), model.heads[0])
+        mine, theirs = mine[:, keep], theirs[:, keep]
+    first, second = (np.argsort(-s, axis=1, kind="stable")[:, :k] for s in (mine, theirs))
+    same = (first == second).all(axis=1) & np.isclose(np.take_along_axis(mine, first, 1),
+                                                      np.take_along_axis(theirs, second, 1), atol=1e-5).all(axis=1)
+    return float(same.mean())
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -510,7 +518,7 @@ def evaluate_photos(model, spec: DecisionSpec, data: str, *, split: str = "val",
 
 
 def retention(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None) -> float | None:
-    """Top-5 label agreement of `model` with the generic labeler on the photos of `split`
-    the decision does not concern (their true decision is "other")."""
+    """Top-5 agreement of `model` with the generic labeler on the labels the application does
+    not decide on, on the photos of `split` the decision does not concern (truth "other")."""
     photos = _read(model, spec, data, split, size)
     return top_agreement(model, photos.feats[_others(photos)])

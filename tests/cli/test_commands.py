@@ -71,12 +71,16 @@ def test_train_prints_a_readable_summary(app, capsys):
 
 
 # ------------------------------------------------------------------ 2: user data gets a test split
-def test_eval_on_an_image_folder(app, tmp_path, capsys):
+def test_eval_on_an_image_folder_scores_on_photos_kept_apart(app, tmp_path, capsys):
     data = photo_folder(tmp_path / "photos")
-    code = main(["eval", str(app), "--data", str(data), "--budget", "tiny", "--json"])
+    # every photo of --data customizes: scoring needs photos of the user's own keeping
+    assert main(["eval", str(app), "--data", str(data), "--budget", "tiny", "--json"]) == 1
+    assert "--test-data" in capsys.readouterr().err
+    kept = photo_folder(tmp_path / "kept")
+    code = main(["eval", str(app), "--data", str(data), "--test-data", str(kept), "--budget", "tiny", "--json"])
     assert code == 0, capsys.readouterr().err
     (decision,) = json.loads(capsys.readouterr().out)["decisions"]
-    assert decision["n_test"] > 0
+    assert decision["n_test"] == sum(1 for p in kept.rglob("*") if p.is_file())
     assert all(0.0 <= r <= 1.0 for r in decision["rates"].values())
 
 
