@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 __all__ = ["APPS", "EXAMPLES", "ROOT", "SHARED", "TESTS"]
@@ -11,5 +10,6 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent  # the checkout
 APPS = TESTS / "apps"  # small applications with their expected decisions
 EXAMPLES = ROOT / "chameleonapi" / "examples"
-# development data beside the checkout (absent in a bare clone; SHARED_DIR names it elsewhere)
-SHARED = Path(os.environ.get("SHARED_DIR") or ROOT.parent / "shared")
+# development data beside the checkout (absent in a bare clone; a worktree one level deeper finds it one level up)
+SHARED = next((up / "shared" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared" / "data").is_dir()),
+              ROOT.parent / "shared")

@@ -8,8 +8,8 @@ A name maps, first rule that applies:
 2. its own spelling (any case, singular or plural) equals an application label ("metal/"
    for an app that checks "metal");
 3. a WordNet sense of the name is one of the application's labels or a kind of one ("roses/"
-   for "flower", "automobile/" for "Car"); every sense of the name is tried, not only the
-   first, against the application word's common senses;
+   for "flower", "automobile/" for "Car"); the name's commonest senses are tried, not only
+   the first, against the application word's commonest senses;
 4. no sense touches the application's labels: the name's own label (WordNet's first sense)
    stands, and its photos show none of them.
 
@@ -41,7 +41,7 @@ __all__ = ["OVERRIDES_FILE", "NameMap", "app_leaf", "map_names", "overrides_for"
 
 logger = logging.getLogger("chameleonapi")
 OVERRIDES_FILE = "labels.json"
-APP_SENSES = 3
+SENSES = 3  # the commonest senses of a word that are read (WordNet lists them commonest first)
 
 
 @dataclass(frozen=True)
@@ -158,9 +158,10 @@ def map_name(name: str, app_labels: Iterable[str], overrides: dict[str, str | No
         place = app_leaf(hit)
         return NameMap(name, how, place.label, _with_ancestors(space, place), (hit,), place if place.new else None)
     table = wordnet()
-    # an application's word is read in its common senses only ("glass" is not slang for a drug)
-    app_senses = {a: set(_senses(a)[:APP_SENSES]) for a in app}
-    mine = _senses(name)
+    # both words are read in their common senses only: "glass" is not slang for a drug, a
+    # "cat/" folder is not a Caterpillar tractor
+    app_senses = {a: set(_senses(a)[:SENSES]) for a in app}
+    mine = _senses(name)[:SENSES]
     for synset in mine:
         ups = {synset, *_synset_ancestors(synset, table)}
         hits = tuple(a for a in app if app_senses[a] & ups)

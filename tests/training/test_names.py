@@ -24,6 +24,10 @@ def test_a_folder_named_as_the_apps_word_maps_to_it_not_to_wordnets_first_sense(
     assert names["aluminium"].how == "wordnet" and "metal" in names["aluminium"].app_labels
     # "trash" is rubbish; its slang sense (a drug also called "glass") is not the app's glass
     assert names["trash"].mapped and names["trash"].app_labels == ()
+    # nor is a cat a vehicle, though "cat" is also a name of a Caterpillar tractor
+    cat = map_names(["cat", "truck"], ["Vehicle", "Car"])
+    assert cat["cat"].app_labels == () and "Vehicle" not in cat["cat"].labels and cat["cat"].label == "Cat"
+    assert cat["truck"].app_labels == ("Vehicle",)
 
 
 def test_senses_connect_folders_to_broader_app_labels_and_broader_folders_are_unknown():
