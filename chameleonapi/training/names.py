@@ -32,7 +32,9 @@ from chameleonapi.model.labelspace import (
     Placement,
     _pretty,
     _synset_ancestors,
+    place_sense,
     resolve_name,
+    senses_of,
     wordnet,
 )
 from chameleonapi.vocab import _canon, _singulars
@@ -104,15 +106,6 @@ def _keys(text: str) -> list[str]:
     return [key, *_singulars(key)]
 
 
-def _senses(text: str) -> list[int]:
-    table = wordnet()
-    for key in _keys(text):
-        senses = table["senses"].get(key.replace(" ", "_"))
-        if senses:
-            return list(senses)
-    return []
-
-
 def _with_ancestors(space: LabelSpace, place: Placement) -> frozenset[str]:
     return frozenset([place.label, *(place.ancestors if place.new else space.ancestors(place.label))])
 
@@ -124,18 +117,6 @@ def app_leaf(text: str) -> Placement:
     if not place.new:
         return place
     return Placement(text, _pretty(text), place.ancestors, new=True, known=place.known)
-
-
-def _sense_placement(name: str, synset: int) -> Placement:
-    table = wordnet()
-    label_of = table["label_of_synset"]
-    if synset in label_of:
-        return Placement(name, label_of[synset])
-    ancestors = [label_of[s] for s in _synset_ancestors(synset, table) if s in label_of]
-    label = _pretty(table["synsets"][synset][0].split("|")[0])
-    if _canon(label) in {_canon(x) for x in LabelSpace.generic().labels}:
-        label = _pretty(name)
-    return Placement(name, label, tuple(dict.fromkeys(ancestors)), new=True)
 
 
 def map_name(name: str, app_labels: Iterable[str], overrides: dict[str, str | None] | None = None) -> NameMap:
@@ -160,13 +141,13 @@ def map_name(name: str, app_labels: Iterable[str], overrides: dict[str, str | No
     table = wordnet()
     # both words are read in their common senses only: "glass" is not slang for a drug, a
     # "cat/" folder is not a Caterpillar tractor
-    app_senses = {a: set(_senses(a)[:SENSES]) for a in app}
-    mine = _senses(name)[:SENSES]
+    app_senses = {a: set(senses_of(a)[:SENSES]) for a in app}
+    mine = senses_of(name)[:SENSES]
     for synset in mine:
         ups = {synset, *_synset_ancestors(synset, table)}
         hits = tuple(a for a in app if app_senses[a] & ups)
         if hits:
-            place = _sense_placement(name, synset)
+            place = place_sense(name, synset)
             labels = set(_with_ancestors(space, place))
             for a in hits:
                 labels |= _with_ancestors(space, app_leaf(a))
