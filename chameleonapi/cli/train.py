@@ -111,7 +111,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("app", help="application file or package directory")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--map", dest="label_map", action="append", metavar="NAME=LABEL",
+    parser.add_argument("--map", "--label-map", dest="label_map", action="append", metavar="NAME=LABEL",
                         help="read the photos labeled NAME as the application's LABEL (NAME= : none of its labels); "
                              "repeatable; wins over labels.json beside the data (default: CHAMELEONAPI_LABEL_MAP)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")

@@ -84,6 +84,17 @@ def test_eval_on_an_image_folder_scores_on_photos_kept_apart(app, tmp_path, caps
     assert all(0.0 <= r <= 1.0 for r in decision["rates"].values())
 
 
+def test_train_prints_how_each_folder_is_read_and_map_overrides_it(app, tmp_path, capsys):
+    data = photo_folder(tmp_path / "photos", labels=("horse", "zebra", "giraffe", "zorgblat", "cars"), per_label=10)
+    code = main(["train", str(app), "--data", str(data), "--budget", "tiny", "--no-progress",
+                 "--map", "cars=", "--map", "zorgblat=zebra"])
+    assert code == 0, capsys.readouterr().err
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "horse: Horse -> horse (name)" in lines
+    assert "zorgblat: Zebra -> zebra (override)" in lines
+    assert "cars: none of the application's labels (override)" in lines
+
+
 def test_train_on_a_folder_with_one_image_is_a_clear_error(app, tmp_path, capsys):
     data = photo_folder(tmp_path / "one", labels=("horse",), per_label=1)
     assert main(["train", str(app), "--data", str(data), "--budget", "tiny"]) == 2
