@@ -131,7 +131,7 @@ def run(args, runtime: str) -> dict:
         "feature_ms_per_photo": 1000 * feature_s / (n_train + n_val),
         "features_cached_s": warm_s,
         "validation": cold.card["validation"],
-        "retention_top1": metrics["retention_top1"],
+        "retention_top5": metrics["retention_top5"],
         "same_model_warm": warm.card["validation"] == cold.card["validation"],
     }
     if n_train < TARGETS["photos"]:

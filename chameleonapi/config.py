@@ -193,6 +193,16 @@ def _ray(value: Any) -> str | None:
     return "local" if text.lower() in _TRUE else text
 
 
+def _label_map(value: Any) -> str | None:
+    """`rain=Rain,misc=`: checked here, read by `chameleonapi.training.names.parse_map`."""
+    text = "" if value is None else str(value).strip()
+    for item in text.split(","):
+        name, sep, _ = item.partition("=")
+        if item.strip() and (not sep or not name.strip()):
+            raise ValueError(f"entries are NAME=LABEL (NAME= for none of the app's labels), got {item.strip()!r}")
+    return text or None
+
+
 def _optional_bool(value: Any) -> bool | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
         return None
@@ -205,6 +215,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("data", None, _data, "data for customization: builtin, an image folder or a CSV", at_use=True),
         Setting("device", "auto", _choice(DEVICES), "torch device for training and inference: auto, cpu, cuda"),
         Setting("budget", "default", _choice(BUDGETS), "training budget preset"),
+        Setting("label_map", None, _label_map,
+                "photo label names mapped to the app's labels, NAME=LABEL,... (NAME= for none of them)"),
         Setting("detector_budget", "default", _choice(DETECTOR_BUDGETS), "object detector training budget preset"),
         Setting("train", "auto", _choice(TRAIN_MODES), "what a first call does: auto, never, background"),
         Setting("threads", "1", _threads,

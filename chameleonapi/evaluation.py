@@ -69,14 +69,18 @@ def evaluate_spec(
     progress: bool = True,
     test_size: int | None = None,
     on_model: Callable[[str, int], None] | None = None,
+    test_data: str | None = None,
 ) -> DecisionResult:
-    """Train (or load) the three models per seed and score them on the test split."""
+    """Train (or load) the three models per seed and score them on held-out data: the test
+    split of the built-in scenes, or every photo of `test_data` (user data has no idle
+    test split: all of it trains or validates)."""
     from chameleonapi.data import load_dataset
     from chameleonapi.training import customize, train_generic
     from chameleonapi.training.trainer import DATA_SEED, evaluate
 
     result = DecisionResult(spec)
-    result.n_test = len(load_dataset(data, "test", seed=DATA_SEED, size=test_size))
+    scored, split = (test_data, "all") if test_data is not None else (data, "test")
+    result.n_test = len(load_dataset(scored, split, seed=DATA_SEED, size=test_size))
     for seed in range(seeds):
         for name in MODELS:
             if on_model:
@@ -86,5 +90,5 @@ def evaluate_spec(
             else:
                 loss = "basic" if name == "basic" else "chameleon"
                 model = customize(spec, data, loss=loss, progress=progress, seed=seed, budget=budget)
-            result.rates[name].append(evaluate(model, spec, data, split="test", size=test_size))
+            result.rates[name].append(evaluate(model, spec, scored, split=split, size=test_size))
     return result

@@ -10,4 +10,6 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent  # the checkout
 APPS = TESTS / "apps"  # small applications with their expected decisions
 EXAMPLES = ROOT / "chameleonapi" / "examples"
-SHARED = ROOT.parent / "shared"  # development data beside the checkout (absent in a bare clone)
+# development data beside the checkout (absent in a bare clone; a worktree one level deeper finds it one level up)
+SHARED = next((up / "shared" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared" / "data").is_dir()),
+              ROOT.parent / "shared")

@@ -14,7 +14,7 @@ from chameleonapi import config
 __all__ = ["add_settings_flags", "describe_settings", "positive_int", "uses_settings"]
 
 # argparse attribute -> setting key
-_FLAGS = {"data": "data", "budget": "budget", "threads": "threads", "train_mode": "train", "progress": "progress",
+_FLAGS = {"data": "data", "budget": "budget", "label_map": "label_map", "threads": "threads", "train_mode": "train", "progress": "progress",
           "ray": "ray", "store": "store"}
 
 
@@ -63,7 +63,10 @@ def add_settings_flags(parser: argparse.ArgumentParser, *, data: bool = True, bu
 
 
 def _flag_values(args: argparse.Namespace) -> dict:
-    return {key: getattr(args, attr) for attr, key in _FLAGS.items() if getattr(args, attr, None) is not None}
+    values = {key: getattr(args, attr) for attr, key in _FLAGS.items() if getattr(args, attr, None) is not None}
+    if isinstance(values.get("label_map"), list):  # --map given more than once
+        values["label_map"] = ",".join(values["label_map"])
+    return values
 
 
 def _device() -> str:

@@ -53,7 +53,7 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
     if train is None:
         return
     for spec in specs:
-        counts = _category_counts(spec, train)
+        counts = _category_counts(spec, train, source)
         thin = {name: n for name, n in counts.items() if n < MIN_PER_CATEGORY}
         if thin:
             shown = ", ".join(f"{name!r} ({n})" for name, n in thin.items())
@@ -65,8 +65,7 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
 
 def _empty_split(source: str, split: str, total: int, splits: Sequence[str]) -> str:
     return (f"data {source}: the {split} split is empty ({total} image(s) in all); images are split "
-            f"{'/'.join(splits)} about 70/15/15 by a stable hash of their names, so give each "
-            "category at least ten images")
+            "train/val about 80/20 by a stable hash of their names, so give each category at least ten images")
 
 
 def _image_count(source: str) -> int:
@@ -93,15 +92,15 @@ def _check_images(source: str, paths: Sequence) -> None:
                             "remove or replace it") from None
 
 
-def _category_counts(spec: DecisionSpec, dataset) -> dict[str, int]:
-    """Training images whose true labels make the application decide each category."""
-    from chameleonapi.training.evaluate import truth_categories
-    from chameleonapi.training.trainer import vocabulary_for
+def _category_counts(spec: DecisionSpec, dataset, source: str) -> dict[str, int]:
+    """Training images whose names (read for the application) make it decide each category."""
+    from chameleonapi.training.names import overrides_for
+    from chameleonapi.training.photos import class_truth, photo_classes, prepare_data
 
-    vocab = vocabulary_for([dataset])
-    resolution = vocab.resolve(spec)
-    columns = [{vocab.index(label) for label in labels if label in vocab} for labels in dataset.label_sets()]
-    truth = truth_categories(spec, resolution.output_names, resolution.source, columns)
+    prepared = prepare_data(spec, [dataset], overrides_for(source))
+    classes, labels = photo_classes(prepared, dataset)
+    truth_of = class_truth(spec, prepared, labels)
+    truth = [truth_of[c] for c in classes if c >= 0]
     counts = {name: 0 for name in spec.category_names}
     for cats in truth:
         for name in cats:

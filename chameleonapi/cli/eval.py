@@ -38,7 +38,11 @@ def run(args: argparse.Namespace) -> int:
         print("chameleonapi eval: no decision with known labels was found", file=sys.stderr)
         return 1
     data, budget = configured_data(), config.budget()
-    check_data(data, ("train", "val", "test"), specs)
+    if data != "builtin" and args.test_data is None:
+        print("chameleonapi eval: every photo of --data trains or validates; pass --test-data with photos "
+              "of your own keeping to score the models on", file=sys.stderr)
+        return 1
+    check_data(data, ("train", "val") if data != "builtin" else ("train", "val", "test"), specs)
     progress = config.progress()
     start = time.perf_counter()
     results = []
@@ -47,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"decision at {short_site(spec.call)}: {spec.kind} (order {spec.order}), "
                   f"{len(spec.categories)} categories")
         results.append(
-            evaluate_spec(spec, data, seeds=args.seeds, budget=budget, progress=progress, test_size=args.test_scenes)
+            evaluate_spec(spec, data, seeds=args.seeds, budget=budget, progress=progress, test_size=args.test_scenes,
+                          test_data=args.test_data if data != "builtin" else None)
         )
     if args.json:
         payload = {
@@ -78,13 +83,17 @@ def register(subparsers) -> None:
         help="incorrect-decision rates of generic / basic / chameleonapi models for an application",
         description="For each decision in APP, train the generic, basic (BCE on app-relevant data) and "
         "chameleonapi (decision-aware loss) models on the same split and budget, and report their "
-        "incorrect-decision rates on held-out images. User data is split train/val/test "
-        "(about 70/15/15) by a stable hash of each image's name.",
+        "incorrect-decision rates on held-out images: the built-in test split, or every photo of "
+        "--test-data (user data is split train/val about 80/20 by a stable hash of each image's name, "
+        "and all of it is used to customize).",
     )
     parser.add_argument("app", help="application file or package directory")
     parser.add_argument("--seeds", type=positive_int, default=1, help="training seeds to average over (default 1)")
     parser.add_argument("--test-scenes", type=positive_int,
                         help="held-out built-in scenes to score (default: the whole test split)")
+    parser.add_argument("--test-data", metavar="PATH",
+                        help="photos to score the models on, an image folder or CSV kept apart from --data "
+                             "(required with photo data)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_settings_flags(parser)
     parser.set_defaults(func=run)

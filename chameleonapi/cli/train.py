@@ -37,6 +37,20 @@ def summary(spec, model, seconds: float) -> dict:
     }
 
 
+def mapping_lines(spec, data: str) -> list[str]:
+    """How each photo label name is read for this decision (the mapping training uses)."""
+    if data == "builtin":
+        return []
+    from chameleonapi.data import load_dataset
+    from chameleonapi.training.names import overrides_for
+    from chameleonapi.training.photos import DATA_SEED, prepare_data
+
+    datasets = [load_dataset(data, split, seed=DATA_SEED) for split in ("train", "val")]
+    mapping = prepare_data(spec, datasets, overrides_for(data)).mapping()
+    return ["  photo labels (labels.json beside the data or --map NAME=LABEL change them):"] + [
+        f"    {name}: {how}" for name, how in mapping.items()]
+
+
 def _print(row: dict) -> None:
     rate = row["val_incorrect"]
     print(f"  model {row['model']} ready in {row['ready_s']:.1f} s ({row['labels']} labels)")
@@ -45,7 +59,7 @@ def _print(row: dict) -> None:
               f"(trained on {row['train_examples']} images in {row['training_s']} s)")
 
 
-@uses_settings("train", ("data", "budget", "device", "cache", "store", "ray"))
+@uses_settings("train", ("data", "budget", "label_map", "device", "cache", "store", "ray"))
 def run(args: argparse.Namespace) -> int:
     from chameleonapi.analysis import analyze_report
     from chameleonapi.cli.datacheck import check_data
@@ -76,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"decision at {short_site(spec.call)}: {spec.kind} (order {spec.order}), "
                   f"categories {', '.join(c.name for c in spec.categories)}")
+            for line in mapping_lines(spec, data):
+                print(line)
         start = time.perf_counter()
         model = customize(spec, data=data, progress=config.progress(), seed=args.seed, budget=budget)
         row = summary(spec, model, time.perf_counter() - start)
@@ -95,6 +111,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("app", help="application file or package directory")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--map", "--label-map", dest="label_map", action="append", metavar="NAME=LABEL",
+                        help="read the photos labeled NAME as the application's LABEL (NAME= : none of its labels); "
+                             "repeatable; wins over labels.json beside the data (default: CHAMELEONAPI_LABEL_MAP)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                         help="compute photo features as a Ray job: on a local Ray instance, or on the cluster at "

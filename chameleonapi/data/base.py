@@ -20,11 +20,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("chameleonapi")
 SPLITS = ("train", "val", "test")
+ALL = "all"  # every photo of user data (a folder kept for scoring)
 FIRST_NAMES = 3  # files named in a warning about skipped files
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
-VAL_FRACTION = 0.15  # of user data: for early stopping and the never-worse-than-generic gate
-TEST_FRACTION = 0.15  # of user data: held out for evaluation only
+VAL_FRACTION = 0.2  # of user data: chooses when to stop, gates, then is folded back into the final fit
+TEST_FRACTION = 0.0  # of user data: none held out idle (evaluate on photos of your own keeping)
 
 
 class ImageDataset:

@@ -81,7 +81,7 @@ class CsvImages(FileImages):
                 raw = row.get(list_col) if list_col else row.get(name_col)
                 names.extend(n for n in _split_list(raw or "") if n not in names)
         chosen = [(rank_of(key, seed), key, names) for key, names in grouped.items()
-                  if split_of(key, seed, val_fraction, test_fraction) == split]
+                  if split in ("all", split_of(key, seed, val_fraction, test_fraction))]
         chosen = limit(chosen, size)
         from chameleonapi import config
 

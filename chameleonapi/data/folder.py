@@ -83,7 +83,7 @@ class ImageFolder(FileImages):
         found, outside = listing(str(self.root.resolve()), self.root.stat().st_mtime_ns, config.allow_outside_data())
         warn_outside(self.root, outside)
         for rel, label in found:
-            if split_of(rel, seed, val_fraction, test_fraction) == split:
+            if split in ("all", split_of(rel, seed, val_fraction, test_fraction)):
                 items.append((rank_of(rel, seed), self.root / rel, label))
         if not items and split == "train":
             raise ValueError(f"no images found under {self.root}/<label>/")

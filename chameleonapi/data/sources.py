@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chameleonapi.data.base import SPLITS, ImageDataset
+from chameleonapi.data.base import ALL, SPLITS, ImageDataset
 
 __all__ = ["load_dataset"]
 
@@ -15,8 +15,8 @@ def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = N
     `size` is the number of scenes for the built-in source, and at most that many photos
     (a stable subset) for user data.
     """
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if split not in (*SPLITS, ALL) or (split == ALL and source == "builtin"):
+        raise ValueError(f"split must be one of {SPLITS} (or {ALL!r} for user data), got {split!r}")
     if source == "builtin":
         from chameleonapi.data.builtin import BuiltinScenes, default_size
 

@@ -24,7 +24,7 @@ from chameleonapi.vocab import Vocabulary, _canon, _singulars, vocab_table
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["LabelSpace", "Placement", "resolve_name"]
+__all__ = ["LabelSpace", "Placement", "place_sense", "resolve_name", "senses_of"]
 
 WORDNET_FILE = "wordnet_nouns.json.gz"
 
@@ -81,31 +81,46 @@ def _synset_ancestors(index: int, table: dict) -> list[int]:
     return seen
 
 
+def senses_of(text: str) -> list[int]:
+    """WordNet noun senses of a name (any case, singular or plural), commonest first."""
+    table = wordnet()
+    key = _canon(text)
+    for k in (key, *_singulars(key)):
+        if k.replace(" ", "_") in table["senses"]:
+            return list(table["senses"][k.replace(" ", "_")])
+    return []
+
+
+def place_sense(name: str, synset: int) -> Placement:
+    """Where one WordNet sense of `name` lands: its label in the space, or a new leaf under
+    the ancestors the space has (named by the sense, or by `name` when that is taken)."""
+    table = wordnet()
+    label_of = table["label_of_synset"]
+    if synset in label_of:
+        return Placement(name, label_of[synset])
+    ancestors = [label_of[s] for s in _synset_ancestors(synset, table) if s in label_of]
+    canonical = _pretty(table["synsets"][synset][0].split("|")[0])
+    if _canon(canonical) in _generic_lookup():  # another synset already owns the name: keep the user's
+        canonical = _pretty(name)
+    return Placement(name, canonical, tuple(dict.fromkeys(ancestors)), new=True)
+
+
 @lru_cache(maxsize=4096)
 def resolve_name(name: str) -> Placement:
-    """Resolve one user name (folder, CSV label, app string) into the label space."""
+    """Resolve one user name (folder, CSV label, app string) into the label space, out of any
+    application's context: a sense the space has, else WordNet's first sense."""
     key = _canon(name)
     labels, synonyms = _generic_lookup(), _hand_synonyms()
-    keys = [key, *_singulars(key)]
-    for k in keys:
+    for k in [key, *_singulars(key)]:
         if k in labels:
             return Placement(name, labels[k])
         if k in synonyms:
             return Placement(name, synonyms[k])
-    table = wordnet()
-    senses = next((table["senses"][k.replace(" ", "_")] for k in keys if k.replace(" ", "_") in table["senses"]), None)
+    senses = senses_of(name)
     if not senses:
         return Placement(name, _pretty(name), (), new=True, known=False)
-    label_of = table["label_of_synset"]
-    for synset in senses:
-        if synset in label_of:
-            return Placement(name, label_of[synset])
-    first = senses[0]
-    ancestors = [label_of[s] for s in _synset_ancestors(first, table) if s in label_of]
-    canonical = _pretty(table["synsets"][first][0].split("|")[0])
-    if _canon(canonical) in labels:  # another synset already owns the name: keep the user's
-        canonical = _pretty(name)
-    return Placement(name, canonical, tuple(dict.fromkeys(ancestors)), new=True)
+    label_of = wordnet()["label_of_synset"]
+    return place_sense(name, next((s for s in senses if s in label_of), senses[0]))
 
 
 @dataclass

@@ -1,14 +1,14 @@
 """The real labeler customized to one application: same backbone, same label space, new head.
 
-A `PhotoModel` is the generic ImageNet labeler (its classifier grown by one output per new
-leaf such as "Deer"); scores are computed exactly as the generic labeler computes them
-(softmax over leaves, a label's score the sum of its leaves'), so an application still sees
-every label it saw before. A customized model adds a residual head for each label the
-application decides on: that label's served score becomes
-sigmoid(logit(generic score) + r(features)), r a linear term per label plus an optional
-hidden layer the labels share, so the application's labels move freely
-while every other label (and the ImageNet classes) stays exactly generic. Only the heads
-are stored (the trunk is the shipped ImageNet backbone), as safetensors beside a JSON card.
+A `PhotoModel` is the generic ImageNet labeler over its label space (grown by one leaf per
+new label such as "Rain", which the generic classifier never outputs); scores are computed
+exactly as the generic labeler computes them (softmax over leaves, a label's score the sum
+of its leaves'), so an application still sees every label it saw before. A customized model
+adds a class head on the user's photo classes (their folders): a softmax over the classes
+on the pooled features, rendered into the application's labels (a label's score is the
+probability of the classes that show it), which replaces the generic score of those labels
+only; every other label (and every ImageNet class) stays exactly generic. Only the heads are
+stored (the trunk is the shipped ImageNet backbone), as safetensors beside a JSON card.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from chameleonapi.atomic import atomic_write_text, atomic_write_via
 if TYPE_CHECKING:
     from chameleonapi.model.graphs import Graph
 
-__all__ = ["FORMAT", "KIND", "PhotoModel", "apply_residual", "head_scores", "residual_shift"]
+__all__ = ["FORMAT", "KIND", "PhotoModel", "apply_classes", "class_scores", "head_scores", "score_logits"]
 
 KIND = "photo"
-FORMAT = 3  # 2: residual heads on the application's labels; 3: + an optional hidden layer
-READS = (2, 3)
+FORMAT = 4  # 4: a class head on the user's classes rendered into the application's labels
+READS = (4,)
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 EPS = 1e-6
@@ -46,26 +46,19 @@ def head_scores(features, weight, bias, membership):
     return (probs @ membership).clamp(0.0, 1.0)
 
 
-def residual_shift(features, weight, bias, hidden=None):
-    """The residual logits [N, R]: features @ weight.T + bias, plus, with a hidden layer
-    `(w1 [H, F], b1 [H], w2 [R, H])`, relu(features @ w1.T + b1) @ w2.T."""
+def class_scores(features, weight, bias, render):
+    """Scores [N, R] of the rendered labels: softmax over the user's classes @ render [C, R]."""
     import torch
 
-    shift = features @ weight.T + bias
-    if hidden is not None:
-        w1, b1, w2 = hidden
-        shift = shift + torch.relu(features @ w1.T + b1) @ w2.T
-    return shift
+    return (torch.softmax(features @ weight.T + bias, dim=-1) @ render).clamp(0.0, 1.0)
 
 
-def apply_residual(scores, features, columns, weight, bias, hidden=None):
-    """`scores` [N, L] with the columns `columns` replaced by
-    sigmoid(logit(score) + residual_shift(features)) (differentiable in the heads)."""
+def apply_classes(scores, features, columns, weight, bias, render):
+    """`scores` [N, L] with the label columns `columns` replaced by the class head's scores."""
     import torch
 
     index = torch.as_tensor(list(columns), dtype=torch.long)
-    shifted = torch.sigmoid(score_logits(scores[:, index]) + residual_shift(features, weight, bias, hidden))
-    return scores.index_copy(1, index, shifted)
+    return scores.index_copy(1, index, class_scores(features, weight, bias, render))
 
 
 def score_logits(scores):
@@ -105,27 +98,22 @@ class PhotoModel:
 
     def __init__(self, space, weight, bias, output_names: Sequence[str] | None = None,
                  source: Sequence[int] | None = None, *, name: str = "custom", input_size: int = 224,
-                 card: dict[str, Any] | None = None, backbone=None, residual=None) -> None:
+                 card: dict[str, Any] | None = None, backbone=None, heads=None) -> None:
         self.space = space
         self.weight, self.bias = weight.detach().float().cpu(), bias.detach().float().cpu()
-        # (label columns, weight [R, F], bias [R], hidden): the application's labels'
-        # residual heads; hidden is None or (w1 [H, F], b1 [H], w2 [R, H])
-        self.residual = None
-        if residual is not None:
-            columns, r_weight, r_bias, *rest = residual
-            hidden = rest[0] if rest else None
+        # (label columns [R], weight [C, F], bias [C], render [C, R]): the class head on the
+        # user's classes and the label columns it answers
+        self.heads = None
+        if heads is not None:
+            columns, c_weight, c_bias, render = heads
             columns = [int(c) for c in columns]
-            r_weight, r_bias = r_weight.detach().float().cpu(), r_bias.detach().float().cpu()
-            if r_weight.shape != (len(columns), self.weight.shape[1]) or r_bias.shape != (len(columns),):
-                raise ValueError("residual heads do not match their label columns")
+            c_weight, c_bias, render = (t.detach().float().cpu() for t in (c_weight, c_bias, render))
+            if (c_weight.shape[1] != self.weight.shape[1] or c_bias.shape != (c_weight.shape[0],)
+                    or render.shape != (c_weight.shape[0], len(columns))):
+                raise ValueError("class head does not match its label columns")
             if any(not 0 <= c < len(space.labels) for c in columns):
-                raise ValueError("residual label column outside the label space")
-            if hidden is not None:
-                w1, b1, w2 = (t.detach().float().cpu() for t in hidden)
-                if w1.shape[1] != r_weight.shape[1] or b1.shape != (w1.shape[0],) or w2.shape != (len(columns), w1.shape[0]):
-                    raise ValueError("residual hidden layer does not match the heads")
-                hidden = (w1, b1, w2)
-            self.residual = (columns, r_weight, r_bias, hidden)
+                raise ValueError("class head label column outside the label space")
+            self.heads = (columns, c_weight, c_bias, render)
         self.vocab_labels = list(space.labels)
         self.labels = list(output_names) if output_names is not None else list(self.vocab_labels)
         self.source = list(source) if source is not None else list(range(len(self.vocab_labels)))
@@ -170,8 +158,8 @@ class PhotoModel:
     def head_scores(self, feats):
         """Label scores [N, len(vocab_labels)] of pooled features, in torch (what is exported)."""
         scores = head_scores(feats, self.weight, self.bias, self.membership())
-        if self.residual is not None:
-            scores = apply_residual(scores, feats, *self.residual)
+        if self.heads is not None:
+            scores = apply_classes(scores, feats, *self.heads)
         return scores
 
     def scores_from_features(self, features) -> np.ndarray:
@@ -270,9 +258,7 @@ class PhotoModel:
             "label_space": self.space.to_dict(),
             "output_names": self.labels,
             "source": self.source,
-            "residual_columns": self.residual[0] if self.residual is not None else [],
-            "residual_hidden": (int(self.residual[3][0].shape[0])
-                                if self.residual is not None and self.residual[3] is not None else 0),
+            "head_columns": self.heads[0] if self.heads is not None else [],
         }
 
     def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
@@ -284,14 +270,9 @@ class PhotoModel:
         folder.mkdir(parents=True, exist_ok=True)
         weights = folder / WEIGHTS
         state = {"classifier.weight": self.weight.contiguous(), "classifier.bias": self.bias.contiguous()}
-        if self.residual is not None:
-            state["residual.weight"] = self.residual[1].contiguous()
-            state["residual.bias"] = self.residual[2].contiguous()
-            if self.residual[3] is not None:
-                w1, b1, w2 = self.residual[3]
-                state["residual.hidden.weight"] = w1.contiguous()
-                state["residual.hidden.bias"] = b1.contiguous()
-                state["residual.out.weight"] = w2.contiguous()
+        if self.heads is not None:
+            for key, tensor in zip(("classes.weight", "classes.bias", "classes.render"), self.heads[1:]):
+                state[key] = tensor.contiguous()
         atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"kind": KIND}))
         graph = write_graph(folder, self.export_heads)
         if graph:
@@ -320,13 +301,11 @@ class PhotoModel:
                 raise ValueError(f"format {card.get('format', 1)!r}, this library reads {READS}")
             state = load_file(str(weights))
             space = LabelSpace.from_dict(card.get("label_space") or {})
-            columns = card.get("residual_columns") or []
-            hidden = ((state["residual.hidden.weight"], state["residual.hidden.bias"], state["residual.out.weight"])
-                      if "residual.hidden.weight" in state else None)
-            residual = (columns, state["residual.weight"], state["residual.bias"], hidden) if columns else None
+            columns = card.get("head_columns") or []
+            heads = (columns, state["classes.weight"], state["classes.bias"], state["classes.render"]) if columns else None
             model = cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
                         card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
-                        card=card, residual=residual)
+                        card=card, heads=heads)
             model._graph = read_graph(folder, card, verify)
             return model
         except CorruptModel:

@@ -141,18 +141,18 @@ def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Se
             found = object_resolver.generic().detect(list(images))
         except Exception as exc:  # noqa: BLE001 - the labels are still answered without objects
             say_once(f"the photo detector could not add objects to the labels ({exc}); labels only")
-    # the provider's floor; a customized model's decision labels are always reported (its gate judged them so)
-    # and stay its own against the detector's objects (its serving gate judged them alone)
+    # the provider's floor, for every label: a customized model trains and is gated under it; its
+    # decision labels stay its own against the detector's objects (its serving gate judged them alone)
     floor, fixed = FLOORS.get(provider, 0.0), (keep if engine.name != "generic" else frozenset())
     texts, resolve = decision.texts, decision.targets.get
     if found is None:
         rows = label_rows(labels)
-        return [rows.answer(row, keep, floor, fixed, texts, resolve, min_score=min_score, limit=limit)
+        return [rows.answer(row, keep, floor, frozenset(), texts, resolve, min_score=min_score, limit=limit)
                 for row, limit in zip(matrix, limits)]
     out = []
     for row, objects, limit in zip(matrix, found, limits):  # objects join the ranked list as pairs
         ranked = merge_objects(ranked_row(row, labels), objects, fixed)
-        shown = present(ranked, keep, floor, fixed)
+        shown = present(ranked, keep, floor)
         shown = with_aliases(shown, dict(ranked), texts, resolve, floor) if texts else shown
         shown = [kv for kv in shown if kv[1] >= min_score] if min_score is not None else shown
         out.append(shown if limit is None else shown[:limit])

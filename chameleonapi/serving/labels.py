@@ -34,14 +34,19 @@ HOW_TO_CUSTOMIZE = (
 def uncovered_labels(spec: DecisionSpec, data: str) -> tuple[list[str], bool]:
     """App labels whose categories no training photo belongs to, and whether any is covered."""
     from chameleonapi.data import load_dataset
-    from chameleonapi.training.photos import DATA_SEED, coverage, photo_budget_of, prepare_data
+    from chameleonapi.training.names import overrides_for
+    from chameleonapi.training.photos import (
+        DATA_SEED,
+        coverage,
+        photo_budget_of,
+        prepare_data,
+        report_unmapped,
+    )
 
     plan = photo_budget_of(budget_for("labels").name)
     train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
-    prepared = prepare_data(spec, [train_set])
-    if prepared.unresolved:
-        say_once(f"photo labels not found in WordNet, kept as new labels with no ancestors: "
-                 f"{names_shown(prepared.unresolved)}")
+    prepared = prepare_data(spec, [train_set], overrides_for(data))
+    report_unmapped(prepared, str(data))
     missing = coverage(spec, prepared, train_set)
     covered = any(label not in missing for label in spec.all_labels)
     return missing, covered

@@ -31,6 +31,7 @@ def key_parts(spec: DecisionSpec | None, data: str, *, loss: str, budget: Budget
 
     if is_photos(data):
         from chameleonapi.model.photo import FORMAT as PHOTO_FORMAT
+        from chameleonapi.training.names import overrides_for
         from chameleonapi.training.photo_features import VERSION
         from chameleonapi.training.photos import DATA_SEED as PHOTO_SEED
         from chameleonapi.training.photos import photo_budget_of
@@ -44,7 +45,7 @@ def key_parts(spec: DecisionSpec | None, data: str, *, loss: str, budget: Budget
             "base": "tf_efficientnet_lite0/imagenet/generic-label-space",
             "data": [train_set.fingerprint(), val_set.fingerprint()],
             "training": {**plan.to_dict(), "loss": loss, "seed": seed, "features": f"pooled-v{VERSION}",
-                         "heads": f"residual-v{PHOTO_FORMAT}"},
+                         "heads": f"classes-v{PHOTO_FORMAT}", "names": overrides_for(data)},
         }
     from chameleonapi.training.features import TRUNK_BLOCKS
     from chameleonapi.training.trainer import DATA_SEED, budget_of

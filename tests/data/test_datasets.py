@@ -127,8 +127,10 @@ def test_image_folder_labels_and_splits(tmp_path):
     train = ImageFolder(tmp_path, "train")
     val = ImageFolder(tmp_path, "val")
     test = ImageFolder(tmp_path, "test")
-    assert len(train) + len(val) + len(test) == 24 and len(val) > 0 and len(test) > 0
-    assert not set(train.paths) & set(val.paths) and not set(test.paths) & (set(train.paths) | set(val.paths))
+    assert len(train) + len(val) == 24 and len(val) > 0 and len(test) == 0  # every photo is used
+    assert not set(train.paths) & set(val.paths)
+    held = ImageFolder(tmp_path, "test", test_fraction=0.3)  # a test split only when asked for
+    assert len(held) > 0 and not set(held.paths) & set(ImageFolder(tmp_path, "train", test_fraction=0.3).paths)
     by_folder = {p.parent.name: train.labels(i) for i, p in enumerate(train.paths)}
     assert {"Cat", "Feline", "Mammal"} <= by_folder["kitten"]
     assert {"Car", "Vehicle"} <= by_folder["Car"] and "Cat" not in by_folder["Car"]
