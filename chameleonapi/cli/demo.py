@@ -49,7 +49,7 @@ def run_pet_door_photos(*, quiet: bool = False) -> dict[str, bool]:
     """The pet door's answers on the bundled photos from the generic labeler: what the
     application gets before any customization (photo name -> door opens)."""
     import chameleonapi
-    from chameleonapi.serving.calls import labels_resolver
+    from chameleonapi.runtime import labels_resolver
 
     say = (lambda *a: None) if quiet else print
     say("   the pet door (chameleonapi/examples/pet_door.py) on these photos, generic labeler:")

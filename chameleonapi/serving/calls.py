@@ -107,12 +107,6 @@ def site_decision(site) -> SiteDecision:
     return found
 
 
-def decision_labels(site, labels: Sequence[str]) -> frozenset[str]:
-    """The model labels the decision at `site` names (shown with the model's own scores); none
-    when the call has no analysable decision."""
-    return site_decision(site).keep(labels)
-
-
 def decision_names_objects(site=None) -> bool:
     """Whether the decision at `site` (the calling application's, by default) names a class the
     photo detector knows ("Person", "car") or decides on objects: a label call that also
