@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ASIDE", "MARKER", "SUMS", "CorruptEntry", "NotOwnFolder", "Shelf", "StoreUnwritable", "check_entry",
-    "clear_owned", "drop_aside", "is_unwritable", "mark_owned", "move_aside", "owns_folder", "sha256_file", "sidecar_problem",
+    "clear_owned", "drop_aside", "is_unwritable", "mark_owned", "move_aside", "owns_folder", "read_kept", "sha256_file", "sidecar_problem",
     "warn_unwritable", "write_entry", "write_sums",
 ]
 
@@ -154,6 +154,16 @@ def sidecar_problem(path: Path, checksum_file: Path) -> str | None:
     if sha256_file(path) != recorded.lower():
         return "checksum does not match"
     return None
+
+
+def read_kept(path: Path, parse: Callable[[Path], tuple[Any, str | None]]) -> tuple[Any, str | None]:
+    """A kept file read for `kept`: (None, None) when there is none yet, (None, reason) when it
+    does not match its checksum sidecar, else what `parse(path)` finds in it ((value, None),
+    or (None, reason) when its content does not fit)."""
+    if not os.path.lexists(path):
+        return None, None
+    problem = sidecar_problem(path, checksum_path(path))
+    return (None, problem) if problem else parse(path)
 
 
 def checksum_path(path: Path) -> Path:

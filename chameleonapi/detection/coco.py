@@ -101,19 +101,17 @@ def _convert() -> tuple[dict, str]:
 def _read_verified(path: Path) -> tuple[tuple[dict, str] | None, str | None]:
     """((state, cfg), None) when the file matches its checksum and its cfg; (None, reason) when
     corrupt; (None, None) when there is nothing yet."""
-    import os
+    from chameleonapi.artifacts import read_kept
 
+    return read_kept(path, _parse_weights)
+
+
+def _parse_weights(path: Path) -> tuple[tuple[dict, str] | None, str | None]:
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
-    from chameleonapi.artifacts import checksum_path, sidecar_problem
     from chameleonapi.detection.darknet import Darknet
 
-    if not os.path.lexists(path):
-        return None, None
-    problem = sidecar_problem(path, checksum_path(path))
-    if problem:
-        return None, problem
     try:
         with safe_open(str(path), framework="pt") as handle:
             cfg = (handle.metadata() or {}).get("cfg", "")

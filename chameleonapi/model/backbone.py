@@ -67,16 +67,15 @@ def _convert() -> dict:
 def _read_verified(path: Path) -> tuple[dict | None, str | None]:
     """(state dict, None) when the file matches its checksum and the architecture;
     (None, reason) when it is corrupt; (None, None) when there is nothing yet."""
+    from chameleonapi.artifacts import read_kept
+
+    return read_kept(path, _parse_weights)
+
+
+def _parse_weights(path: Path) -> tuple[dict | None, str | None]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from chameleonapi.artifacts import checksum_path, sidecar_problem
-
-    if not os.path.lexists(path):
-        return None, None
-    problem = sidecar_problem(path, checksum_path(path))
-    if problem:
-        return None, problem
     try:
         state = load_file(str(path))
     except (SafetensorError, ValueError) as exc:

@@ -20,7 +20,6 @@ import importlib.util
 import io
 import json
 import logging
-import os
 import threading
 import warnings
 from collections.abc import Callable
@@ -188,14 +187,9 @@ def graph_path(stem: str, **key: Any) -> Path:
 def _read_verified(path: Path) -> tuple[bytes | None, str | None]:
     """(bytes, None) when the file matches its sidecar checksum; (None, reason) when it is
     corrupt; (None, None) when there is nothing yet."""
-    from chameleonapi.artifacts import checksum_path, sidecar_problem
+    from chameleonapi.artifacts import read_kept
 
-    if not os.path.lexists(path):
-        return None, None
-    problem = sidecar_problem(path, checksum_path(path))
-    if problem:
-        return None, problem
-    return path.read_bytes(), None
+    return read_kept(path, lambda kept: (kept.read_bytes(), None))
 
 
 def shared_graph(path: Path, build: Callable[[], bytes]) -> Graph:
