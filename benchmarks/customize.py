@@ -79,8 +79,9 @@ def measure_cost(budget: str, progress: bool) -> dict:
 
 
 def compare(budget: str, test_size: int, progress: bool) -> dict:
-    from chameleonapi.training import customize, train_generic
     from chameleonapi.training.trainer import evaluate
+
+    from chameleonapi.training import customize, train_generic
 
     generic = train_generic(progress=progress, budget=budget)
     rows = {}
