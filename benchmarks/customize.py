@@ -1,14 +1,15 @@
 """Cost of customizing one application on built-in data, and what it buys.
 
-Measures, in a fresh cache folder (so the ImageNet weights conversion, the scene features
-and the training all run from cold):
+The built-in scenes go through the same pipeline as photos (pooled features, class head,
+gate). Measures, in a fresh cache folder (so the ImageNet weights conversion, the scene
+features and the training all run from cold):
   - wall time of `customize(spec)` end to end (features + training + store write),
   - wall time of the same call again (a store hit: key, load, checksum),
   - peak resident memory (getrusage maxrss of this process and its children).
 Targets on a 2-core machine: customization <= 180 s, store hit <= 1 s, peak <= 4 GB.
 
-With `--compare` it also trains the generic baseline and the `basic` (BCE-only) model and
-reports incorrect-decision rates on held-out test scenes for a true-false, a multi-choice
+With `--compare` it also trains the `basic` model (the class head's cross-entropy fit alone)
+and reports, beside the generic labeler, incorrect-decision rates on held-out test scenes for a true-false, a multi-choice
 and a multi-select application (Google-style top-10 over the API-like vocabulary).
 
     python benchmarks/customize.py [--compare] [--json benchmarks/results/customize.json]
@@ -80,15 +81,14 @@ def measure_cost(budget: str, progress: bool) -> dict:
 
 def compare(budget: str, test_size: int, progress: bool) -> dict:
     from chameleonapi.training import customize, train_generic
-    from chameleonapi.training.trainer import evaluate
+    from chameleonapi.training.pipeline import evaluate
 
-    generic = train_generic(progress=progress, budget=budget)
     rows = {}
     for name, spec in specs().items():
-        row = {"generic": evaluate(generic, spec, size=test_size)}
+        row = {"generic": evaluate(train_generic(spec.provider), spec, "builtin", split="test", size=test_size)}
         for loss in ("basic", "chameleon"):
             model = customize(spec, progress=progress, budget=budget, loss=loss)
-            row[loss] = evaluate(model, spec, size=test_size)
+            row[loss] = evaluate(model, spec, "builtin", split="test", size=test_size)
         row["vs_basic"] = (row["chameleon"] - row["basic"]) / row["basic"] if row["basic"] else 0.0
         row["vs_generic"] = (row["chameleon"] - row["generic"]) / row["generic"] if row["generic"] else 0.0
         rows[name] = {k: round(v, 4) for k, v in row.items()}

@@ -1,8 +1,8 @@
 """Decision quality in the shape of the paper's Table 3, over benchmarks/apps/.
 
 For every application (unchanged Google / Azure SDK code) the analysis extracts its
-decision; generic, basic and chameleonapi models are trained on the same built-in split with
-the same budget, per seed, and scored on the same held-out scenes. Thresholds and early
+decision; the generic labeler, and basic and chameleonapi models customized on the same
+built-in split with the same budget (per seed), are scored on the same held-out scenes. Thresholds and early
 stopping use the validation split only.
 
 Prints the Table 3 layout (pooled over apps per decision type), a per-app table, and writes

@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     from chameleonapi.images import decode
 
     from chameleonapi.model.photo import PhotoModel
+    from chameleonapi.training import pipeline
     from chameleonapi.training.evaluate import incorrect_rate
-    from chameleonapi.training.photos import photo_budget_of, train_photos
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     train, test = bench.split_photos(args.data, args.train, args.test)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = [f"{c}/{p.name}" for p, c in test]
     classes = [c for _, c in test]
     apps = [(path.stem, bench.decision_specs(path)[0]) for path in sorted((HERE / "photo_apps").glob("*.py"))]
-    plan = photo_budget_of(args.budget)
+    plan = pipeline.budget_of(args.budget)
 
     load_before = os.getloadavg()[0]
     timing = time_per_photo(images, sizes)
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             generic = PhotoModel.generic(provider=spec.provider, input_size=size)
             rate_g = incorrect_rate(spec, generic.labels, generic.scores_from_features(feats)[:, generic.source], truth)
             started = time.perf_counter()
-            model = train_photos(spec, str(pool), loss="chameleon", budget=replace(plan, input_size=size), progress=False)
+            model = pipeline.train(spec, str(pool), loss="chameleon", budget=replace(plan, input_size=size), progress=False)
             rate_c = incorrect_rate(spec, model.labels, model.scores_from_features(feats)[:, model.source], truth)
             entry["apps"][name] = {"kind": spec.kind, "generic": rate_g, "chameleonapi": rate_c,
                                    "customize_s": time.perf_counter() - started}

@@ -5,7 +5,7 @@ An entry is `home()/models/<key>/` with `model.safetensors`, `card.json` and `SH
 (spec, base, data, training config, library version), so any change trains a new model.
 Checksums, atomic writes, the per-key file lock and moving corrupt entries aside are the
 artifact store's (`chameleonapi.artifacts`, shared with the detector heads); this module
-adds what a model entry is: the reader that loads a `CustomModel` and checks its card, and
+adds what a model entry is: the reader that loads a `PhotoModel` and checks its card, and
 the listing behind `chameleonapi cache list`. A bad setting (`SettingsError`) or an
 unreadable or unwritable cache folder is not corruption: nothing is moved.
 """
@@ -57,26 +57,22 @@ def card_schema_problem(card: Any) -> str | None:
     bad checksum: moved aside and rebuilt, never an error on every start."""
     if not isinstance(card, dict):
         return f"card is a JSON {type(card).__name__}, not an object"
-    photo = card.get("kind") == "photo"
-    if "kind" in card and not isinstance(card["kind"], str):
-        return "card kind is not a string"
+    if card.get("kind") != "photo":
+        return f"card kind {card.get('kind')!r} is not a model this library reads"
     if not isinstance(card.get("sha256"), str):
         return "card sha256 is not a string"
     if not _is_list_of(card.get("output_names"), str):
         return "card output_names is not a list of strings"
     if not _is_list_of(card.get("source"), int):
         return "card source is not a list of whole numbers"
-    if photo:
-        space = card.get("label_space")
-        if space is not None and not isinstance(space, dict):
-            return "card label_space is not an object"
-        leaves = (space or {}).get("new_leaves")
-        if leaves is not None and not (isinstance(leaves, dict) and all(_is_list_of(v, str) for v in leaves.values())):
-            return "card label_space new_leaves is not an object of label lists"
-        if not _is_list_of(card.get("residual_columns", []), int):
-            return "card residual_columns is not a list of whole numbers"
-    elif not _is_list_of(card.get("vocab_labels"), str):
-        return "card vocab_labels is not a list of strings"
+    space = card.get("label_space")
+    if space is not None and not isinstance(space, dict):
+        return "card label_space is not an object"
+    leaves = (space or {}).get("new_leaves")
+    if leaves is not None and not (isinstance(leaves, dict) and all(_is_list_of(v, str) for v in leaves.values())):
+        return "card label_space new_leaves is not an object of label lists"
+    if not _is_list_of(card.get("head_columns", []), int):
+        return "card head_columns is not a list of whole numbers"
     if "format" in card and not isinstance(card["format"], int):
         return "card format is not a whole number"
     return None
@@ -100,7 +96,8 @@ def _card_fits(card: Any, n_vocab: int | None) -> str | None:
 def _read(path: Path):
     """The model of an entry whose checksums passed; CorruptEntry for a fault of the entry itself."""
     from chameleonapi.model.backbone import configure_threads
-    from chameleonapi.model.custom import CorruptModel, CustomModel
+    from chameleonapi.model.files import CorruptModel
+    from chameleonapi.model.photo import PhotoModel
 
     configure_threads()  # a bad setting surfaces here, never as a broken entry
     try:
@@ -111,7 +108,7 @@ def _read(path: Path):
     if problem is not None:
         raise CorruptEntry(problem)
     try:
-        model = CustomModel.load(path, verify=False)
+        model = PhotoModel.load(path, verify=False)
     except CorruptModel as exc:
         if isinstance(exc.__cause__, SettingsError):
             raise exc.__cause__ from None

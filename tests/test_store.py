@@ -16,15 +16,10 @@ pytest.importorskip("torch")
 
 from chameleonapi import store  # noqa: E402
 from chameleonapi.cli import cache as store_cli  # noqa: E402
-from chameleonapi.model.custom import CustomModel  # noqa: E402
+from chameleonapi.model.photo import PhotoModel  # noqa: E402
+from tests.tiny_models import tiny_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tiny_model(tag: str = "t") -> CustomModel:
-    from chameleonapi.model.backbone import create_backbone
-
-    return CustomModel(create_backbone(pretrained=False, num_classes=3), ["Cat", "Dog", "Animal"], name=tag)
 
 
 @pytest.fixture
@@ -77,7 +72,7 @@ def test_corrupt_entries_are_discarded_and_rebuilt(home, damage):
         card.write_text("{not json")
     rebuilt = store.get_or_create(parts, lambda: tiny_model("new"))
     assert rebuilt.name == "new"
-    assert CustomModel.load(entry).name == "new"
+    assert PhotoModel.load(entry).name == "new"
 
 
 def test_list_and_clear_and_cli(home, capsys):
@@ -102,14 +97,13 @@ CHILD = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     from chameleonapi import store
-    from chameleonapi.model.custom import CustomModel
-    from chameleonapi.model.backbone import create_backbone
+    from tests.tiny_models import tiny_model
 
     def build():
         with open(os.environ["BUILD_LOG"], "a") as fh:
             fh.write(f"{os.getpid()}\\n")
         time.sleep(1.5)
-        return CustomModel(create_backbone(pretrained=False, num_classes=2), ["Cat", "Dog"], name=f"built-by-{os.getpid()}")
+        return tiny_model(f"built-by-{os.getpid()}", ["Cat", "Dog"])
 
     Path(os.environ["READY"] + str(os.getpid())).touch()
     while not Path(os.environ["GO"]).exists():

@@ -21,7 +21,7 @@ MIN_PER_CATEGORY = 2  # training images that must show each of the application's
 
 def _load(source: str, split: str):
     from chameleonapi.data import load_dataset
-    from chameleonapi.training.trainer import DATA_SEED
+    from chameleonapi.training.pipeline import DATA_SEED
 
     try:
         return load_dataset(source, split, seed=DATA_SEED)
@@ -95,7 +95,7 @@ def _check_images(source: str, paths: Sequence) -> None:
 def _category_counts(spec: DecisionSpec, dataset, source: str) -> dict[str, int]:
     """Training images whose names (read for the application) make it decide each category."""
     from chameleonapi.training.names import overrides_for
-    from chameleonapi.training.photos import class_truth, photo_classes, prepare_data
+    from chameleonapi.training.pipeline import class_truth, photo_classes, prepare_data
 
     prepared = prepare_data(spec, [dataset], overrides_for(source))
     classes, labels = photo_classes(prepared, dataset)

@@ -96,7 +96,6 @@ def register(subparsers) -> None:
     parser.add_argument("--labels-only", action="store_true", help="only the labeling part")
     parser.add_argument("--test-scenes", type=positive_int, metavar="N",
                         help=f"held-out scenes the pet door is scored on (default {TEST_SCENES})")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     add_settings_flags(parser, data=False)
     parser.set_defaults(func=run)

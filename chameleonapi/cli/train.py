@@ -43,7 +43,7 @@ def mapping_lines(spec, data: str) -> list[str]:
         return []
     from chameleonapi.data import load_dataset
     from chameleonapi.training.names import overrides_for
-    from chameleonapi.training.photos import DATA_SEED, prepare_data
+    from chameleonapi.training.pipeline import DATA_SEED, prepare_data
 
     datasets = [load_dataset(data, split, seed=DATA_SEED) for split in ("train", "val")]
     mapping = prepare_data(spec, datasets, overrides_for(data)).mapping()

@@ -1,7 +1,7 @@
 """Datasets for customization: built-in animal scenes, image folders, Open Images CSVs.
 
 Every source gives images with their true label sets (canonical vocabulary labels plus
-ancestors), through the `ImageDataset` interface the trainer consumes.
+ancestors), through the `ImageDataset` interface customization consumes.
 """
 
 from chameleonapi.data.base import ImageDataset

@@ -1,4 +1,4 @@
-"""The dataset interface the trainer uses, and `load_dataset` to pick a source by name."""
+"""The dataset interface customization uses, and `load_dataset` to pick a source by name."""
 
 from __future__ import annotations
 

@@ -144,9 +144,13 @@ def hash_name(name: str | None) -> int:
 
 
 class BuiltinScenes(ImageDataset):
-    """`count` scenes of one split as a dataset (true labels include WordNet ancestors)."""
+    """`count` scenes of one split as a dataset (true labels include WordNet ancestors).
+
+    Each scene's `names` are its animals; a scene names everything it shows (`complete`),
+    so a blank scene is known to show none of them."""
 
     name = "builtin"
+    complete = True
 
     def __init__(self, split: str, count: int, seed: int = 0) -> None:
         from chameleonapi.vocab import Vocabulary
@@ -155,6 +159,7 @@ class BuiltinScenes(ImageDataset):
         self.scenes = sample_scenes(split, count, seed)
         vocab = Vocabulary.builtin()
         self._labels = [vocab.expand(scene.classes) for scene in self.scenes]
+        self.names = [tuple(dict.fromkeys(scene.classes)) for scene in self.scenes]
 
     def __len__(self) -> int:
         return len(self.scenes)

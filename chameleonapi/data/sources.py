@@ -12,15 +12,15 @@ __all__ = ["load_dataset"]
 def load_dataset(source: str, split: str, *, seed: int = 0, size: int | None = None) -> ImageDataset:
     """`builtin` (animal scenes), an image folder, or an Open Images style CSV file.
 
-    `size` is the number of scenes for the built-in source, and at most that many photos
-    (a stable subset) for user data.
+    `size` is at most that many images: a stable subset of user data, or that many scenes
+    of the built-in split (no more than its default size).
     """
     if split not in (*SPLITS, ALL) or (split == ALL and source == "builtin"):
         raise ValueError(f"split must be one of {SPLITS} (or {ALL!r} for user data), got {split!r}")
     if source == "builtin":
         from chameleonapi.data.builtin import BuiltinScenes, default_size
 
-        return BuiltinScenes(split, size or default_size(split), seed=seed)
+        return BuiltinScenes(split, min(size or default_size(split), default_size(split)), seed=seed)
     path = Path(source).expanduser()
     if path.is_dir():
         from chameleonapi.data.folder import ImageFolder

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chameleonapi.atomic import atomic_write_text, atomic_write_via
+from chameleonapi.model.photo_input import DIM
 
 if TYPE_CHECKING:
     from chameleonapi.model.graphs import Graph
@@ -121,6 +122,8 @@ class PhotoModel:
             raise ValueError("source must give one label column per output name")
         if self.weight.shape[0] != len(space.leaves):
             raise ValueError(f"classifier has {self.weight.shape[0]} outputs, the space {len(space.leaves)} leaves")
+        if self.weight.shape[1] != DIM or self.bias.shape != (self.weight.shape[0],):
+            raise ValueError(f"classifier reads {self.weight.shape[1]} features, the backbone gives {DIM}")
         self.name = name
         self.input_size = input_size
         self.card: dict[str, Any] = dict(card or {})
@@ -284,6 +287,18 @@ class PhotoModel:
         self.card = card
         atomic_write_text(folder / CARD, json.dumps(card, indent=1, sort_keys=True, default=str) + "\n")
         return folder
+
+    @classmethod
+    def load(cls, path: Path | str, *, verify: bool = True) -> PhotoModel:
+        """Read a saved model; CorruptModel if files are missing or a checksum differs."""
+        from chameleonapi.model.files import CorruptModel
+
+        folder = Path(path)
+        try:
+            card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CorruptModel(f"{folder}: unreadable model ({exc})") from exc
+        return cls.from_card(folder, card, verify)
 
     @classmethod
     def from_card(cls, folder: Path, card: dict[str, Any], verify: bool = True) -> PhotoModel:

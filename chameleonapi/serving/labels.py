@@ -2,8 +2,9 @@
 
 The data is what the user configured (`CHAMELEONAPI_DATA`): with none, the generic labeler
 is served and the user told once how to customize; the built-in silhouettes are used only
-when chosen (`builtin`). A model trained on photos is served only when its validation
-incorrect-decision rate beats the generic labeler's.
+when chosen (`builtin`). A customized model is served only when its validation
+incorrect-decision rate beats the generic labeler's (the built-in scenes go through the
+same pipeline and the same gate).
 """
 
 from __future__ import annotations
@@ -35,15 +36,9 @@ def uncovered_labels(spec: DecisionSpec, data: str) -> tuple[list[str], bool]:
     """App labels whose categories no training photo belongs to, and whether any is covered."""
     from chameleonapi.data import load_dataset
     from chameleonapi.training.names import overrides_for
-    from chameleonapi.training.photos import (
-        DATA_SEED,
-        coverage,
-        photo_budget_of,
-        prepare_data,
-        report_unmapped,
-    )
+    from chameleonapi.training.pipeline import DATA_SEED, budget_of, coverage, prepare_data, report_unmapped
 
-    plan = photo_budget_of(budget_for("labels").name)
+    plan = budget_of(budget_for("labels").name)
     train_set = load_dataset(data, "train", seed=DATA_SEED, size=plan.train_photos)
     prepared = prepare_data(spec, [train_set], overrides_for(data))
     report_unmapped(prepared, str(data))
@@ -55,18 +50,17 @@ def uncovered_labels(spec: DecisionSpec, data: str) -> tuple[list[str], bool]:
 def build_customized(spec: DecisionSpec, data: str, progress: bool = True):
     """The customized model of `spec` to serve (from the store, or trained and stored now),
     or None when the generic labeler must be served instead (said once, with the reason)."""
-    from chameleonapi.training import customize, is_photos
+    from chameleonapi.training import customize
 
     where = f"{spec.call.file}:{spec.call.line}" if spec.call is not None else "the call"
-    if is_photos(data):
-        missing, covered = uncovered_labels(spec, data)
-        if not covered:
-            say_once(f"no photo in {data} shows what the decision at {where} checks "
-                     f"({names_shown(missing)}); serving the generic labeler")
-            return None
-        if missing:
-            say_once(f"no training photo in {data} for {names_shown(missing)} (checked at {where}); "
-                     "the customized model learns these only from the generic labeler")
+    missing, covered = uncovered_labels(spec, data)
+    if not covered:
+        say_once(f"no photo in {data} shows what the decision at {where} checks "
+                 f"({names_shown(missing)}); serving the generic labeler")
+        return None
+    if missing:
+        say_once(f"no training photo in {data} for {names_shown(missing)} (checked at {where}); "
+                 "the customized model learns these only from the generic labeler")
     model = customize(spec, data=data, progress=progress, budget=budget_for("labels").name)
     verdict = (model.card or {}).get("validation") or {}
     if verdict.get("served") == "generic":

@@ -15,7 +15,7 @@ held meanwhile (`SiteEngines`), and no failure reaches the application: the gene
 answers and the reason is said once.
 
 A `Budget` names a preset of one kind (`labels`: `CHAMELEONAPI_BUDGET`, presets of
-`chameleonapi.training.trainer`; `objects`: `CHAMELEONAPI_DETECTOR_BUDGET`, presets of
+`chameleonapi.training.pipeline`; `objects`: `CHAMELEONAPI_DETECTOR_BUDGET`, presets of
 `chameleonapi.detection.train`), read through `chameleonapi.config` like every setting.
 """
 
@@ -226,12 +226,12 @@ class Budget:
     name: str
 
     def preset(self) -> Any:
-        """The preset itself (a trainer `Budget` or a detector `DetBudget`)."""
+        """The preset itself (a customization `Budget` or a detector `DetBudget`)."""
         if self.kind == "objects":
             from chameleonapi.detection.train import BUDGETS
 
             return BUDGETS[self.name]
-        from chameleonapi.training.trainer import budget_of
+        from chameleonapi.training.pipeline import budget_of
 
         return budget_of(self.name)
 

@@ -1,9 +1,8 @@
-"""Training losses, swappable modules with one signature: `loss(logits, targets, truth)`.
+"""The paper's decision-aware loss (DESIGN.md section 5), `loss(logits, targets, truth)`.
 
-`logits` [N, L] are the model's raw outputs over the vocabulary, `targets` [N, L] the
-multi-hot true labels, `truth` [N, C] the true categories of the application's decision
-(bool). `BCELoss` is what a generic API is trained with; `DecisionLoss` is the paper's
-decision-aware loss (DESIGN.md section 5):
+`logits` [N, L] are the model's outputs over the label columns as logits, `truth` [N, C]
+the true categories of the application's decision (bool); `targets` is unused (kept so a
+loss has the signature of the usual multi-label ones):
 
 - labels -> probabilities p = sigmoid(logits) (expanded to the outputs the app sees);
 - category score S_c = max of p over the category's outputs;
@@ -27,7 +26,6 @@ The per-kind part (which pairs each kind compares) is the decision kind's `loss`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -35,18 +33,7 @@ from torch import nn
 from chameleonapi.decisions import get_kind
 from chameleonapi.decisions.surrogate import DEFAULT_CUT, GAMMA, MARGIN, VIOLATED_WEIGHT, Ranked, pairwise
 
-if TYPE_CHECKING:  # pragma: no cover
-    from chameleonapi.spec import DecisionSpec
-    from chameleonapi.vocab import Resolution
-
-__all__ = ["DEFAULT_CUT", "GAMMA", "MARGIN", "VIOLATED_WEIGHT", "BCELoss", "DecisionLoss", "MixedLoss", "pairwise"]
-
-
-class BCELoss(nn.Module):
-    """Standard multi-label binary cross-entropy over the vocabulary."""
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor, truth: torch.Tensor | None = None) -> torch.Tensor:
-        return nn.functional.binary_cross_entropy_with_logits(logits, targets)
+__all__ = ["DEFAULT_CUT", "GAMMA", "MARGIN", "VIOLATED_WEIGHT", "DecisionLoss", "pairwise"]
 
 
 class DecisionLoss(nn.Module):
@@ -85,12 +72,6 @@ class DecisionLoss(nn.Module):
         self.register_buffer("member", member, persistent=False)
         self.register_buffer("source", torch.as_tensor(list(source), dtype=torch.long), persistent=False)
 
-    @classmethod
-    def from_spec(cls, spec: DecisionSpec, resolution: Resolution, **kwargs: float) -> DecisionLoss:
-        # the label kind the spec records (object counts train on a detector's outputs)
-        return cls(spec.kind, spec.order, resolution.columns, resolution.source,
-                   top_k=spec.top_k, threshold=spec.effective_threshold, **kwargs)
-
     # ------------------------------------------------------------------ pieces
     def ranked(self, p: torch.Tensor) -> Ranked:
         """The scores `p` with this decision's categories and cut, as the kinds read them."""
@@ -123,17 +104,3 @@ class DecisionLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor | None, truth: torch.Tensor) -> torch.Tensor:
         return self.per_example(self.outputs(logits), truth).mean()
-
-
-class MixedLoss(nn.Module):
-    """Decision loss plus a small BCE anchor (keeps every label's score calibrated)."""
-
-    def __init__(self, decision: DecisionLoss, bce_weight: float = 0.1) -> None:
-        super().__init__()
-        self.decision, self.bce, self.bce_weight = decision, BCELoss(), bce_weight
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-        loss = self.decision(logits, targets, truth)
-        if self.bce_weight:
-            loss = loss + self.bce_weight * self.bce(logits, targets)
-        return loss

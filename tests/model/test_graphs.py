@@ -85,14 +85,14 @@ def test_the_generic_model_answers_the_same_on_either_runtime(provider, sdk_env)
 def customized(tmp_path_factory):
     """A photo labeler customized for real to the pet door (crops of the bundled photos), saved."""
     from chameleonapi.analysis import analyze
-    from chameleonapi.training.photos import train_photos
+    from chameleonapi.training.pipeline import train
     from tests.training.test_photos import PET_DOOR
 
     root = tmp_path_factory.mktemp("customized")
     data = photo_folder(root / "photos", {"cat": "chelsea", "coffee": "coffee", "rocket": "rocket"}, count=16)
     (root / "pet_door.py").write_text(PET_DOOR)
     spec = analyze(str(root / "pet_door.py"))[0]
-    model = train_photos(spec, str(data), budget={"train_photos": 48, "val_photos": 24, "fit_iterations": 20,
+    model = train(spec, str(data), budget={"train_photos": 48, "val_photos": 24, "fit_iterations": 20,
                                                   "decision_epochs": 2, "batch_size": 16}, progress=False)
     assert model.heads is not None
     return model.save(root / "model")
@@ -101,17 +101,17 @@ def customized(tmp_path_factory):
 @pytest.mark.parametrize("provider", sorted(DRIVERS))
 def test_a_customized_model_answers_the_same_on_either_runtime(provider, customized, sdk_env):
     from chameleonapi import services
-    from chameleonapi.model.custom import CustomModel
+    from chameleonapi.model.photo import PhotoModel
 
-    answers = served_answers(provider, lambda: CustomModel.load(customized), sdk_env)
+    answers = served_answers(provider, lambda: PhotoModel.load(customized), sdk_env)
     assert_same(answers, services.descriptor(provider).score_scale)
 
 
 def test_a_customized_model_is_published_with_its_graph(customized, monkeypatch):
     import json
 
-    from chameleonapi.model.custom import CorruptModel, CustomModel
-    from chameleonapi.model.files import sha256_of
+    from chameleonapi.model.files import CorruptModel, sha256_of
+    from chameleonapi.model.photo import PhotoModel
 
     card = json.loads((customized / "card.json").read_text())
     assert card["graph"] == "model.onnx" and card["graph_sha256"] == sha256_of(customized / "model.onnx")
@@ -120,47 +120,28 @@ def test_a_customized_model_is_published_with_its_graph(customized, monkeypatch)
 
     assert len(onnx.load(str(customized / "model.onnx")).graph.node) < 60  # the heads' arithmetic only
     monkeypatch.setenv("CHAMELEONAPI_RUNTIME", "onnx")
-    assert CustomModel.load(customized)._graph is not None  # the stored graph, not a new export
+    assert PhotoModel.load(customized)._graph is not None  # the stored graph, not a new export
     damaged = customized.parent / "damaged"
     damaged.mkdir()
     for f in customized.iterdir():
         (damaged / f.name).write_bytes(f.read_bytes())
     (damaged / "model.onnx").write_bytes(b"not a graph")
     with pytest.raises(CorruptModel, match="checksum"):
-        CustomModel.load(damaged)
+        PhotoModel.load(damaged)
 
 
 def test_a_store_entry_with_a_damaged_graph_is_moved_aside(customized, tmp_path, monkeypatch, caplog):
     from chameleonapi import store
-    from chameleonapi.model.custom import CustomModel
+    from chameleonapi.model.photo import PhotoModel
 
     monkeypatch.setenv("CHAMELEONAPI_HOME", str(tmp_path))
     parts = {"test": "graph"}
-    store.put(parts, CustomModel.load(customized))
+    store.put(parts, PhotoModel.load(customized))
     assert store.lookup(parts).card["graph"] == "model.onnx"
     (store.entry_path(store.key_of(parts)) / "model.onnx").write_bytes(b"damaged")
     with caplog.at_level(logging.WARNING, logger="chameleonapi"):
         assert store.lookup(parts) is None
     assert any("model.onnx does not match" in r.getMessage() for r in caplog.records)
-
-
-def test_a_network_customized_on_silhouettes_answers_the_same_on_either_runtime(tmp_path, monkeypatch):
-    import numpy as np
-    from PIL import Image
-
-    from chameleonapi.model.backbone import create_backbone
-    from chameleonapi.model.custom import CustomModel
-
-    network = create_backbone(pretrained=True, num_classes=5)
-    folder = CustomModel(network, ["Cat", "Dog", "Bird", "Fish", "Horse"]).save(tmp_path / "silhouettes")
-    images = [Image.open(PHOTOS / f"{stem}.jpg") for stem in ("chelsea", "coffee", "rocket")]
-    scores = {}
-    for runtime in RUNTIMES:
-        monkeypatch.setenv("CHAMELEONAPI_RUNTIME", runtime)
-        model = CustomModel.load(folder)
-        assert (model.graph is not None) == (runtime == "onnx")
-        scores[runtime] = model.predict(images)
-    assert np.abs(scores["torch"] - scores["onnx"]).max() <= 1e-4
 
 
 def test_photo_features_are_the_same_on_either_runtime(tmp_path):

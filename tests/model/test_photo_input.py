@@ -148,9 +148,9 @@ def test_feature_extraction_reads_tagged_photos_as_their_upright_copies(folders,
 def test_evaluation_scores_tagged_photos_as_their_upright_copies(folders):
     from chameleonapi.analysis import analyze
     from chameleonapi.model.photo import PhotoModel
-    from chameleonapi.training.photos import evaluate_photos
+    from chameleonapi.training.pipeline import evaluate
 
     spec = analyze(resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text())[0]
     model = PhotoModel.generic(provider=spec.provider)
-    rates = [evaluate_photos(model, spec, str(root), split="train") for root in folders[:2]]
+    rates = [evaluate(model, spec, str(root), split="train") for root in folders[:2]]
     assert rates[0] == rates[1]

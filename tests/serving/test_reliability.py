@@ -29,7 +29,6 @@ import chameleonapi  # noqa: E402
 from chameleonapi import artifacts, store  # noqa: E402
 from chameleonapi.cli import cache as store_cli  # noqa: E402
 from chameleonapi.model import backbone, generic  # noqa: E402
-from chameleonapi.model.custom import CustomModel  # noqa: E402
 from chameleonapi.serving import labels as serving_labels  # noqa: E402
 from chameleonapi.serving.calls import labels_resolver  # noqa: E402
 from chameleonapi.serving.callsites import CallSite  # noqa: E402
@@ -41,6 +40,7 @@ from chameleonapi.serving.resolution import (
 )
 from tests.apploader import load_app  # noqa: E402
 from tests.images import photo  # noqa: E402
+from tests.tiny_models import tiny_model  # noqa: E402
 
 PET_DOOR = resources.files("chameleonapi.examples").joinpath("pet_door.py").read_text()
 
@@ -52,15 +52,6 @@ def small_jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.open(io.BytesIO(photo("chelsea"))).resize((96, 64)).save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def tiny_model(tag: str) -> CustomModel:
-    import torch
-
-    with torch.random.fork_rng():  # the same untrained weights every time: the same answers
-        torch.manual_seed(0)
-        network = backbone.create_backbone(pretrained=False, num_classes=3)
-    return CustomModel(network, ["Cat", "Dog", "Animal"], name=tag)
 
 
 def asides(path: Path) -> list[Path]:
@@ -316,12 +307,12 @@ def test_corrupt_builtin_data_cache_is_rebuilt(home):
 
 def test_corrupt_feature_cache_is_recomputed(home):
     from chameleonapi.data import load_dataset
-    from chameleonapi.training import features
+    from chameleonapi.training import photo_features as pf
 
     dataset = load_dataset("builtin", "train", seed=0, size=4)
-    first = features.features(dataset)
-    features.cache_path(dataset).write_bytes(os.urandom(1000))
-    again = features.features(dataset)
+    first = pf.features(dataset)
+    pf.cache_path(dataset).write_bytes(os.urandom(1000))
+    again = pf.features(dataset)
     assert again.shape == first.shape and (again == first).all()
 
 

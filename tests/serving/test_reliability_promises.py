@@ -177,7 +177,7 @@ def test_outside_files_are_used_when_the_user_allows_them(home, tmp_path, monkey
 # ------------------------------------------------------------------ 3. bad photos
 def test_unreadable_photos_are_skipped_with_a_count_and_customization_goes_on(home, tmp_path, caplog):
     from chameleonapi.analysis import analyze
-    from chameleonapi.training.photos import train_photos
+    from chameleonapi.training.pipeline import train
 
     data = photo_folder(tmp_path / "photos", {"cat": "chelsea", "coffee": "coffee"}, count=12)
     good = (data / "cat" / "000.jpg").read_bytes()
@@ -193,7 +193,7 @@ def test_unreadable_photos_are_skipped_with_a_count_and_customization_goes_on(ho
     app_path.write_text(PET_DOOR)
     spec = analyze(str(app_path))[0]
     with caplog.at_level(logging.WARNING, logger="chameleonapi"):
-        model = train_photos(spec, str(data), budget="tiny", progress=False)
+        model = train(spec, str(data), budget="tiny", progress=False)
     said = [m for m in messages(caplog) if "unreadable photo" in m]
     assert len(said) == 1 and said[0].startswith("skipped 3 unreadable photo(s)"), said
     assert all(name in said[0] for name in sorted(bad)[:3])
@@ -357,11 +357,8 @@ def test_scores_and_names_come_from_one_model_when_a_swap_lands_at_the_lock_rele
 
     from PIL import Image
 
-    from chameleonapi.model import backbone
-    from chameleonapi.model.custom import CustomModel
-
     old = tiny_model("old")  # 3 labels
-    new = CustomModel(backbone.create_backbone(pretrained=False, num_classes=2), ["Boat", "Car"], name="new")
+    new = tiny_model("new", ["Boat", "Car"])
     engine = Engine(old)
     expected = engine.annotate([Image.open(io.BytesIO(small_jpeg()))], max_results=10)
     engine._lock = _SwapOnRelease(engine, new)
@@ -498,20 +495,19 @@ def test_names_in_log_lines_are_escaped_and_shortened(home, tmp_path, caplog):
 
 
 def test_a_flipped_byte_in_cached_features_is_caught_and_they_are_recomputed(home, caplog):
-    from chameleonapi.training import features
+    from chameleonapi.training import photo_features as pf
 
     dataset = load_dataset("builtin", "train", seed=0, size=4)
-    first = features.features(dataset)
-    path = features.cache_path(dataset)
+    first = pf.features(dataset)
+    path = pf.cache_path(dataset)
     blob = bytearray(path.read_bytes())
     blob[-5] ^= 0x01  # a bit of the last tensor value: the file still parses
     path.write_bytes(bytes(blob))
-    calls = []
     with caplog.at_level(logging.WARNING, logger="chameleonapi"):
-        again = features.cached_features(path, dataset, lambda: calls.append(1) or features.compute(dataset))
-    assert calls == [1] and (again == first).all()
+        again = pf.features(dataset)
+    assert (again == first).all() and path.read_bytes() != bytes(blob)
     assert sum("do not match their checksum" in m for m in messages(caplog)) == 1
-    assert (features.features(dataset) == first).all()
+    assert (pf.features(dataset) == first).all()
 
 
 class _Server(http.server.ThreadingHTTPServer):

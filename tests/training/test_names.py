@@ -55,15 +55,15 @@ def test_overrides_come_from_labels_json_and_the_label_map_setting(tmp_path, mon
 def test_photos_of_an_unknown_name_are_reported_once_and_never_taught_as_other(tmp_path, caplog):
     from chameleonapi.analysis import analyze
     from chameleonapi.data import load_dataset
-    from chameleonapi.training.photos import train_photos
+    from chameleonapi.training.pipeline import train
 
     data = photo_folder(tmp_path / "photos", {"cat": "chelsea", "coffee": "coffee", "zorgblat": "chelsea"}, count=12)
     app = tmp_path / "pet_door_names.py"
     app.write_text(PET_DOOR)
     spec = analyze(str(app))[0]
     with caplog.at_level(logging.WARNING, logger="chameleonapi"):
-        model = train_photos(spec, str(data), budget="tiny", progress=False)
-        train_photos(spec, str(data), budget="tiny", progress=False)
+        model = train(spec, str(data), budget="tiny", progress=False)
+        train(spec, str(data), budget="tiny", progress=False)
     said = [r.getMessage() for r in caplog.records if "zorgblat" in r.getMessage()]
     assert len(said) == 1 and "labels.json" in said[0]
     card = model.card

@@ -96,14 +96,14 @@ def test_photos_that_show_none_of_the_apps_labels_serve_generic_with_one_warning
 def test_a_model_worse_than_generic_on_validation_is_not_served(served, tmp_path, caplog, monkeypatch):
     from chameleonapi.analysis import analyze
     from chameleonapi.training import key_parts
-    from chameleonapi.training.photos import train_photos
+    from chameleonapi.training.pipeline import train
 
     data = photo_folder(tmp_path / "photos", {"cat": "chelsea", "coffee": "coffee", "rocket": "rocket"})
     app_path = tmp_path / "pet_door_gate.py"
     app_path.write_text(PET_DOOR)
     spec = analyze(str(app_path))[0]
     # a ridge no model survives: the class head stays uniform, worse than the generic labeler
-    ruined = train_photos(spec, str(data), budget={"train_photos": 200, "val_photos": 100, "l2": 1e9,
+    ruined = train(spec, str(data), budget={"train_photos": 200, "val_photos": 100, "l2": 1e9,
                                                    "decision_epochs": 0, "batch_size": 16},
                           progress=False)
     verdict = ruined.card["validation"]
@@ -145,7 +145,6 @@ def test_a_class_head_moves_only_the_labels_it_renders_and_survives_the_store(tm
     import numpy as np
     import torch
 
-    from chameleonapi.model.custom import CustomModel
     from chameleonapi.model.photo import PhotoModel
 
     generic = PhotoModel.generic(provider="google")
@@ -160,7 +159,7 @@ def test_a_class_head_moves_only_the_labels_it_renders_and_survives_the_store(tm
     others = [j for j in range(scores.shape[1]) if j != cat]
     assert np.array_equal(scores[:, others], base[:, others])  # every other label stays generic
 
-    loaded = CustomModel.load(pushed.save(tmp_path / "model"))
+    loaded = PhotoModel.load(pushed.save(tmp_path / "model"))
     assert isinstance(loaded, PhotoModel) and loaded.heads[0] == [cat]
     assert np.allclose(loaded.scores_from_features(feats), scores)
     from chameleonapi.serving.engines import Engine
@@ -175,7 +174,7 @@ def test_training_decides_on_few_columns_exactly_as_on_the_whole_label_space():
 
     from chameleonapi.analysis import analyze
     from chameleonapi.training.evaluate import decisions
-    from chameleonapi.training.photos import decision_columns, frozen_top, restrict
+    from chameleonapi.training.pipeline import decision_columns, frozen_top, restrict
 
     spec = analyze(PET_DOOR)[0]  # top 10: the cut is the 11th score of thousands
     resolution = LabelSpace.generic().vocabulary().resolve(spec)

