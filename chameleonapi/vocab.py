@@ -143,17 +143,6 @@ class Vocabulary:
             out.update(a for a in self.ancestors(found) if a in self._index)
         return frozenset(out)
 
-    def map_strings(self, strings: Iterable[str]) -> tuple[dict[str, str], list[str]]:
-        """App strings -> canonical labels, and the strings nothing maps."""
-        mapped, unmapped = {}, []
-        for text in strings:
-            found = self.lookup(text)
-            if found is None:
-                unmapped.append(text)
-            else:
-                mapped[text] = found
-        return mapped, unmapped
-
     def multi_hot(self, label_sets: Sequence[Iterable[str]]) -> np.ndarray:
         """[N, L] float32 targets from canonical label sets (unknown labels ignored)."""
         import numpy as np

@@ -138,12 +138,6 @@ class Project:
         root = node.root()
         return any(root is module for module in self.modules.values())
 
-    def functions(self) -> list[nodes.FunctionDef]:
-        out: list[nodes.FunctionDef] = []
-        for name in list(self.modules):
-            out.extend(self.modules[name].nodes_of_class(nodes.FunctionDef))
-        return out
-
     def location(self, node: nodes.NodeNG) -> tuple[str, int]:
         return (node.root().file or "<string>", node.lineno or 0)
 
@@ -178,10 +172,6 @@ class Project:
         lines[0] = lines[0][node.col_offset :]
         lines[-1] = lines[-1][: node.end_col_offset]
         return "\n".join(lines)
-
-    def source_line(self, file: str, line: int) -> str:
-        lines = self.lines(file)
-        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def implicit_concat(self, node: nodes.Const) -> bool:
         """Is this string written as adjacent literals ("a" "b"), which Python joins?"""
