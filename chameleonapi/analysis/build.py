@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
-from chameleonapi.analysis.facts import MATCH_ORDER, Outcome, Rule, Site
+from chameleonapi.analysis.facts import Outcome, Rule, Site
 from chameleonapi.analysis.interp import Decision
 from chameleonapi.decisions import Shape, claim
-from chameleonapi.spec import Category, DecisionSpec, SourceLocation
+from chameleonapi.spec import MATCHES, Category, DecisionSpec, SourceLocation
 
 OPEN = "\0"  # marks a category standing for labels known only at run time
 
@@ -257,7 +257,7 @@ def _unify(matches: list[str], reasons: list[str]) -> str:
     distinct = list(dict.fromkeys(matches))
     if len(distinct) == 1:
         return distinct[0]
-    chosen = max(distinct, key=MATCH_ORDER.index)
+    chosen = max(distinct, key=MATCHES.index)
     reasons.append(f"categories are matched differently ({', '.join(distinct)}); {chosen} is used")
     return chosen
 

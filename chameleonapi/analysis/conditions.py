@@ -13,10 +13,11 @@ from typing import Any
 from astroid import nodes
 
 from chameleonapi.analysis.constants import OSet, Unknown, bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, MATCH_ORDER, Cond, Kind, Value, loc, unrolled
+from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc, unrolled
 from chameleonapi.analysis.regex import translate
 from chameleonapi.analysis.values import evaluate
 from chameleonapi.analysis.walker_parts import WalkerParts
+from chameleonapi.spec import MATCHES
 
 
 class Conditions(WalkerParts):
@@ -296,7 +297,7 @@ def or_conds(a: Cond, b: Cond) -> Cond:
     labels = None if a.labels is None or b.labels is None else tuple(dict.fromkeys(a.labels + b.labels))
     match, reasons = a.match, a.reasons + b.reasons
     if a.match != b.match:
-        match = max(a.match, b.match, key=MATCH_ORDER.index)
+        match = max(a.match, b.match, key=MATCHES.index)
         reasons += (f"tests mix {a.match} and {b.match} matching; {match} is used",)
     if a.scope != b.scope:
         reasons += ("a per-label test is combined with a test over all labels",)

@@ -155,7 +155,6 @@ class State:
 
 Value = AV | Cond | None
 
-MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]  # Cond.match, loosest last
 MAX_UNROLL = 256  # loops over constant lists are unrolled up to this many items
 
 FINAL = 10**6  # Rule.seq offset of rules read from a function's unguarded return
@@ -173,4 +172,4 @@ def unrolled(items: Any) -> list | None:
         return None
 
 
-__all__ = ["AV", "FINAL", "MATCH_ORDER", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc", "unrolled"]
+__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc", "unrolled"]

@@ -43,16 +43,12 @@ class Project:
             module = build(source, modname, file if file != "<string>" else None)
         except astroid.AstroidSyntaxError as exc:
             module = self._salvaged(source, modname, file)
-            if module is not None:
-                module.file = file
-                self.modules[modname] = module
-                self.sources[file] = source
-                return module
-            err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
-            where = f"{file}:{err.lineno}" if err and err.lineno else file
-            msg = err.msg if err else str(exc).splitlines()[0]
-            self.errors.append(f"{where}: syntax error: {msg}")
-            return None
+            if module is None:
+                err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
+                where = f"{file}:{err.lineno}" if err and err.lineno else file
+                msg = err.msg if err else str(exc).splitlines()[0]
+                self.errors.append(f"{where}: syntax error: {msg}")
+                return None
         except Exception as exc:  # astroid may fail on exotic input; report, never raise
             self.errors.append(f"{file}: cannot parse: {type(exc).__name__}: {exc}".splitlines()[0])
             return None
