@@ -92,10 +92,7 @@ class Vocabulary:
         new = [label for label in extra if self.lookup(label) is None]
         if not new:
             return self
-        return Vocabulary(self.labels + new, self.parents, self._raw_synonyms(), self.classes)
-
-    def _raw_synonyms(self) -> dict[str, str]:
-        return dict(self._synonyms)
+        return Vocabulary(self.labels + new, self.parents, dict(self._synonyms), self.classes)
 
     def __len__(self) -> int:
         return len(self.labels)

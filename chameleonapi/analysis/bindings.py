@@ -149,7 +149,8 @@ def _mutations(stmt: nodes.NodeNG, name: str, value: Any, ctx: EvalContext, use:
         line = other.lineno or 0
         if line <= (stmt.lineno or 0) or line >= end:
             continue
-        if isinstance(other, nodes.AugAssign) and isinstance(other.target, nodes.AssignName) and other.target.name == name:
+        target = other.target if isinstance(other, nodes.AugAssign) else None
+        if isinstance(target, nodes.AssignName) and target.name == name:
             extra = evaluate(other.value, ctx)
             if is_unknown(extra):
                 return extra

@@ -202,7 +202,8 @@ def _exclusive(rules: list[Rule]) -> bool:
         return True
     chains = {r.chain[0] if r.chain else None for r in rules}
     unrolls = {r.unroll for r in rules}
-    return len(chains) == 1 and None not in chains and len(unrolls) == 1 and all(r.cond.scope == "any" for r in rules)
+    one_chain = len(chains) == 1 and None not in chains and len(unrolls) == 1
+    return one_chain and all(r.cond.scope == "any" for r in rules)
 
 
 def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tuple[str, list[str]]]:

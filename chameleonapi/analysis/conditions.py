@@ -234,8 +234,9 @@ class Conditions(WalkerParts):
         if scope is None:
             scope = "label" if text.loop is not None else "any"
         line = loc(node) if node is not None else 0
-        return Cond(scope, text.site, labels, mode, text.threshold, text.top_k, text.loop if scope == "label" else None,
-                    False, (line,) if line else (), reasons, warnings, mapping, also=text.also)
+        loop = text.loop if scope == "label" else None
+        return Cond(scope, text.site, labels, mode, text.threshold, text.top_k, loop, False, (line,) if line else (),
+                    reasons, warnings, mapping, also=text.also)
 
     def _set_test(self, texts: AV, other: nodes.NodeNG, node: nodes.NodeNG) -> Value:
         c = self._text_cond(replace(texts, kind=Kind.TEXT, loop=None), other, "exact", node, scope="any")

@@ -119,5 +119,5 @@ def loaded_at_run_time(name: str) -> Unknown:
     return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
 
 
-__all__ = ["RUNTIME_SOURCES", "EvalContext", "OSet", "Ref", "Unknown", "bind_target", "is_unknown", "loaded_at_run_time",
-           "runtime_reason"]
+__all__ = ["RUNTIME_SOURCES", "EvalContext", "OSet", "Ref", "Unknown", "bind_target", "is_unknown",
+           "loaded_at_run_time", "runtime_reason"]

@@ -248,8 +248,9 @@ class Expressions(WalkerParts):
                 return args[0]  # "{}".format(t.name) is the text itself
         if name == "join" and args and isinstance(args[0], AV) and args[0].kind in (Kind.TEXTS, Kind.LABELS):
             return args[0].narrowed(Kind.BLOB)
-        if name in ("intersection", "isdisjoint") and args and isinstance(args[0], AV) and args[0].kind == Kind.TEXTS:
-            result = self._set_test(args[0], func.expr, node)
+        texts = args[0] if args and isinstance(args[0], AV) and args[0].kind == Kind.TEXTS else None
+        if name in ("intersection", "isdisjoint") and texts is not None:
+            result = self._set_test(texts, func.expr, node)
             if name == "isdisjoint" and isinstance(result, AV) and result.cond is not None:
                 return replace(result.cond, negated=True)
             return result

@@ -172,4 +172,5 @@ def unrolled(items: Any) -> list | None:
         return None
 
 
-__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc", "unrolled"]
+__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc",
+           "unrolled"]

@@ -151,7 +151,8 @@ def _counts(scope, call, sources, ctx):
         for test in gen.ifs:
             _read_test(test, gen.target.name, filt, ctx)
         parent = comp.parent
-        if isinstance(parent, nodes.Call) and isinstance(parent.func, nodes.Name) and parent.func.name in ("len", "sum"):
+        if (isinstance(parent, nodes.Call) and isinstance(parent.func, nodes.Name)
+                and parent.func.name in ("len", "sum")):
             found.append((parent, filt, _assigned_to(parent)))
         elif isinstance(parent, nodes.Assign) and isinstance(parent.targets[0], nodes.AssignName):
             var = parent.targets[0].name

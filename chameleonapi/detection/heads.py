@@ -60,7 +60,8 @@ def write_entry(folder: Path, state: dict[str, Any], card: dict[str, Any], extra
     from safetensors.torch import save_file
 
     save_file({k: v.detach().contiguous() for k, v in state.items()}, str(folder / HEAD))
-    (folder / CARD).write_text(json.dumps({**card, **extra}, sort_keys=True, indent=1, default=str), encoding="utf-8")
+    text = json.dumps({**card, **extra}, sort_keys=True, indent=1, default=str)
+    (folder / CARD).write_text(text, encoding="utf-8")
 
 
 def _read(path: Path):
