@@ -28,7 +28,7 @@ from chameleonapi.errors import SettingsError
 
 __all__ = [
     "BUDGETS", "DETECTOR_BUDGETS", "SETTINGS", "TRAIN_MODES", "Setting", "SettingsError", "allow_local_files", "allow_network",
-    "budget", "data_setting", "detector_budget", "data_source", "decode_max_bytes", "device", "env_flag", "fetch_max_bytes", "fetch_timeout", "get", "home",
+    "budget", "detector_budget", "data_source", "decode_max_bytes", "device", "fetch_max_bytes", "fetch_timeout", "get", "home",
     "local_files_root", "override", "passthrough", "progress", "project_file", "provider_enabled",
     "resolve", "set_project", "source_of", "torch_threads", "train_mode", "validate",
     "allow_outside_data", "allow_private_network", "lock_wait", "lock_stale", "analysis_max_bytes",
@@ -477,17 +477,11 @@ def resolve(**values: Any) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ the getters others call
-def env_flag(name: str, default: bool = False) -> bool:
-    """Read a boolean environment variable ("1/true/yes/on" vs "0/false/no/off")."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() not in _FALSE
-
-
-def provider_enabled(provider: str, default: bool = True) -> bool:
-    """Per-integration switch, `CHAMELEONAPI_<PROVIDER>_ENABLED` (ddtrace style)."""
-    return env_flag(f"CHAMELEONAPI_{provider.upper()}_ENABLED", default)
+def provider_enabled(provider: str) -> bool:
+    """Per-integration switch, `CHAMELEONAPI_<PROVIDER>_ENABLED` (ddtrace style): on unless
+    set to 0/false/no/off."""
+    value = os.environ.get(f"CHAMELEONAPI_{provider.upper()}_ENABLED")
+    return value is None or value.strip().lower() not in _FALSE
 
 
 def home(value: str | os.PathLike | None = None) -> Path:
@@ -544,11 +538,6 @@ def data_source(value: str | None = None) -> str | None:
     """Data used to customize models: `builtin`, a path (image folder or CSV), or None when
     none is configured (a real application is then served the generic labeler)."""
     return get("data", value)
-
-
-def data_setting() -> str | None:
-    """The configured customization data, or None (the built-in silhouettes only when chosen)."""
-    return data_source()
 
 
 def device(value: str | None = None) -> str:

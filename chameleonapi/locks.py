@@ -124,10 +124,6 @@ class FileLock:
             self._fd = None
         self._stop = threading.Event()
 
-    @property
-    def is_locked(self) -> bool:
-        return self._fd is not None or self._fallback is not None
-
     # -------------------------------------------------------------- internals
     def _still_at_path(self, fd: int) -> bool:
         try:

@@ -11,15 +11,10 @@ from __future__ import annotations
 import logging
 import sys
 
-__all__ = ["MAX_LINE", "install_fallback", "logger", "names_shown", "one_line", "shown"]
+__all__ = ["MAX_LINE", "install_fallback", "logger", "names_shown", "shown"]
 
 logger = logging.getLogger("chameleonapi")
 MAX_LINE = 2000  # characters of one logged message
-
-
-def one_line(text: str, limit: int = MAX_LINE) -> str:
-    """`text` as one log line: control characters escaped, at most `limit` characters."""
-    return shown(text, limit)
 
 
 class _OneLine(logging.Filter):
@@ -31,7 +26,7 @@ class _OneLine(logging.Filter):
             text = record.getMessage()
         except Exception:  # pragma: no cover - a bad format string: let logging report it
             return True
-        clean = one_line(text)
+        clean = shown(text, MAX_LINE)
         if clean != text:
             record.msg, record.args = clean, None
         return True

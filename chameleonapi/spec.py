@@ -16,13 +16,11 @@ from chameleonapi import services
 from chameleonapi.decisions import kind_of, spec_kinds
 from chameleonapi.decisions.object_count import COUNT_OPS
 
-KINDS = spec_kinds()
 ORDERS = ("label", "category", "last")
-MATCHES = ("exact", "casefold", "substring", "substring_casefold")
+MATCHES = ("exact", "casefold", "substring", "substring_casefold")  # each looser than the one before
 TARGETS = ("labels", "objects")
 
 LabelScores = Sequence[tuple[str, float]]
-Decision = "str | None | frozenset[str]"
 
 
 @dataclass(frozen=True)
@@ -92,9 +90,7 @@ class DecisionSpec:
         self.categories = [c if isinstance(c, Category) else Category(**c) for c in self.categories]
         if isinstance(self.call, dict):
             self.call = SourceLocation(**self.call)
-        self.conditions = [
-            c if isinstance(c, SourceLocation) else SourceLocation(**c) for c in self.conditions
-        ]
+        self.conditions = [c if isinstance(c, SourceLocation) else SourceLocation(**c) for c in self.conditions]
 
     # ----------------------------------------------------------------- semantics
     @property
@@ -113,9 +109,7 @@ class DecisionSpec:
 
     def categories_of(self, api_label: str) -> list[str]:
         """Names of the categories one API label selects, in category order."""
-        return [
-            c.name for c in self.categories if any(self.label_matches(api_label, a) for a in c.labels)
-        ]
+        return [c.name for c in self.categories if any(self.label_matches(api_label, a) for a in c.labels)]
 
     def visible(self, label_scores: LabelScores) -> list[tuple[str, float]]:
         """The labels the application actually sees: score-ordered, top-k, then threshold."""
@@ -196,9 +190,5 @@ class DecisionSpec:
 
     @property
     def all_labels(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for c in self.categories:
-            for label in c.labels:
-                seen.setdefault(label, None)
-        return list(seen)
+        return list(dict.fromkeys(label for c in self.categories for label in c.labels))
 

@@ -92,10 +92,7 @@ class Vocabulary:
         new = [label for label in extra if self.lookup(label) is None]
         if not new:
             return self
-        return Vocabulary(self.labels + new, self.parents, self._raw_synonyms(), self.classes)
-
-    def _raw_synonyms(self) -> dict[str, str]:
-        return dict(self._synonyms)
+        return Vocabulary(self.labels + new, self.parents, dict(self._synonyms), self.classes)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -142,17 +139,6 @@ class Vocabulary:
             out.add(found)
             out.update(a for a in self.ancestors(found) if a in self._index)
         return frozenset(out)
-
-    def map_strings(self, strings: Iterable[str]) -> tuple[dict[str, str], list[str]]:
-        """App strings -> canonical labels, and the strings nothing maps."""
-        mapped, unmapped = {}, []
-        for text in strings:
-            found = self.lookup(text)
-            if found is None:
-                unmapped.append(text)
-            else:
-                mapped[text] = found
-        return mapped, unmapped
 
     def multi_hot(self, label_sets: Sequence[Iterable[str]]) -> np.ndarray:
         """[N, L] float32 targets from canonical label sets (unknown labels ignored)."""

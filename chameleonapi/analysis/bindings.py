@@ -15,13 +15,13 @@ from typing import Any
 from astroid import nodes
 
 from chameleonapi.analysis.constants import (
-    RUNTIME_SOURCES,
     EvalContext,
     OSet,
     Ref,
     Unknown,
     bind_target,
     is_unknown,
+    loaded_at_run_time,
     runtime_reason,
 )
 from chameleonapi.analysis.folding import evaluate
@@ -34,7 +34,7 @@ def name_value(node: nodes.Name, ctx: EvalContext) -> Any:
     if node.name in ctx.consts:
         return ctx.consts[node.name]
     ctx.project.deadline.check()
-    if node.name in RUNTIME_SOURCES and node.name == "environ":
+    if node.name == "environ":
         return Unknown("read at run time from the environment")
     try:
         _, assigns = node.lookup(node.name)
@@ -89,9 +89,7 @@ def _star_binding(node: nodes.Name, ctx: EvalContext) -> Any:
     return None
 
 
-def value_of_binding(
-    binding: nodes.NodeNG, name: str, ctx: EvalContext, use: nodes.NodeNG | None = None
-) -> Any:
+def value_of_binding(binding: nodes.NodeNG, name: str, ctx: EvalContext, use: nodes.NodeNG | None = None) -> Any:
     """The value a binding node (assignment, import, parameter, def) gives `name`."""
     project = ctx.project
     if isinstance(binding, (nodes.ClassDef, nodes.FunctionDef, nodes.Module)):
@@ -125,9 +123,7 @@ def value_of_binding(
     return Unknown(f"cannot resolve {name}")
 
 
-def _assigned(
-    stmt: nodes.Assign | nodes.AnnAssign, name: str, ctx: EvalContext, use: nodes.NodeNG | None
-) -> Any:
+def _assigned(stmt: nodes.Assign | nodes.AnnAssign, name: str, ctx: EvalContext, use: nodes.NodeNG | None) -> Any:
     if stmt.value is None:
         return Unknown(f"{name} is declared without a value")
     targets = stmt.targets if isinstance(stmt, nodes.Assign) else [stmt.target]
@@ -153,11 +149,8 @@ def _mutations(stmt: nodes.NodeNG, name: str, value: Any, ctx: EvalContext, use:
         line = other.lineno or 0
         if line <= (stmt.lineno or 0) or line >= end:
             continue
-        if (
-            isinstance(other, nodes.AugAssign)
-            and isinstance(other.target, nodes.AssignName)
-            and other.target.name == name
-        ):
+        target = other.target if isinstance(other, nodes.AugAssign) else None
+        if isinstance(target, nodes.AssignName) and target.name == name:
             extra = evaluate(other.value, ctx)
             if is_unknown(extra):
                 return extra
@@ -168,9 +161,7 @@ def _mutations(stmt: nodes.NodeNG, name: str, value: Any, ctx: EvalContext, use:
         if not (isinstance(other, nodes.Expr) and isinstance(other.value, nodes.Call)):
             continue
         func = other.value.func
-        if not (
-            isinstance(func, nodes.Attribute) and isinstance(func.expr, nodes.Name) and func.expr.name == name
-        ):
+        if not (isinstance(func, nodes.Attribute) and isinstance(func.expr, nodes.Name) and func.expr.name == name):
             continue
         args = [evaluate(a, ctx) for a in other.value.args]
         if any(is_unknown(a) for a in args):
@@ -283,7 +274,7 @@ def attribute_value(node: nodes.Attribute, ctx: EvalContext) -> Any:
     if attr == "environ":
         return Unknown("read at run time from the environment")
     if attr == "argv":
-        return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[attr]} ({attr})")
+        return loaded_at_run_time(attr)
     expr = node.expr
     if isinstance(expr, nodes.Name) and expr.name in ("self", "cls"):
         cls = _enclosing_class(node)

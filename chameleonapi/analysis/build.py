@@ -16,9 +16,8 @@ from typing import Any
 from chameleonapi.analysis.facts import Outcome, Rule, Site
 from chameleonapi.analysis.interp import Decision
 from chameleonapi.decisions import Shape, claim
-from chameleonapi.spec import Category, DecisionSpec, SourceLocation
+from chameleonapi.spec import MATCHES, Category, DecisionSpec, SourceLocation
 
-MATCH_ORDER = ["exact", "casefold", "substring", "substring_casefold"]
 OPEN = "\0"  # marks a category standing for labels known only at run time
 
 
@@ -61,7 +60,7 @@ def _independent(rules: list[Rule]) -> list[list[Rule]]:
 
 def _falsy(rule: Rule) -> bool:
     o = rule.effect.outcome
-    return o.kind == "const" and (o.value is None or o.value is False or o.value == 0 or o.value == "")
+    return o.kind == "const" and o.value in (None, False, 0, "")
 
 
 def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec | None:
@@ -203,12 +202,8 @@ def _exclusive(rules: list[Rule]) -> bool:
         return True
     chains = {r.chain[0] if r.chain else None for r in rules}
     unrolls = {r.unroll for r in rules}
-    return (
-        len(chains) == 1
-        and None not in chains
-        and len(unrolls) == 1
-        and all(r.cond.scope == "any" for r in rules)
-    )
+    one_chain = len(chains) == 1 and None not in chains and len(unrolls) == 1
+    return one_chain and all(r.cond.scope == "any" for r in rules)
 
 
 def _categories(rule: Rule, decision: Decision, reasons: list[str]) -> list[tuple[str, list[str]]]:
@@ -263,7 +258,7 @@ def _unify(matches: list[str], reasons: list[str]) -> str:
     distinct = list(dict.fromkeys(matches))
     if len(distinct) == 1:
         return distinct[0]
-    chosen = max(distinct, key=MATCH_ORDER.index)
+    chosen = max(distinct, key=MATCHES.index)
     reasons.append(f"categories are matched differently ({', '.join(distinct)}); {chosen} is used")
     return chosen
 

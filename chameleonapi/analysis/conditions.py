@@ -13,10 +13,11 @@ from typing import Any
 from astroid import nodes
 
 from chameleonapi.analysis.constants import OSet, Unknown, bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, MAX_UNROLL, Cond, Kind, Value, loc
+from chameleonapi.analysis.facts import AV, Cond, Kind, Value, loc, unrolled
 from chameleonapi.analysis.regex import translate
 from chameleonapi.analysis.values import evaluate
 from chameleonapi.analysis.walker_parts import WalkerParts
+from chameleonapi.spec import MATCHES
 
 
 class Conditions(WalkerParts):
@@ -36,13 +37,8 @@ class Conditions(WalkerParts):
     def _presence_check(self, node: nodes.NodeNG) -> bool:
         """`hasattr(tag, "name")`, `tag.name` / `result.tags` as a test: the SDK's objects
         always have their fields, so the test does not narrow the decision."""
-        if (
-            isinstance(node, nodes.Call)
-            and isinstance(node.func, nodes.Name)
-            and node.func.name == "hasattr"
-            and node.args
-        ):
-            return isinstance(self.ev(node.args[0]), AV)
+        if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Name) and node.func.name == "hasattr":
+            return bool(node.args) and isinstance(self.ev(node.args[0]), AV)
         return False
 
     def truthy(self, value: Value) -> Cond | None:
@@ -68,16 +64,11 @@ class Conditions(WalkerParts):
         if is_unknown(items):
             # the element still tells which label is tested: report the unresolved list
             saved = dict(self.consts)
-            self.consts = {**self.consts}
             probe = self._probe_unknown(gens[0], elt, items)
             self.consts = saved
             return probe
-        if isinstance(items, dict):
-            items = list(items)
-
-        try:
-            items = list(items)[:MAX_UNROLL]
-        except TypeError:  # not a collection: nothing to unroll
+        items = unrolled(items)
+        if items is None:  # not a collection: nothing to unroll
             return None
         result: Cond | None = None
         saved = dict(self.consts)
@@ -96,15 +87,9 @@ class Conditions(WalkerParts):
         return result
 
     def _probe_unknown(self, gen: nodes.Comprehension, elt: nodes.NodeNG, items: Unknown) -> Cond | None:
-        names = (
-            {n.name for n in gen.target.nodes_of_class(nodes.AssignName)}
-            if not isinstance(gen.target, nodes.AssignName)
-            else {gen.target.name}
-        )
-        for name in names:
-            self.consts[name] = items
-        c = self.cond(elt)
-        return c
+        for name in gen.target.nodes_of_class(nodes.AssignName):  # the target itself included
+            self.consts[name.name] = items
+        return self.cond(elt)
 
     def cond(self, node: nodes.NodeNG) -> Cond | None:
         if isinstance(node, nodes.BoolOp):
@@ -153,23 +138,13 @@ class Conditions(WalkerParts):
                 if not isinstance(k, (int, float)) or isinstance(k, bool):
                     return None
                 o = _flip(op) if flip else op
-                t = round(k / a.site.scale, 6)
-                if o in (">", ">="):
-                    if a.cond is not None:
-                        return replace(
-                            a.cond, threshold=max_known(a.cond.threshold, t), lines=a.cond.lines or (line,)
-                        )
-                    return Cond("score", a.site, None, threshold=t, loop=a.loop, lines=(line,))
-                if o in ("<", "<="):
-                    if a.cond is not None:
-                        return replace(
-                            a.cond,
-                            threshold=max_known(a.cond.threshold, t),
-                            negated=True,
-                            lines=a.cond.lines or (line,),
-                        )
-                    return Cond("score", a.site, None, threshold=t, loop=a.loop, negated=True, lines=(line,))
-                return None
+                if o not in (">", ">=", "<", "<="):
+                    return None
+                t, below = round(k / a.site.scale, 6), o in ("<", "<=")
+                if a.cond is not None:
+                    return replace(a.cond, threshold=max_known(a.cond.threshold, t), negated=a.cond.negated or below,
+                                   lines=a.cond.lines or (line,))
+                return Cond("score", a.site, None, threshold=t, loop=a.loop, negated=below, lines=(line,))
         # search results / mapped values against None / 0 / []
         for a, b_node in ((left, right_node), (right, node.left)):
             if isinstance(a, AV) and a.kind in (Kind.MATCH, Kind.COUNT, Kind.MAPPED):
@@ -212,42 +187,22 @@ class Conditions(WalkerParts):
             c = replace(c, negated=not c.negated)
         return c
 
-    def _membership(
-        self,
-        left: Value,
-        left_node: nodes.NodeNG,
-        right: Value,
-        right_node: nodes.NodeNG,
-        node: nodes.Compare,
-    ) -> Cond | None:
+    def _membership(self, left: Value, left_node: nodes.NodeNG, right: Value, right_node: nodes.NodeNG,
+                    node: nodes.Compare) -> Cond | None:
         if isinstance(left, AV) and left.kind == Kind.TEXT and right is None:
             # text in COLLECTION (or text in "a long string": substring of the constant)
             return self._text_cond(left, right_node, "exact", node)
-        if isinstance(right, AV) and right.kind == Kind.TEXT and left is None:
+        if not isinstance(right, AV) or left is not None:
+            return None
+        if right.kind == Kind.TEXT:
             return self._text_cond(right, left_node, "substring", node)
-        if isinstance(right, AV) and right.kind in (Kind.TEXTS, Kind.MATCH) and left is None:
-            return self._text_cond(
-                replace(right, kind=Kind.TEXT, loop=None), left_node, "exact", node, scope="any"
-            )
-        if isinstance(right, AV) and right.kind == Kind.BLOB and left is None:
-            return self._text_cond(
-                replace(right, kind=Kind.TEXT, loop=None), left_node, "substring", node, scope="any"
-            )
-        if isinstance(right, AV) and right.kind == Kind.SCOREMAP and left is None:
-            return self._text_cond(
-                replace(right, kind=Kind.TEXT, loop=None), left_node, "exact", node, scope="any"
-            )
+        if right.kind in (Kind.TEXTS, Kind.MATCH, Kind.BLOB, Kind.SCOREMAP):  # "cat" in <any label's text>
+            mode = "substring" if right.kind == Kind.BLOB else "exact"
+            return self._text_cond(replace(right, kind=Kind.TEXT, loop=None), left_node, mode, node, scope="any")
         return None
 
-    def _text_cond(
-        self,
-        text: AV,
-        other: nodes.NodeNG,
-        mode: str,
-        node: nodes.NodeNG,
-        scope: str | None = None,
-        prefix: bool = False,
-    ) -> Cond | None:
+    def _text_cond(self, text: AV, other: nodes.NodeNG, mode: str, node: nodes.NodeNG, scope: str | None = None,
+                   prefix: bool = False) -> Cond | None:
         ctx = self.ectx()
         value = evaluate(other, ctx)
         warnings = tuple(ctx.warnings)
@@ -256,19 +211,11 @@ class Conditions(WalkerParts):
             labels: tuple[str, ...] | None = None
             reasons = (value.reason,)
         elif isinstance(value, str):
-            if (
-                mode == "exact"
-                and isinstance(node, nodes.Compare)
-                and node.ops[0][0] in ("in", "not in")
-                and self.ev(node.left) is text
-            ):
+            labels = (value,)
+            in_constant = isinstance(node, nodes.Compare) and node.ops[0][0] in ("in", "not in")
+            if mode == "exact" and in_constant and self.ev(node.left) is text:
                 # text in "cat dog": the label must be a substring of the constant
-                labels, reasons = (
-                    (value,),
-                    ("a label tested as a substring of a constant string is approximated",),
-                )
-            else:
-                labels = (value,)
+                reasons = ("a label tested as a substring of a constant string is approximated",)
         elif isinstance(value, dict):
             labels = tuple(k for k in value if isinstance(k, str))
         elif isinstance(value, (list, tuple, OSet)):
@@ -279,37 +226,17 @@ class Conditions(WalkerParts):
             reasons = reasons + ("startswith/endswith is approximated by a substring test",)
         return self._label_cond(text, labels, mode, reasons, node=node, warnings=warnings, scope=scope)
 
-    def _label_cond(
-        self,
-        text: AV,
-        labels: tuple[str, ...] | None,
-        mode: str,
-        reasons: tuple[str, ...],
-        node: nodes.NodeNG | None = None,
-        warnings: tuple[str, ...] = (),
-        scope: str | None = None,
-        mapping: tuple | None = None,
-    ) -> Cond:
+    def _label_cond(self, text: AV, labels: tuple[str, ...] | None, mode: str, reasons: tuple[str, ...],
+                    node: nodes.NodeNG | None = None, warnings: tuple[str, ...] = (), scope: str | None = None,
+                    mapping: tuple | None = None) -> Cond:
         if text.folded:
             mode = "casefold" if mode == "exact" else "substring_casefold"
         if scope is None:
             scope = "label" if text.loop is not None else "any"
         line = loc(node) if node is not None else 0
-        return Cond(
-            scope,
-            text.site,
-            labels,
-            mode,
-            text.threshold,
-            text.top_k,
-            text.loop if scope == "label" else None,
-            False,
-            (line,) if line else (),
-            reasons,
-            warnings,
-            mapping,
-            also=text.also,
-        )
+        loop = text.loop if scope == "label" else None
+        return Cond(scope, text.site, labels, mode, text.threshold, text.top_k, loop, False, (line,) if line else (),
+                    reasons, warnings, mapping, also=text.also)
 
     def _set_test(self, texts: AV, other: nodes.NodeNG, node: nodes.NodeNG) -> Value:
         c = self._text_cond(replace(texts, kind=Kind.TEXT, loop=None), other, "exact", node, scope="any")
@@ -337,38 +264,19 @@ class Conditions(WalkerParts):
         scope = "any" if subject.kind == Kind.BLOB else None
         text = replace(subject, kind=Kind.TEXT, loop=None if scope else subject.loop)
         if not isinstance(pattern, str):
-            return self._label_cond(
-                text,
-                None,
-                "substring",
-                (getattr(pattern, "reason", "pattern is not a constant"),),
-                node=node,
-                scope=scope,
-            )
+            reason = getattr(pattern, "reason", "pattern is not a constant")
+            return self._label_cond(text, None, "substring", (reason,), node=node, scope=scope)
         tr = translate(pattern, "search" if subject.kind == Kind.BLOB else func, ignore_case)
         if tr is None:
-            return self._label_cond(
-                text,
-                None,
-                "substring",
-                (f"regular expression {pattern!r} is not a word list",),
-                node=node,
-                scope=scope,
-            )
+            reason = f"regular expression {pattern!r} is not a word list"
+            return self._label_cond(text, None, "substring", (reason,), node=node, scope=scope)
         mode = tr.match
         if text.folded:
             mode = "casefold" if mode in ("exact", "casefold") else "substring_casefold"
         if subject.kind == Kind.BLOB and mode in ("exact", "casefold"):
             mode = "substring" if mode == "exact" else "substring_casefold"
-        c = self._label_cond(
-            replace(text, folded=False),
-            tr.labels,
-            mode,
-            (tr.approximate,) if tr.approximate else (),
-            node=node,
-            scope=scope,
-        )
-        return c
+        approximate = (tr.approximate,) if tr.approximate else ()
+        return self._label_cond(replace(text, folded=False), tr.labels, mode, approximate, node=node, scope=scope)
 
 
 def _flip(op: str) -> str:
@@ -390,23 +298,14 @@ def or_conds(a: Cond, b: Cond) -> Cond:
     labels = None if a.labels is None or b.labels is None else tuple(dict.fromkeys(a.labels + b.labels))
     match, reasons = a.match, a.reasons + b.reasons
     if a.match != b.match:
-        order = ["exact", "casefold", "substring", "substring_casefold"]
-        match = max(a.match, b.match, key=order.index)
+        match = max(a.match, b.match, key=MATCHES.index)
         reasons += (f"tests mix {a.match} and {b.match} matching; {match} is used",)
     if a.scope != b.scope:
         reasons += ("a per-label test is combined with a test over all labels",)
     mapping = (a.mapping or ()) + (b.mapping or ()) if a.mapping or b.mapping else None
-    return replace(
-        a,
-        labels=labels,
-        match=match,
-        reasons=reasons,
-        lines=a.lines + b.lines,
-        warnings=a.warnings + b.warnings,
-        top_k=min_known(a.top_k, b.top_k),
-        mapping=mapping,
-        flags=tuple(dict.fromkeys(a.flags + b.flags)),  # `if fire or smoke:`
-    )
+    return replace(a, labels=labels, match=match, reasons=reasons, lines=a.lines + b.lines,
+                   warnings=a.warnings + b.warnings, top_k=min_known(a.top_k, b.top_k), mapping=mapping,
+                   flags=tuple(dict.fromkeys(a.flags + b.flags)))  # flags: `if fire or smoke:`
 
 
 def and_conds(a: Cond, b: Cond) -> Cond:
@@ -419,19 +318,11 @@ def and_conds(a: Cond, b: Cond) -> Cond:
         return replace(
             a, threshold=max_known(a.threshold, b.threshold), lines=tuple(dict.fromkeys(a.lines + b.lines))
         )
-    if b.negated and not a.negated:
-        return replace(
-            a, reasons=a.reasons + ("an excluding test (and not ...) is ignored",), lines=a.lines + b.lines
-        )
-    if a.negated and not b.negated:
-        return replace(
-            b, reasons=b.reasons + ("an excluding test (and not ...) is ignored",), lines=a.lines + b.lines
-        )
-    return replace(
-        a,
-        reasons=a.reasons + ("two label tests joined by and are reduced to the first",),
-        lines=a.lines + b.lines,
-    )
+    if a.negated != b.negated:
+        kept, reason = (b if a.negated else a), "an excluding test (and not ...) is ignored"
+    else:
+        kept, reason = a, "two label tests joined by and are reduced to the first"
+    return replace(kept, reasons=kept.reasons + (reason,), lines=a.lines + b.lines)
 
 
 __all__ = ["Conditions", "and_conds", "max_known", "min_known", "or_conds"]

@@ -110,8 +110,14 @@ def runtime_reason(node: nodes.NodeNG, value: Unknown) -> Unknown:
         elif isinstance(sub, nodes.Name):
             name = sub.name
         if name in RUNTIME_SOURCES:
-            return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
+            return loaded_at_run_time(name)
     return value
 
 
-__all__ = ["RUNTIME_SOURCES", "EvalContext", "OSet", "Ref", "Unknown", "bind_target", "is_unknown", "runtime_reason"]
+def loaded_at_run_time(name: str) -> Unknown:
+    """Why a value read by `name` (one of RUNTIME_SOURCES) is not a constant."""
+    return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
+
+
+__all__ = ["RUNTIME_SOURCES", "EvalContext", "OSet", "Ref", "Unknown", "bind_target", "is_unknown",
+           "loaded_at_run_time", "runtime_reason"]

@@ -37,12 +37,10 @@ class Expressions(WalkerParts):
         if isinstance(node, nodes.Call):
             return self.ev_call(node)
         if isinstance(node, nodes.Attribute):
-            if isinstance(node.expr, nodes.Name) and node.expr.name == "self" and f"self.{node.attrname}" in self.env:
+            if _is_name(node.expr, "self") and f"self.{node.attrname}" in self.env:
                 return self.env[f"self.{node.attrname}"]  # an attribute this instance was given
             base = self.ev(node.expr)
-            if isinstance(base, AV):
-                return _attr(base, node.attrname)
-            return None
+            return _attr(base, node.attrname) if isinstance(base, AV) else None
         if isinstance(node, nodes.Subscript):
             return self.ev_subscript(node)
         if isinstance(node, (nodes.ListComp, nodes.SetComp, nodes.GeneratorExp)):
@@ -53,9 +51,7 @@ class Expressions(WalkerParts):
             first = self.ev(node.values[0])  # `found or ["unknown"]` is `found` when there are matches
             if isinstance(first, AV) and first.kind in (Kind.MATCH, Kind.LABELS, Kind.TEXTS):
                 return first
-        if isinstance(node, (nodes.Compare, nodes.BoolOp)) or (
-            isinstance(node, nodes.UnaryOp) and node.op == "not"
-        ):
+        if isinstance(node, (nodes.Compare, nodes.BoolOp)) or (isinstance(node, nodes.UnaryOp) and node.op == "not"):
             return self.cond(node)
         if isinstance(node, nodes.NamedExpr):
             value = self.ev(node.value)
@@ -121,9 +117,8 @@ class Expressions(WalkerParts):
         if base.kind == Kind.SCORE and base.many and key == 0:  # [l.score for l in labels if ...][0]
             return replace(base, many=False)
         if base.kind in (Kind.LABELS, Kind.TEXTS) and key == 0:
-            return base.narrowed(Kind.LABEL if base.kind == Kind.LABELS else Kind.TEXT, loop=None).with_top_k(
-                1
-            )
+            one = Kind.LABEL if base.kind == Kind.LABELS else Kind.TEXT
+            return base.narrowed(one, loop=None).with_top_k(1)
         if base.kind == Kind.RESPS and isinstance(key, int):
             return base.narrowed(Kind.RESP)
         if base.kind == Kind.SCOREMAP and isinstance(key, str):
@@ -195,18 +190,11 @@ class Expressions(WalkerParts):
                     return value.narrowed(Kind.COUNT)
                 return None
             if name in ("list", "tuple", "sorted", "iter", "set", "frozenset") and args:
-                value = self.ev(args[0])
-                if isinstance(value, AV) and name == "sorted" and value.kind in (Kind.LABELS, Kind.TEXTS):
-                    return (
-                        value
-                        if any(kw.arg == "key" for kw in node.keywords or [])
-                        else value.narrowed(Kind.TEXTS if value.kind == Kind.TEXTS else value.kind)
-                    )
-                return value
+                return self.ev(args[0])
             if name == "str" and args:
                 value = self.ev(args[0])
                 if isinstance(value, AV):
-                    if value.kind in (Kind.TEXT,):
+                    if value.kind == Kind.TEXT:
                         return value
                     if value.kind in (Kind.LABELS, Kind.TEXTS, Kind.RESP, Kind.BLOB):
                         return value.narrowed(Kind.BLOB)
@@ -224,29 +212,23 @@ class Expressions(WalkerParts):
 
     def ev_method(self, node: nodes.Call, func: nodes.Attribute) -> Value:
         name = func.attrname
-        if (
-            isinstance(func.expr, nodes.Name)
-            and func.expr.name == "re"
-            and name in ("search", "match", "fullmatch", "findall")
-        ):
+        if _is_name(func.expr, "re") and name in ("search", "match", "fullmatch", "findall"):
             return self.regex(node, name)
         base = self.ev(func.expr)
         if isinstance(base, AV):
             if base.fields is not None and name == "get" and node.args:
                 key = self.const(node.args[0])
                 return _field(base, key) if isinstance(key, str) else None
-            if base.kind == Kind.TEXT and name in FOLD_METHODS:
+            if base.kind in (Kind.TEXT, Kind.BLOB) and name in FOLD_METHODS:
                 return replace(base, folded=True)
             if base.kind in (Kind.TEXT, Kind.BLOB) and name in KEEP_METHODS:
                 return base
-            if base.kind == Kind.BLOB and name in FOLD_METHODS:
-                return replace(base, folded=True)
             if base.kind in (Kind.RESP, Kind.LABEL) and name == "get" and node.args:
                 key = self.const(node.args[0])
                 if base.kind == Kind.RESP and key in LIST_ATTRS:
                     return base.narrowed(Kind.LABELS)
                 return _attr(base, key) if isinstance(key, str) else None
-            if base.kind in (Kind.TEXT,) and name in ("startswith", "endswith") and node.args:
+            if base.kind == Kind.TEXT and name in ("startswith", "endswith") and node.args:
                 return self._text_cond(base, node.args[0], "substring", node, prefix=True)
             if base.kind == Kind.SCOREMAP and name == "get" and node.args:
                 key = self.const(node.args[0])
@@ -254,7 +236,7 @@ class Expressions(WalkerParts):
                     return _score_lookup(base, key, node)
             if base.kind in (Kind.TEXTS, Kind.MATCH) and name in ("intersection", "__and__") and node.args:
                 return self._set_test(base, node.args[0], node)
-            if base.kind in (Kind.LABELS, Kind.TEXTS) and name in ("copy",):
+            if base.kind in (Kind.LABELS, Kind.TEXTS) and name == "copy":
                 return base
             return None
         if isinstance(base, Cond):
@@ -266,13 +248,9 @@ class Expressions(WalkerParts):
                 return args[0]  # "{}".format(t.name) is the text itself
         if name == "join" and args and isinstance(args[0], AV) and args[0].kind in (Kind.TEXTS, Kind.LABELS):
             return args[0].narrowed(Kind.BLOB)
-        if (
-            name in ("intersection", "isdisjoint")
-            and args
-            and isinstance(args[0], AV)
-            and args[0].kind == Kind.TEXTS
-        ):
-            result = self._set_test(args[0], func.expr, node)
+        texts = args[0] if args and isinstance(args[0], AV) and args[0].kind == Kind.TEXTS else None
+        if name in ("intersection", "isdisjoint") and texts is not None:
+            result = self._set_test(texts, func.expr, node)
             if name == "isdisjoint" and isinstance(result, AV) and result.cond is not None:
                 return replace(result.cond, negated=True)
             return result
@@ -305,12 +283,11 @@ class Expressions(WalkerParts):
         if not (isinstance(value, AV) and value.kind in (Kind.LABELS, Kind.TEXTS)):
             return None
         if isinstance(fn, nodes.Lambda) and fn.args.args:
-            saved = self.env.get(fn.args.args[0].name)
-            self.env[fn.args.args[0].name] = replace(
-                value, kind=Kind.LABEL if value.kind == Kind.LABELS else Kind.TEXT, loop=None
-            )
+            param = fn.args.args[0].name
+            saved = self.env.get(param)
+            self.env[param] = replace(value, kind=Kind.LABEL if value.kind == Kind.LABELS else Kind.TEXT, loop=None)
             out = self.ev(fn.body)
-            self.env[fn.args.args[0].name] = saved
+            self.env[param] = saved
             if isinstance(out, AV) and out.kind == Kind.TEXT:
                 return replace(value, kind=Kind.TEXTS, folded=out.folded)
         if isinstance(fn, nodes.Attribute) and fn.attrname in FOLD_METHODS and value.kind == Kind.TEXTS:
@@ -362,14 +339,9 @@ class Expressions(WalkerParts):
             self.env = saved
         base = base.with_threshold(threshold)
         if label_cond is not None:
-            label_cond = replace(
-                label_cond,
-                scope="any",
-                loop=None,
-                threshold=max_known(label_cond.threshold, base.threshold),
-                top_k=min_known(label_cond.top_k, base.top_k),
-                reasons=label_cond.reasons + tuple(reasons),
-            )
+            label_cond = replace(label_cond, scope="any", loop=None, reasons=label_cond.reasons + tuple(reasons),
+                                 threshold=max_known(label_cond.threshold, base.threshold),
+                                 top_k=min_known(label_cond.top_k, base.top_k))
             if isinstance(elt, Cond) and elt.scope in ("label", "any"):
                 label_cond = and_conds(label_cond, replace(elt, scope="any", loop=None))
             if isinstance(elt, AV) and elt.kind == Kind.SCORE:  # the scores of the matching labels
@@ -377,14 +349,8 @@ class Expressions(WalkerParts):
             return AV(Kind.MATCH, base.site, top_k=base.top_k, many=True, cond=label_cond, loop=loop)
         if isinstance(elt, Cond) and elt.scope in ("label", "any"):
             # any(l.description in X for l in labels)
-            c = replace(
-                elt,
-                scope="any",
-                loop=None,
-                threshold=max_known(elt.threshold, base.threshold),
-                top_k=min_known(elt.top_k, base.top_k),
-            )
-            return c
+            return replace(elt, scope="any", loop=None, threshold=max_known(elt.threshold, base.threshold),
+                           top_k=min_known(elt.top_k, base.top_k))
         if isinstance(elt, AV):
             if elt.kind == Kind.RECORD and any(isinstance(v, AV) and v.loop == loop for _, v in elt.fields or ()):
                 # [{"name": l["Name"], ...} for l in labels]: the labels, repacked as dicts
@@ -426,16 +392,10 @@ class Expressions(WalkerParts):
                 threshold = c.threshold
         key, value = self.ev(node.key), self.ev(node.value)
         self.env = saved
-        if (
-            isinstance(key, AV)
-            and key.kind == Kind.TEXT
-            and isinstance(value, AV)
-            and value.kind == Kind.SCORE
-        ):
-            return replace(base, kind=Kind.SCOREMAP, folded=key.folded, loop=None).with_threshold(threshold)
-        if isinstance(key, AV) and key.kind == Kind.TEXT:
-            return replace(base, kind=Kind.TEXTS, folded=key.folded, loop=None).with_threshold(threshold)
-        return None
+        if not (isinstance(key, AV) and key.kind == Kind.TEXT):
+            return None
+        kind = Kind.SCOREMAP if isinstance(value, AV) and value.kind == Kind.SCORE else Kind.TEXTS
+        return replace(base, kind=kind, folded=key.folded, loop=None).with_threshold(threshold)
 
     def ev_next(self, arg: nodes.NodeNG) -> Value:
         value = self.ev(arg) if not isinstance(arg, nodes.GeneratorExp) else self.ev_comp(arg)
@@ -474,16 +434,13 @@ class Expressions(WalkerParts):
         result = self.an.run_function(func, env, consts)
         if result.predicate is not None:
             return result.predicate
-        values = [v for v in result.returns if v is not None]
-        if not values:
-            return None
-        return values[-1]
+        return next((v for v in reversed(result.returns) if v is not None), None)
 
     def _instance_env(self, expr: nodes.NodeNG, use: nodes.NodeNG) -> dict[str, Value]:
         """What `self.x` holds in a method called on `expr`: this instance's tracked
         attributes (`self.f()`), or the constructor's arguments stored by `__init__`
         (`Inspector(labels).pest()`, `x = Inspector(labels); x.pest()`)."""
-        if isinstance(expr, nodes.Name) and expr.name == "self":
+        if _is_name(expr, "self"):
             return {k: v for k, v in self.env.items() if k.startswith("self.")}
         call = expr if isinstance(expr, nodes.Call) else None
         if isinstance(expr, nodes.Name):
@@ -511,7 +468,7 @@ class Expressions(WalkerParts):
             if value is None:
                 continue
             for target in assign.targets:
-                if isinstance(target, nodes.AssignAttr) and isinstance(target.expr, nodes.Name) and target.expr.name == "self":
+                if isinstance(target, nodes.AssignAttr) and _is_name(target.expr, "self"):
                     out[f"self.{target.attrname}"] = value
         return out
 
@@ -546,12 +503,12 @@ class Expressions(WalkerParts):
                 return None
         if not isinstance(func, (nodes.Name, nodes.Attribute)):
             return None
-        ref = self.const(func)
-        if (
-            isinstance(ref, Ref)
-            and isinstance(ref.node, nodes.FunctionDef)
-            and self.an.project.owns(ref.node)
-        ):
+        return self._own(func, nodes.FunctionDef)
+
+    def _own(self, expr: nodes.NodeNG, kind: type) -> Any:
+        """The application's own function or class (`kind`) that `expr` names, if it names one."""
+        ref = self.const(expr)
+        if isinstance(ref, Ref) and isinstance(ref.node, kind) and self.an.project.owns(ref.node):
             return ref.node
         return None
 
@@ -565,14 +522,7 @@ class Expressions(WalkerParts):
             cls = frame.parent if isinstance(frame, nodes.FunctionDef) else None
             return cls if isinstance(cls, nodes.ClassDef) else None
         if isinstance(expr, nodes.Call):
-            ref = self.const(expr.func)
-            if (
-                isinstance(ref, Ref)
-                and isinstance(ref.node, nodes.ClassDef)
-                and self.an.project.owns(ref.node)
-            ):
-                return ref.node
-            return None
+            return self._own(expr.func, nodes.ClassDef)
         if isinstance(expr, nodes.Name):
             try:
                 _, assigns = expr.lookup(expr.name)
@@ -580,16 +530,10 @@ class Expressions(WalkerParts):
                 return None
             for assign in reversed(list(assigns)):
                 parent = assign.parent
-                if isinstance(parent, (nodes.Assign, nodes.AnnAssign)) and isinstance(
-                    parent.value, nodes.Call
-                ):
+                if isinstance(parent, (nodes.Assign, nodes.AnnAssign)) and isinstance(parent.value, nodes.Call):
                     return self._instance_class(parent.value, parent, depth + 1)
             return None
-        if (
-            isinstance(expr, nodes.Attribute)
-            and isinstance(expr.expr, nodes.Name)
-            and expr.expr.name == "self"
-        ):
+        if isinstance(expr, nodes.Attribute) and _is_name(expr.expr, "self"):
             owner = self._instance_class(expr.expr, use, depth + 1)
             if owner is None:
                 return None
@@ -605,6 +549,10 @@ class Expressions(WalkerParts):
 
 
 # ---------------------------------------------------------------------- helpers
+def _is_name(node: nodes.NodeNG, name: str) -> bool:
+    return isinstance(node, nodes.Name) and node.name == name
+
+
 def _attr(base: AV, attr: str) -> Value:
     if base.kind == Kind.RESP and attr in LIST_ATTRS:
         return base.narrowed(Kind.LABELS)
@@ -648,15 +596,8 @@ def _method(cls: nodes.ClassDef, name: str, const: Any, depth: int = 0) -> nodes
 
 def _score_lookup(base: AV, key: str, node: nodes.NodeNG) -> AV:
     """`scores[key]` / `scores.get(key)` on a label -> score map: the score of one label."""
-    cond = Cond(
-        "any",
-        base.site,
-        (key,),
-        "casefold" if base.folded else "exact",
-        top_k=base.top_k,
-        threshold=base.threshold,
-        lines=(loc(node),),
-    )
+    cond = Cond("any", base.site, (key,), "casefold" if base.folded else "exact", top_k=base.top_k,
+                threshold=base.threshold, lines=(loc(node),))
     return AV(Kind.SCORE, base.site, cond=cond)
 
 

@@ -164,4 +164,13 @@ def loc(node: nodes.NodeNG) -> int:
     return node.lineno or 0
 
 
-__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc"]
+def unrolled(items: Any) -> list | None:
+    """The first MAX_UNROLL items of a constant collection (a dict's keys), or None when it is none."""
+    try:
+        return list(items)[:MAX_UNROLL]
+    except TypeError:
+        return None
+
+
+__all__ = ["AV", "FINAL", "MAX_UNROLL", "Cond", "Effect", "Kind", "Outcome", "Rule", "Site", "State", "Value", "loc",
+           "unrolled"]

@@ -22,6 +22,7 @@ from chameleonapi.analysis.constants import (
     Unknown,
     bind_target,
     is_unknown,
+    loaded_at_run_time,
     runtime_reason,
 )
 
@@ -65,9 +66,7 @@ def _evaluate(node: nodes.NodeNG, ctx: EvalContext) -> Any:
     if isinstance(node, nodes.Const):
         if isinstance(node.value, str) and ctx.project.implicit_concat(node):
             file, line = ctx.project.location(node)
-            ctx.warnings.append(
-                f"{file}:{line}: adjacent string literals are joined into one label {node.value!r}"
-            )
+            ctx.warnings.append(f"{file}:{line}: adjacent string literals are joined into one label {node.value!r}")
         return node.value
     if isinstance(node, (nodes.List, nodes.Tuple)):
         return _sequence(node.elts, ctx, list if isinstance(node, nodes.List) else tuple)
@@ -98,17 +97,13 @@ def _evaluate(node: nodes.NodeNG, ctx: EvalContext) -> Any:
     if isinstance(node, nodes.BinOp):
         return _binop(node, ctx)
     if isinstance(node, nodes.Subscript):
-        base, index = (
-            evaluate(node.value, ctx),
-            evaluate(node.slice, ctx) if not isinstance(node.slice, nodes.Slice) else None,
-        )
+        base = evaluate(node.value, ctx)
+        index = evaluate(node.slice, ctx) if not isinstance(node.slice, nodes.Slice) else None
         if is_unknown(base):
             return base
         if isinstance(node.slice, nodes.Slice):
-            lo, hi = (
-                evaluate(node.slice.lower, ctx) if node.slice.lower else None,
-                (evaluate(node.slice.upper, ctx) if node.slice.upper else None),
-            )
+            lo = evaluate(node.slice.lower, ctx) if node.slice.lower else None
+            hi = evaluate(node.slice.upper, ctx) if node.slice.upper else None
             if is_unknown(lo) or is_unknown(hi):
                 return Unknown("slice bounds are not constant")
             try:
@@ -133,8 +128,7 @@ def _evaluate(node: nodes.NodeNG, ctx: EvalContext) -> Any:
         for value in values:
             if is_unknown(value):
                 return value
-        pick = next((v for v in values if (bool(v) if node.op == "or" else not v)), values[-1])
-        return pick
+        return next((v for v in values if (bool(v) if node.op == "or" else not v)), values[-1])
     if isinstance(node, nodes.JoinedStr):
         return Unknown("an f-string built at run time")
     if isinstance(node, nodes.Starred):
@@ -290,18 +284,18 @@ def evaluate_test(node: nodes.NodeNG, ctx: EvalContext) -> Any:
 
 
 # ---------------------------------------------------------------------- calls
+_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    "list": list, "tuple": tuple, "set": OSet.of, "frozenset": OSet.of, "sorted": sorted, "dict": dict, "str": str,
+}
+_STR_METHODS = {"lower", "upper", "casefold", "strip", "split", "title", "capitalize", "replace", "join", "format"}
+
+
 def _call(node: nodes.Call, ctx: EvalContext) -> Any:
     func = node.func
     name = func.attrname if isinstance(func, nodes.Attribute) else getattr(func, "name", None)
-    if isinstance(func, nodes.Name) and name in (
-        "list",
-        "tuple",
-        "set",
-        "frozenset",
-        "sorted",
-        "dict",
-        "str",
-    ):
+    if name in RUNTIME_SOURCES:
+        return loaded_at_run_time(name)
+    if isinstance(func, nodes.Name) and name in _CONVERSIONS:
         if not node.args:
             return {"list": [], "tuple": (), "set": OSet(), "frozenset": OSet(), "dict": {}, "str": ""}.get(
                 name, Unknown("empty call")
@@ -310,22 +304,10 @@ def _call(node: nodes.Call, ctx: EvalContext) -> Any:
         if is_unknown(arg):
             return arg
         try:
-            if name == "list":
-                return list(arg)
-            if name == "tuple":
-                return tuple(arg)
-            if name in ("set", "frozenset"):
-                return OSet.of(arg)
-            if name == "sorted":
-                return sorted(arg)
-            if name == "dict":
-                return dict(arg)
-            return str(arg)
+            return _CONVERSIONS[name](arg)
         except (TypeError, ValueError):
             return Unknown(f"cannot apply {name}")
     if isinstance(func, nodes.Attribute):
-        if name in RUNTIME_SOURCES:
-            return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
         base = evaluate(func.expr, ctx)
         if isinstance(base, Ref):
             return _call_app_function(base, node, ctx)
@@ -346,27 +328,11 @@ def _call(node: nodes.Call, ctx: EvalContext) -> Any:
                 if name == "get":
                     return base.get(*args)
                 return dict(base)
-            if isinstance(base, str) and name in (
-                "lower",
-                "upper",
-                "casefold",
-                "strip",
-                "split",
-                "title",
-                "capitalize",
-                "replace",
-                "join",
-                "format",
-            ):
+            if isinstance(base, str) and name in _STR_METHODS:
                 if name == "join":
                     return base.join(args[0])
                 return getattr(base, name)(*args)
-            if isinstance(base, (list, tuple, OSet)) and name in (
-                "copy",
-                "union",
-                "intersection",
-                "difference",
-            ):
+            if isinstance(base, (list, tuple, OSet)) and name in ("copy", "union", "intersection", "difference"):
                 if name == "copy":
                     return base
                 other = OSet.of(args[0]) if args else OSet()
@@ -378,8 +344,6 @@ def _call(node: nodes.Call, ctx: EvalContext) -> Any:
         except Exception:
             return Unknown(f"cannot apply {name}")
         return Unknown(f"result of {name}() is not a constant")
-    if name in RUNTIME_SOURCES:
-        return Unknown(f"labels are loaded at run time from {RUNTIME_SOURCES[name]} ({name})")
     ref = evaluate(func, ctx) if isinstance(func, nodes.Name) else None
     if isinstance(ref, Ref):
         return _call_app_function(ref, node, ctx)
@@ -394,17 +358,10 @@ def _call_app_function(ref: Ref, call: nodes.Call, ctx: EvalContext) -> Any:
     returns = [r for r in func.nodes_of_class(nodes.Return) if r.frame() is func and r.value is not None]
     if len(returns) != 1:
         return Unknown(f"{func.name}() has no single constant return")
-    consts: dict[str, Any] = {}
     params = [a.name for a in func.args.args or []]
-    for i, arg in enumerate(call.args):
-        if i < len(params):
-            consts[params[i]] = evaluate(arg, ctx)
-    for kw in call.keywords or []:
-        if kw.arg:
-            consts[kw.arg] = evaluate(kw.value, ctx)
-    sub = EvalContext(
-        ctx.project, {k: v for k, v in consts.items() if not is_unknown(v)}, ctx.warnings, ctx.depth
-    )
+    consts = dict(zip(params, (evaluate(arg, ctx) for arg in call.args)))
+    consts.update({kw.arg: evaluate(kw.value, ctx) for kw in call.keywords or [] if kw.arg})
+    sub = EvalContext(ctx.project, {k: v for k, v in consts.items() if not is_unknown(v)}, ctx.warnings, ctx.depth)
     value = evaluate(returns[0].value, sub)
     return runtime_reason(returns[0].value, value) if is_unknown(value) else value
 

@@ -70,15 +70,10 @@ class Analyzer:
             self.sites[key] = site_of(self.project, call)
         return self.sites[key]
 
-    def run_function(
-        self, func: nodes.NodeNG, env: dict[str, Value] | None = None, consts: dict[str, Any] | None = None
-    ) -> FuncResult:
+    def run_function(self, func: nodes.NodeNG, env: dict[str, Value] | None = None,
+                     consts: dict[str, Any] | None = None) -> FuncResult:
         env, consts = env or {}, consts or {}
-        key = (
-            id(func),
-            tuple(sorted((k, repr(v)) for k, v in env.items())),
-            repr(sorted(consts.items(), key=str)),
-        )
+        key = (id(func), tuple(sorted((k, repr(v)) for k, v in env.items())), repr(sorted(consts.items(), key=str)))
         if key in self.memo:
             return self.memo[key]
         self.memo[key] = FuncResult()  # recursion guard
@@ -97,9 +92,8 @@ class Analyzer:
             del self.decisions[decisions:]
             where = f"{func.root().file or '<string>'}:{func.lineno or 0}"
             name = func.name if isinstance(func, nodes.FunctionDef) else "module level"
-            self.errors.setdefault(
-                (where, name), f"{where}: {name} could not be analyzed ({type(exc).__name__}); it is skipped"
-            )
+            self.errors.setdefault((where, name), f"{where}: {name} could not be analyzed ({type(exc).__name__}); "
+                                                  "it is skipped")
             return self.memo[key]
         finally:
             self.depth -= 1
@@ -110,9 +104,7 @@ class Analyzer:
 class Walker(Statements, Expressions, Conditions):
     """Interprets one function (with bound arguments) and records its decision rules."""
 
-    def __init__(
-        self, an: Analyzer, func: nodes.NodeNG, env: dict[str, Value], consts: dict[str, Any], key: tuple
-    ):
+    def __init__(self, an: Analyzer, func: nodes.NodeNG, env: dict[str, Value], consts: dict[str, Any], key: tuple):
         self.an = an
         self.func = func
         self.env = env
@@ -138,11 +130,8 @@ class Walker(Statements, Expressions, Conditions):
         self._tested_flags()
         self.result.predicate = self._predicate()
         if self.rules:
-            flags = self._flag_names()
-            decision = Decision(
-                self.func, name, self.rules, flags, self.key, self.result.predicate is not None
-            )
-            self.an.decisions.append(decision)
+            predicate = self.result.predicate is not None
+            self.an.decisions.append(Decision(self.func, name, self.rules, self._flag_names(), self.key, predicate))
         return self.result
 
     def _tested_flags(self) -> None:
@@ -235,9 +224,7 @@ class Walker(Statements, Expressions, Conditions):
         if isinstance(value, Cond) and value.via and isinstance(ret.value, nodes.Call):
             return False  # `return contains_any(...)`: the predicate's own decision stands
         if isinstance(value, Cond) and value.scope == "any":
-            self._add_rule(
-                value, Effect("return", "", Outcome("const", True), True, line), State(), final=True
-            )
+            self._add_rule(value, Effect("return", "", Outcome("const", True), True, line), State(), final=True)
         elif isinstance(value, AV) and value.kind in (Kind.MATCH, Kind.MAPPED) and value.cond is not None:
             many, cond = value.many, value.cond
             if not many and value.loop is not None:
@@ -262,20 +249,11 @@ class Walker(Statements, Expressions, Conditions):
             return
         for name, value_node in items:
             value = self.ev(value_node)
-            if isinstance(value, AV) and (
-                value.kind == Kind.COUNT or (value.kind == Kind.MATCH and value.many)
-            ):
+            if isinstance(value, AV) and (value.kind == Kind.COUNT or (value.kind == Kind.MATCH and value.many)):
                 continue  # a count or the list of matches handed over, not a flag
             cond = self.truthy(value)
-            if (
-                cond is not None
-                and not cond.negated
-                and cond.scope in ("any", "label")
-                and isinstance(name, str)
-            ):
-                self._add_rule(
-                    cond, Effect("add", "", Outcome("const", name), False, line), State(), final=True
-                )
+            if cond is not None and not cond.negated and cond.scope in ("any", "label") and isinstance(name, str):
+                self._add_rule(cond, Effect("add", "", Outcome("const", name), False, line), State(), final=True)
 
     def _flag_names(self) -> dict[str, str]:
         """`return {"cat": has_cat, ...}` names the flags the way the app reports them."""
@@ -343,12 +321,8 @@ def _carries(node: nodes.NodeNG | None, names: set[str]) -> bool:
         return any(_carries(e, names) for e in node.elts)
     if isinstance(node, nodes.Dict):
         return any(_carries(v, names) for _, v in node.items)
-    if (
-        isinstance(node, nodes.Call)
-        and isinstance(node.func, nodes.Name)
-        and node.func.name in _SAME_ITEMS
-        and node.args
-    ):
+    if (isinstance(node, nodes.Call) and isinstance(node.func, nodes.Name) and node.func.name in _SAME_ITEMS
+            and node.args):
         return _carries(node.args[0], names)  # `return sorted(seen)`: the same labels, reordered
     if isinstance(node, nodes.Call):  # return render_template("r.html", result=result), jsonify(found)
         return any(_carries(a, names) for a in [*node.args, *(kw.value for kw in node.keywords or [])])

@@ -25,7 +25,6 @@ from chameleonapi.spec import Category, DecisionSpec, SourceLocation
 OBJECT_METHODS = tuple(m for d in services.descriptors() for m in d.object_methods)
 NAME_ATTRS = ("name", "object_property")
 SCORE_ATTRS = ("score", "confidence")
-_OPS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "==": "==", "!=": "!="}
 _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 _FOLDS = ("lower", "casefold", "upper")
 
@@ -60,15 +59,8 @@ def merge(specs: list[DecisionSpec], counted: list[DecisionSpec]) -> list[Decisi
         return specs
     taken = {(str(s.call), line.line) for s in counted for line in s.conditions}
     kept = [s for s in specs if not any((str(s.call), c.line) in taken for c in s.conditions)]
-    out = kept + counted
-    out.sort(
-        key=lambda s: (
-            s.call.file if s.call else "",
-            s.call.line if s.call else 0,
-            s.conditions[0].line if s.conditions else 0,
-        )
-    )
-    return out
+    return sorted(kept + counted, key=lambda s: (s.call.file if s.call else "", s.call.line if s.call else 0,
+                                                 s.conditions[0].line if s.conditions else 0))
 
 
 # ----------------------------------------------------------------- per call site
@@ -119,10 +111,7 @@ def _source_names(scope: nodes.NodeNG, call: nodes.Call) -> set[str]:
     while changed:
         changed = False
         for assign in scope.nodes_of_class(nodes.Assign):
-            holds = _contains(assign.value, call) or (
-                _mentions(assign.value, names) and not _is_count(assign.value)
-            )
-            if holds:
+            if _contains(assign.value, call) or (_mentions(assign.value, names) and not _is_count(assign.value)):
                 for target in assign.targets:
                     if isinstance(target, nodes.AssignName) and target.name not in names:
                         names.add(target.name)
@@ -162,36 +151,15 @@ def _counts(scope, call, sources, ctx):
         for test in gen.ifs:
             _read_test(test, gen.target.name, filt, ctx)
         parent = comp.parent
-        if (
-            isinstance(parent, nodes.Call)
-            and isinstance(parent.func, nodes.Name)
-            and parent.func.name in ("len", "sum")
-        ):
-            holder = parent.parent
-            var = (
-                holder.targets[0].name
-                if isinstance(holder, nodes.Assign) and isinstance(holder.targets[0], nodes.AssignName)
-                else None
-            )
-            found.append((parent, filt, var))
+        if (isinstance(parent, nodes.Call) and isinstance(parent.func, nodes.Name)
+                and parent.func.name in ("len", "sum")):
+            found.append((parent, filt, _assigned_to(parent)))
         elif isinstance(parent, nodes.Assign) and isinstance(parent.targets[0], nodes.AssignName):
             var = parent.targets[0].name
             for use in scope.nodes_of_class(nodes.Call):
-                if (
-                    isinstance(use.func, nodes.Name)
-                    and use.func.name == "len"
-                    and len(use.args) == 1
-                    and isinstance(use.args[0], nodes.Name)
-                    and use.args[0].name == var
-                ):
-                    holder = use.parent
-                    count_var = (
-                        holder.targets[0].name
-                        if isinstance(holder, nodes.Assign)
-                        and isinstance(holder.targets[0], nodes.AssignName)
-                        else var
-                    )
-                    found.append((use, filt, count_var))
+                if (isinstance(use.func, nodes.Name) and use.func.name == "len" and len(use.args) == 1
+                        and isinstance(use.args[0], nodes.Name) and use.args[0].name == var):
+                    found.append((use, filt, _assigned_to(use) or var))
     for loop in scope.nodes_of_class(nodes.For):
         if not (_over_response(loop.iter, call, sources) and isinstance(loop.target, nodes.AssignName)):
             continue
@@ -209,14 +177,18 @@ def _counts(scope, call, sources, ctx):
     return found
 
 
+def _assigned_to(node: nodes.NodeNG) -> str | None:
+    """The variable `node` is assigned to (`n = len(found)`), if any."""
+    holder = node.parent
+    if isinstance(holder, nodes.Assign) and isinstance(holder.targets[0], nodes.AssignName):
+        return holder.targets[0].name
+    return None
+
+
 def _elem_attr(node: nodes.NodeNG, element: str) -> tuple[str | None, bool]:
     """(attribute read from the element, folded?) for `o.name`, `o.name.lower()`."""
     folded = False
-    if (
-        isinstance(node, nodes.Call)
-        and isinstance(node.func, nodes.Attribute)
-        and node.func.attrname in _FOLDS
-    ):
+    if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute) and node.func.attrname in _FOLDS:
         node, folded = node.func.expr, True
     if isinstance(node, nodes.Attribute) and isinstance(node.expr, nodes.Name) and node.expr.name == element:
         return node.attrname, folded
@@ -249,12 +221,7 @@ def _read_test(test: nodes.NodeNG, element: str, filt: _Filter, ctx: EvalContext
             filt.labels.append(value)
         elif op == "in" and isinstance(value, (tuple, list, set, frozenset)):
             filt.labels.extend(v for v in value if isinstance(v, str))
-    elif (
-        attr in SCORE_ATTRS
-        and op in (">", ">=")
-        and isinstance(value, (int, float))
-        and not is_unknown(value)
-    ):
+    elif attr in SCORE_ATTRS and op in (">", ">=") and isinstance(value, (int, float)):
         filt.threshold = float(value)
 
 
@@ -264,7 +231,7 @@ def _comparison(scope, count_node, var_name, ctx) -> tuple[str | None, int | Non
         if len(cmp.ops) != 1:
             continue
         op, right = cmp.ops[0]
-        if op not in _OPS:
+        if op not in _FLIP:
             continue
         left = cmp.left
         if _is_the_count(left, count_node, var_name):
@@ -273,8 +240,8 @@ def _comparison(scope, count_node, var_name, ctx) -> tuple[str | None, int | Non
             value, op = evaluate(left, ctx), _FLIP[op]
         else:
             continue
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and not is_unknown(value):
-            return _OPS[op], int(value), cmp.lineno
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return op, int(value), cmp.lineno
     return None, None, None
 
 

@@ -43,16 +43,12 @@ class Project:
             module = build(source, modname, file if file != "<string>" else None)
         except astroid.AstroidSyntaxError as exc:
             module = self._salvaged(source, modname, file)
-            if module is not None:
-                module.file = file
-                self.modules[modname] = module
-                self.sources[file] = source
-                return module
-            err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
-            where = f"{file}:{err.lineno}" if err and err.lineno else file
-            msg = err.msg if err else str(exc).splitlines()[0]
-            self.errors.append(f"{where}: syntax error: {msg}")
-            return None
+            if module is None:
+                err = exc.error if isinstance(getattr(exc, "error", None), SyntaxError) else None
+                where = f"{file}:{err.lineno}" if err and err.lineno else file
+                msg = err.msg if err else str(exc).splitlines()[0]
+                self.errors.append(f"{where}: syntax error: {msg}")
+                return None
         except Exception as exc:  # astroid may fail on exotic input; report, never raise
             self.errors.append(f"{file}: cannot parse: {type(exc).__name__}: {exc}".splitlines()[0])
             return None
@@ -138,12 +134,6 @@ class Project:
         root = node.root()
         return any(root is module for module in self.modules.values())
 
-    def functions(self) -> list[nodes.FunctionDef]:
-        out: list[nodes.FunctionDef] = []
-        for name in list(self.modules):
-            out.extend(self.modules[name].nodes_of_class(nodes.FunctionDef))
-        return out
-
     def location(self, node: nodes.NodeNG) -> tuple[str, int]:
         return (node.root().file or "<string>", node.lineno or 0)
 
@@ -178,10 +168,6 @@ class Project:
         lines[0] = lines[0][node.col_offset :]
         lines[-1] = lines[-1][: node.end_col_offset]
         return "\n".join(lines)
-
-    def source_line(self, file: str, line: int) -> str:
-        lines = self.lines(file)
-        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def implicit_concat(self, node: nodes.Const) -> bool:
         """Is this string written as adjacent literals ("a" "b"), which Python joins?"""

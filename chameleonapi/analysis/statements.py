@@ -13,7 +13,7 @@ from astroid import nodes
 
 from chameleonapi.analysis.conditions import or_conds
 from chameleonapi.analysis.constants import bind_target, is_unknown
-from chameleonapi.analysis.facts import AV, FINAL, MAX_UNROLL, Cond, Effect, Kind, Outcome, Rule, State, loc
+from chameleonapi.analysis.facts import AV, FINAL, Cond, Effect, Kind, Outcome, Rule, State, loc, unrolled
 from chameleonapi.analysis.walker_parts import WalkerParts
 
 
@@ -67,7 +67,7 @@ class Statements(WalkerParts):
         return replace(st, guards=st.guards + (cond,), branch=next(self.an.ids), **changes)
 
     def decisive(self, st: State) -> bool:
-        return any(g.scope in ("label", "any") and not g.negated for g in st.guards)
+        return bool(_label_tests(st))
 
     def assign(self, node: nodes.Assign | nodes.AnnAssign, st: State) -> None:
         targets = node.targets if isinstance(node, nodes.Assign) else [node.target]
@@ -90,8 +90,7 @@ class Statements(WalkerParts):
                     and self.decisive(st)
                 ):
                     # cotton = tag.confidence under a label test: the score of that label
-                    label = [g for g in st.guards if g.scope in ("label", "any") and not g.negated][-1]
-                    self.env[target.name] = AV(Kind.SCORE, value.site, cond=label)
+                    self.env[target.name] = AV(Kind.SCORE, value.site, cond=_label_tests(st)[-1])
                     continue
                 old = self.env.get(target.name)
                 if st.nested and isinstance(old, AV) and isinstance(value, AV) and _other_call(old, value):
@@ -132,8 +131,7 @@ class Statements(WalkerParts):
     def _flag(self, name: str, st: State) -> None:
         """`found = True` under a label test: later, `if found:` is that test (over all
         labels, or-ed with the other places that set it since it was last reset)."""
-        guards = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
-        cond = replace(guards[-1], scope="any", loop=None)
+        cond = replace(_label_tests(st)[-1], scope="any", loop=None)
         old = self.flags.get(name)
         self.flags[name] = or_conds(old, cond) if old is not None else cond
 
@@ -143,13 +141,7 @@ class Statements(WalkerParts):
             self.ev(call)
             return
         func = call.func
-        if isinstance(func, nodes.Attribute) and func.attrname in (
-            "append",
-            "add",
-            "extend",
-            "update",
-            "insert",
-        ):
+        if isinstance(func, nodes.Attribute) and func.attrname in ("append", "add", "extend", "update", "insert"):
             if self.decisive(st) and call.args:
                 arg = call.args[-1]
                 self.effect(Effect("add", _name(func.expr), self.outcome(arg), False, loc(node)), st)
@@ -272,7 +264,7 @@ class Statements(WalkerParts):
                 self._nested_conditionals(value, st, name, kind)
 
     def effect(self, effect: Effect, st: State) -> None:
-        conds = [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
+        conds = _label_tests(st)
         cond = _narrowed(conds, [g for g in st.guards if g.scope == "label" and g.negated])
         conds = [c for c in conds if c.labels is None or c.loop != cond.loop or c.scope != "label"] + [cond]
         reasons = list(cond.reasons)
@@ -317,13 +309,15 @@ class Statements(WalkerParts):
         if cond.scope == "score":
             start = len(self.rules)
             self.walk(node.body, self.guarded(st, cond))
-            self._terminate(start, node.body)
+            if _exits(node.body):
+                self._terminates(start)
             self.walk(node.orelse, st)
             return None
         chain = chain or (next(self.an.ids), 0)
         start = len(self.rules)
         self.walk(node.body, self.guarded(st, cond, chain=chain))
-        self._terminate(start, node.body)
+        if _exits(node.body):
+            self._terminates(start)
         orelse = node.orelse
         if len(orelse) == 1 and isinstance(orelse[0], nodes.If):
             return self.if_stmt(orelse[0], st, (chain[0], chain[1] + 1))
@@ -352,10 +346,10 @@ class Statements(WalkerParts):
             "over 'any label except these' is not expressed (the generic model serves it)",
         )
 
-    def _terminate(self, start: int, body: list[nodes.NodeNG]) -> None:
-        if any(isinstance(s, (nodes.Break, nodes.Return, nodes.Raise)) for s in body):
-            for rule in self.rules[start:]:
-                rule.effect = replace(rule.effect, terminates=True)
+    def _terminates(self, start: int) -> None:
+        """The rules recorded since `start` end the walk through the function or loop."""
+        for rule in self.rules[start:]:
+            rule.effect = replace(rule.effect, terminates=True)
 
     def for_stmt(self, node: nodes.For, st: State) -> None:
         iterable = self.ev(node.iter)
@@ -381,37 +375,26 @@ class Statements(WalkerParts):
             self.walk(node.body, replace(st, loops=st.loops + (loop,)))
             self.walk(node.orelse, st)
             return
-        if self._mentions_tracked(node):
-            items = self.const(node.iter)
-            if not is_unknown(items):
-                if isinstance(items, dict):
-                    items = list(items)
-                try:
-                    items = list(items)[:MAX_UNROLL]
-                except TypeError:
-                    items = None
-                if items is not None:
-                    uid = next(self.an.ids)
-                    saved = dict(self.consts)
-                    for i, item in enumerate(items):
-                        bound = bind_target(target, item)
-                        if bound is None:
-                            break
-                        self.consts.update(bound)
-                        for name in bound:
-                            self.env.pop(name, None)
-                        start = len(self.rules)
-                        self.walk(node.body, replace(st, unroll=(uid, i)))
-                        if self._breaks(node.body):
-                            for rule in self.rules[start:]:
-                                rule.effect = replace(rule.effect, terminates=True)
-                    self.consts = saved
-                    return
+        items = self.const(node.iter) if self._mentions_tracked(node) else None
+        items = None if items is None or is_unknown(items) else unrolled(items)
+        if items is not None:
+            uid = next(self.an.ids)
+            saved = dict(self.consts)
+            for i, item in enumerate(items):
+                bound = bind_target(target, item)
+                if bound is None:
+                    break
+                self.consts.update(bound)
+                for name in bound:
+                    self.env.pop(name, None)
+                start = len(self.rules)
+                self.walk(node.body, replace(st, unroll=(uid, i)))
+                if _breaks(node.body):
+                    self._terminates(start)
+            self.consts = saved
+            return
         self.walk(node.body, st)
         self.walk(node.orelse, st)
-
-    def _breaks(self, body: list[nodes.NodeNG]) -> bool:
-        return any(isinstance(n, (nodes.Break, nodes.Return)) for s in body for n in _walk_same_loop(s))
 
     def _mentions_tracked(self, node: nodes.For) -> bool:
         tracked = {k for k, v in self.env.items() if v is not None}
@@ -537,32 +520,10 @@ class Statements(WalkerParts):
         return None
 
 
-BOOKKEEPING = {
-    # output, logging, persistence and pacing: what a branch does besides deciding
-    "print",
-    "pprint",
-    "log",
-    "debug",
-    "info",
-    "warning",
-    "warn",
-    "error",
-    "exception",
-    "critical",
-    "sleep",
-    "save",
-    "commit",
-    "flush",
-    "write",
-    "writelines",
-    "close",
-    "refresh",
-    "dump",
-    "put_object",
-    "upload_file",
-    "insert_one",
-    "set_description",
-    "set_postfix",
+BOOKKEEPING = {  # output, logging, persistence and pacing: what a branch does besides deciding
+    "print", "pprint", "log", "debug", "info", "warning", "warn", "error", "exception", "critical", "sleep",
+    "save", "commit", "flush", "write", "writelines", "close", "refresh", "dump", "put_object", "upload_file",
+    "insert_one", "set_description", "set_postfix",
 }
 LOGGER_NAMES = {"logging", "logger", "log", "LOGGER", "LOG", "_logger", "_log", "time", "sys", "os"}
 
@@ -594,14 +555,13 @@ def _callee(func: nodes.NodeNG) -> str:
     return getattr(func, "name", "call")
 
 
-def _other_call(old: Any, new: Any) -> bool:
-    return (
-        isinstance(old, AV)
-        and isinstance(new, AV)
-        and old.kind == new.kind
-        and old.kind in (Kind.RESP, Kind.RESPS)
-        and old.site != new.site
-    )
+def _label_tests(st: State) -> list[Cond]:
+    """The label tests that hold where `st` is (what makes a branch decisive)."""
+    return [g for g in st.guards if g.scope in ("label", "any") and not g.negated]
+
+
+def _other_call(old: AV, new: AV) -> bool:
+    return old.kind == new.kind and old.kind in (Kind.RESP, Kind.RESPS) and old.site != new.site
 
 
 def _narrowed(positive: list[Cond], negative: list[Cond]) -> Cond:
@@ -650,6 +610,14 @@ def _only_exits(body: list[nodes.NodeNG]) -> bool:
     return True
 
 
+def _exits(body: list[nodes.NodeNG]) -> bool:
+    return any(isinstance(s, (nodes.Break, nodes.Return, nodes.Raise)) for s in body)
+
+
+def _breaks(body: list[nodes.NodeNG]) -> bool:
+    return any(isinstance(n, (nodes.Break, nodes.Return)) for s in body for n in _walk_same_loop(s))
+
+
 def _only_skips(body: list[nodes.NodeNG]) -> bool:
     return len(body) == 1 and isinstance(body[0], nodes.Continue)
 
@@ -667,4 +635,4 @@ def _walk_same_loop(node: nodes.NodeNG):
         yield from _walk_same_loop(child)
 
 
-__all__ = ["BOOKKEEPING", "MAX_UNROLL", "Statements", "bookkeeping"]
+__all__ = ["Statements"]

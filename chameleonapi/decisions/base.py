@@ -12,6 +12,7 @@ loss functions, so reading specs stays cheap.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from chameleonapi.spec import DecisionSpec, LabelScores
 
-__all__ = ["Decision", "DecisionKind", "LabelKind", "Shape", "first_category_weights"]
+__all__ = ["Decision", "DecisionKind", "LabelKind", "Shape"]
 
 # A category name (or None for "other"), or the set of selected categories (multi-select).
 Decision = Union[str, None, frozenset]
@@ -88,8 +89,14 @@ class DecisionKind(ABC):
         `scores.p` is the score tensor, a leaf that requires grad."""
 
     def sample_weights(self, spec: DecisionSpec, truth_sets: Sequence[frozenset[str]]) -> np.ndarray:
-        """Sampling weights over training examples (sum 1)."""
-        return first_category_weights(spec, truth_sets)
+        """Sampling weights over training examples (sum 1), balanced over each example's first
+        true category and "other"."""
+        import numpy as np
+
+        groups = [next((name for name in spec.category_names if name in cats), None) for cats in truth_sets]
+        counts = Counter(groups)
+        weights = np.array([1.0 / counts[g] for g in groups], dtype=np.float64)
+        return weights / weights.sum()
 
     # ----------------------------------------------------------------- analysis
     @abstractmethod
@@ -136,14 +143,3 @@ class LabelKind(DecisionKind):
                         **options)
         return ranked, truth
 
-
-def first_category_weights(spec: DecisionSpec, truth_sets: Sequence[frozenset[str]]) -> np.ndarray:
-    """Weights that balance examples over their first true category and "other"."""
-    import numpy as np
-
-    groups = [next((name for name in spec.category_names if name in cats), None) for cats in truth_sets]
-    counts: dict[str | None, int] = {}
-    for g in groups:
-        counts[g] = counts.get(g, 0) + 1
-    weights = np.array([1.0 / counts[g] for g in groups], dtype=np.float64)
-    return weights / weights.sum()

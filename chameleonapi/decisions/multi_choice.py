@@ -8,13 +8,10 @@ none true: sum_k R(T, S_k) (DESIGN.md section 5).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chameleonapi.decisions.base import Shape
 from chameleonapi.decisions.true_false import TrueFalse, one_choice_loss
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = ["MultiChoice", "category_order_loss"]
 

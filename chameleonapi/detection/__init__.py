@@ -5,15 +5,3 @@ with exact boxes, and customized to an application's object decisions with the p
 per-location decision loss. Importing this package loads nothing (`policy` is what the
 providers need on every call); `heads` and `detector` load torch on first use.
 """
-
-from __future__ import annotations
-
-__all__ = ["NAMES", "SCENE_SIZE"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from chameleonapi.detection import scenes
-
-        return getattr(scenes, name)
-    raise AttributeError(f"module 'chameleonapi.detection' has no attribute {name!r}")

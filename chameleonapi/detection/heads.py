@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CARD", "DETECTORS", "HEAD", "VERSION", "budget", "customized_head", "detectors_dir", "generic_head",
-    "generic_parts", "get_or_train", "key_of",
+    "generic_parts", "get_or_train", "key_of", "read_entry", "write_entry",
 ]
 
 logger = logging.getLogger("chameleonapi")
@@ -40,32 +40,45 @@ CARD = "card.json"
 GENERIC_FIELDS = ("train_scenes", "epochs", "lr", "batch_size", "seed")
 
 
-def _read(path: Path):
-    """(head, card) of an entry whose checksums passed; CorruptEntry when it cannot be loaded."""
+def read_entry(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(tensors, card) of an entry whose checksums passed; CorruptEntry when it cannot be loaded
+    (the photo detectors' entries are read the same way)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-
-    from chameleonapi.detection.model import Head
 
     try:
         card = json.loads((path / CARD).read_text(encoding="utf-8"))
         if not isinstance(card, dict):  # valid JSON of the wrong shape is corrupt too
             raise ValueError(f"card is a JSON {type(card).__name__}, not an object")
         state = load_file(str(path / HEAD))
-        head = Head()
-        head.load_state_dict(state, strict=True)
     except (ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+        raise CorruptEntry(f"unreadable ({exc})") from exc
+    return state, card
+
+
+def write_entry(folder: Path, state: dict[str, Any], card: dict[str, Any], extra: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().contiguous() for k, v in state.items()}, str(folder / HEAD))
+    text = json.dumps({**card, **extra}, sort_keys=True, indent=1, default=str)
+    (folder / CARD).write_text(text, encoding="utf-8")
+
+
+def _read(path: Path):
+    from chameleonapi.detection.model import Head
+
+    state, card = read_entry(path)
+    head = Head()
+    try:
+        head.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
         raise CorruptEntry(f"unreadable ({exc})") from exc
     return head.eval(), card
 
 
 def _write(folder: Path, artifact: tuple[Any, dict], extra: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
-
     head, card = artifact
-    state = {k: v.detach().contiguous() for k, v in head.state_dict().items()}
-    save_file(state, str(folder / HEAD))
-    (folder / CARD).write_text(json.dumps({**card, **extra}, sort_keys=True, indent=1), encoding="utf-8")
+    write_entry(folder, head.state_dict(), card, extra)
 
 
 DETECTORS = Shelf("detectors", (CARD, HEAD), _read, _write)

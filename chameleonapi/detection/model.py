@@ -93,19 +93,6 @@ class Head(nn.Module):
         return self.cls(p3), self.box(p3)
 
 
-class Detector(nn.Module):
-    """Trunk + head, end to end, for serving."""
-
-    def __init__(self, head: Head | None = None, trunk: Trunk | None = None) -> None:
-        super().__init__()
-        self.trunk = trunk if trunk is not None else Trunk()
-        self.head = head if head is not None else Head()
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        c3, c4 = self.trunk(x)
-        return self.head(c3, c4)
-
-
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     """Indices kept by greedy non-maximum suppression, best score first."""
     order = scores.argsort(descending=True)
@@ -116,15 +103,19 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torc
         if order.numel() == 1:
             break
         rest = order[1:]
-        x0 = torch.maximum(boxes[i, 0], boxes[rest, 0])
-        y0 = torch.maximum(boxes[i, 1], boxes[rest, 1])
-        x1 = torch.minimum(boxes[i, 2], boxes[rest, 2])
-        y1 = torch.minimum(boxes[i, 3], boxes[rest, 3])
-        inter = (x1 - x0).clamp(min=0) * (y1 - y0).clamp(min=0)
-        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        overlap = inter / (area[i] + area[rest] - inter).clamp(min=1e-9)
+        overlap = box_iou(boxes[i : i + 1], boxes[rest])[0]
         order = rest[overlap <= iou_threshold]
     return torch.as_tensor(keep, dtype=torch.long)
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU [P, T] of xyxy boxes a [P, 4] and b [T, 4]."""
+    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
+    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
+    return inter / (area_a[:, None] + area_b[None, :] - inter).clamp(min=1e-9)
 
 
 def decode(

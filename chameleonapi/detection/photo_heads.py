@@ -10,13 +10,13 @@ So a customization runs once per cache folder, and a refused one is not retried.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chameleonapi import config
-from chameleonapi.artifacts import CorruptEntry, Shelf
+from chameleonapi.artifacts import Shelf, checksum_path
+from chameleonapi.detection.heads import CARD, HEAD, read_entry, write_entry
 
 if TYPE_CHECKING:  # pragma: no cover
     from chameleonapi.spec import DecisionSpec
@@ -25,31 +25,13 @@ __all__ = ["PHOTO_DETECTORS", "customized_photo_detector", "data_fingerprint"]
 
 logger = logging.getLogger("chameleonapi")
 VERSION = 1
-HEAD = "head.safetensors"
-CARD = "card.json"
-
-
-def _read(path: Path):
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        card = json.loads((path / CARD).read_text(encoding="utf-8"))
-        state = load_file(str(path / HEAD))
-    except (ValueError, KeyError, RuntimeError, SafetensorError) as exc:
-        raise CorruptEntry(f"unreadable ({exc})") from exc
-    return state, card
 
 
 def _write(folder: Path, artifact: tuple[dict, dict], extra: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
-
-    state, card = artifact
-    save_file({k: v.contiguous() for k, v in state.items()}, str(folder / HEAD))
-    (folder / CARD).write_text(json.dumps({**card, **extra}, sort_keys=True, indent=1, default=str), encoding="utf-8")
+    write_entry(folder, *artifact, extra)
 
 
-PHOTO_DETECTORS = Shelf("photo-detectors", (CARD, HEAD), _read, _write)
+PHOTO_DETECTORS = Shelf("photo-detectors", (CARD, HEAD), read_entry, _write)
 
 
 def data_fingerprint(root: str | Path) -> str:
@@ -73,7 +55,7 @@ def customized_photo_detector(spec: DecisionSpec, listed: list[int], threshold: 
     op, count = count_spec(spec)
     net = load_network()
     try:
-        weights = weights_path().with_name(weights_path().name + ".sha256").read_text().split()[0]
+        weights = checksum_path(weights_path()).read_text().split()[0]
     except (OSError, IndexError):  # weights kept in memory only (unwritable cache)
         weights = "in-memory"
     parts = {"v": VERSION, "kind": "photo-chameleon", "listed": sorted(listed), "threshold": round(threshold, 4),

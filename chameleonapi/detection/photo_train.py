@@ -22,13 +22,15 @@ import copy
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from chameleonapi import services
 from chameleonapi.detection.boxes import BoxPhoto
 from chameleonapi.detection.coco import COCO_NAMES, calibrate, decode, grid_predictions, to_tensor
+from chameleonapi.detection.model import box_iou
 from chameleonapi.detection.policy import REPORT_FLOOR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,8 +51,7 @@ class PhotoBudget:
     seed: int = 0
 
     def to_dict(self) -> dict:
-        return {"epochs": self.epochs, "lr": self.lr, "pull": self.pull, "batch_size": self.batch_size,
-                "seed": self.seed}
+        return asdict(self)
 
 
 PHOTO_BUDGETS = {"default": PhotoBudget(), "tiny": PhotoBudget(epochs=8)}
@@ -73,19 +74,13 @@ def count_spec(spec: DecisionSpec) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _styled(name: str, provider: str) -> str:
-    from chameleonapi import services
-
-    return services.style(name, provider)
-
-
 def decision_errors(spec: DecisionSpec, outputs: Sequence[Sequence[Any]], photos: Sequence[BoxPhoto]) -> float:
     """Share of photos whose decision from the detections differs from the decision on the true
     boxes (the count itself: a wrong count is a wrong decision)."""
     wrong = 0
     for dets, photo in zip(outputs, photos):
-        served = [(_styled(d.name, spec.provider), d.score) for d in dets]
-        true = [_styled(COCO_NAMES[c], spec.provider) if c >= 0 else name for c, name, _ in photo.boxes]
+        served = [(services.style(d.name, spec.provider), d.score) for d in dets]
+        true = [services.style(COCO_NAMES[c], spec.provider) if c >= 0 else name for c, name, _ in photo.boxes]
         if spec.target == "objects" and spec.count_op is None:
             wrong += spec.count_objects(served) != sum(1 for t in true if spec.categories_of(t))
         else:
@@ -115,16 +110,6 @@ def _features(net: Darknet, photos: Sequence[BoxPhoto], batch: int = 8) -> list[
     return out
 
 
-def _iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU [P, T] of xyxy boxes a [P, 4] and b [T, 4]."""
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(-1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter).clamp(min=1e-9)
-
-
 def _assign(net: Darknet, photo: BoxPhoto, listed: set[int], boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(truth [P] bool, valid [P] bool) over the photo's anchors, in `grid_predictions` order."""
     sizes, offsets, start = [], [], 0
@@ -149,7 +134,7 @@ def _assign(net: Darknet, photo: BoxPhoto, listed: set[int], boxes: torch.Tensor
         gy = min(int((y0 + y1) / 2 * h), h - 1)
         truth[offsets[li] + (ai * h + gy) * w + gx] = True
     if listed_boxes:
-        overlap = _iou(boxes, torch.tensor(listed_boxes, dtype=boxes.dtype)).amax(1)
+        overlap = box_iou(boxes, torch.tensor(listed_boxes, dtype=boxes.dtype)).amax(1)
         valid = truth | (overlap < IGNORE_IOU)
     else:
         valid = torch.ones_like(truth)

@@ -30,7 +30,7 @@ def uses_silhouettes() -> bool:
     """Is the built-in silhouette data chosen (so the silhouette detector answers)? A data
     setting that is not usable is not `builtin` (the customizers report it, once)."""
     try:
-        return config.data_setting() == "builtin"
+        return config.data_source() == "builtin"
     except config.SettingsError:
         return False
 

@@ -15,7 +15,6 @@ class ImageInputError(Error, ValueError):
     TOO_LARGE = "too_large"  # beyond the service's pixel/side limits, or a decompression bomb
     TOO_MANY_BYTES = "too_many_bytes"  # file larger than the service accepts
     UNREADABLE_URI = "unreadable_uri"  # a local path or file:// URI that is not served
-    NOT_FOUND = UNREADABLE_URI  # same answer on purpose: the caller learns nothing about the file
     UNSUPPORTED_URI = "unsupported_uri"
     NETWORK_DISABLED = "network_disabled"
     FETCH_FAILED = "fetch_failed"

@@ -136,10 +136,6 @@ class LabelSpace:
     def generic(cls) -> LabelSpace:
         return _generic_space()
 
-    @property
-    def n_imagenet(self) -> int:
-        return len(label_table()["classes"])
-
     def extended(self, placements: Iterable[Placement]) -> LabelSpace:
         """This space plus a new leaf for each placement marked new (once per label)."""
         leaves, labels = list(self.leaves), list(self.labels)

@@ -107,13 +107,13 @@ class LabelsCustomizer:
             say_once(f"the decision at {site.file}:{site.line} is only partly known ({reasons}); "
                      "serving the generic model")
             return None
-        if config.data_setting() is None:
+        if config.data_source() is None:
             say_once(f"serving the generic labeler (no photos configured): {HOW_TO_CUSTOMIZE}")
             return None
         return spec
 
     def build(self, plan: DecisionSpec, progress: bool):
-        return build_customized(plan, config.data_setting(), progress=progress)
+        return build_customized(plan, config.data_source(), progress=progress)
 
 
 LABELS = LabelsCustomizer()

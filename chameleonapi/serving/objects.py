@@ -131,7 +131,7 @@ class ObjectsCustomizer:
             from chameleonapi import config
             from chameleonapi.detection.boxes import is_box_data
 
-            if not is_box_data(config.data_setting()):
+            if not is_box_data(config.data_source()):
                 say_once(f"the object decision at {site.file}:{site.line} is served by the generic photo detector "
                          "(CHAMELEONAPI_DATA holds no photos with boxes to customize it on)")
                 return None
@@ -143,7 +143,7 @@ class ObjectsCustomizer:
             from chameleonapi import config
             from chameleonapi.detection.photo_heads import customized_photo_detector
 
-            return customized_photo_detector(plan.decision, list(plan.listed), plan.threshold, config.data_setting(),
+            return customized_photo_detector(plan.decision, list(plan.listed), plan.threshold, config.data_source(),
                                              budget_for("objects").name)
         from chameleonapi.detection.detector import DetectorModel
         from chameleonapi.detection.heads import customized_head

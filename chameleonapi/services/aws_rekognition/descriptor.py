@@ -16,7 +16,6 @@ SERVICE = "rekognition"  # botocore's service name
 LABEL_MODEL_VERSION = "3.0"
 MAX_LABELS = 1000  # the default and the upper limit of MaxLabels
 DEFAULT_MIN_CONFIDENCE = 55.0
-S3_MAX_BYTES = 15 * MB
 
 POLICY = ServicePolicy("aws", ("JPEG", "PNG"), max_bytes=5 * MB, min_side=80, max_side=10000)
 

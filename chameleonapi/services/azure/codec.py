@@ -20,6 +20,7 @@ from chameleonapi.imaging import ImageInputError, ServicePolicy, decode_image, r
 __all__ = [
     "LocalImage",
     "check_language",
+    "feature_name",
     "http_response",
     "image_from_url",
     "invalid",
@@ -53,20 +54,21 @@ def not_served(what: str, inner_code: str = "NotSupportedVisualFeature") -> Serv
                    "CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.", refused=True)
 
 
-def language_error(language: str) -> ServiceError:
-    return invalid("NotSupportedLanguage",
-                   f"Language {language!r} is not served by the local model (it answers in English, 'en'); "
-                   "set CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.", refused=True)
-
-
 def check_language(language: str | None) -> ServiceError | None:
     if language is None or str(language).lower() in LOCAL_LANGUAGES:
         return None
-    return language_error(str(language))
+    return invalid("NotSupportedLanguage",
+                   f"Language {str(language)!r} is not served by the local model (it answers in English, 'en'); "
+                   "set CHAMELEONAPI_PASSTHROUGH=1 to send it to the Azure service.", refused=True)
 
 
 def _invalid_format() -> ServiceError:
     return invalid("InvalidImageFormat", "Input data is not a valid image.")
+
+
+def feature_name(feature: Any) -> str:
+    """A requested feature's name, from the SDK's enum member or a plain string."""
+    return str(getattr(feature, "value", feature))
 
 
 def read_stream(stream: Any) -> bytes:

@@ -71,22 +71,17 @@ def _models():
     return models
 
 
-def _feature_name(feature: Any) -> str:
-    value = getattr(feature, "value", feature)
-    return str(value)
-
-
 def refusal(method: str, arguments: dict[str, Any]) -> ServiceError | None:
     """Why the local model cannot answer this call, or None when it can."""
     if method.startswith("analyze_image"):
         requested = arguments.get("visual_features") or ["Categories"]  # the service's default
-        names = [_feature_name(f) for f in requested]
+        names = [shared.feature_name(f) for f in requested]
         unsupported = [n for n in names if n.lower() not in SERVED_FEATURES]
         if unsupported:
             return shared.not_served(f"Visual feature(s) {', '.join(unsupported)}")
         details = arguments.get("details")
         if details:
-            return shared.not_served(f"Details {', '.join(_feature_name(d) for d in details)}", "InvalidDetails")
+            return shared.not_served(f"Details {', '.join(shared.feature_name(d) for d in details)}", "InvalidDetails")
     return shared.check_language(arguments.get("language"))
 
 
@@ -140,7 +135,7 @@ def wanted(method: str, arguments: dict[str, Any]) -> tuple[bool, bool]:
     """(tags, objects): what the answer to this call is made of."""
     if method.startswith("detect_objects"):
         return False, True
-    names = {_feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
+    names = {shared.feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
     return method.startswith("tag_image") or bool(names & {"tags", "categories"}), "objects" in names
 
 
@@ -162,7 +157,7 @@ def body(
     if method.startswith("detect_objects"):
         body["objects"] = objects_json(image, detections or ())
         return "DetectResult", body
-    names = {_feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
+    names = {shared.feature_name(f).lower() for f in (arguments.get("visual_features") or ["Categories"])}
     if tags is not None:
         tag_json = [{"name": name, "confidence": score} for name, score in tags]
         if method.startswith("tag_image"):

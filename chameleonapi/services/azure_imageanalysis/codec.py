@@ -22,13 +22,9 @@ MODEL_VERSION = "2023-10-01"  # what the service reports for "latest"
 SERVED_FEATURES = frozenset(DESCRIPTOR.operations)
 
 
-def _feature_name(feature: Any) -> str:
-    return str(getattr(feature, "value", feature))
-
-
 def wanted(arguments: dict[str, Any]) -> set[str]:
     """The requested visual features, lower case."""
-    return {_feature_name(f).lower() for f in arguments.get("visual_features") or ()}
+    return {shared.feature_name(f).lower() for f in arguments.get("visual_features") or ()}
 
 
 def refusal(arguments: dict[str, Any]) -> ServiceError | None:
@@ -36,7 +32,7 @@ def refusal(arguments: dict[str, Any]) -> ServiceError | None:
     features = arguments.get("visual_features")
     if not features:
         return shared.invalid("InvalidParameter", "At least one visual feature must be specified.")
-    unsupported = [_feature_name(f) for f in features if _feature_name(f).lower() not in SERVED_FEATURES]
+    unsupported = [shared.feature_name(f) for f in features if shared.feature_name(f).lower() not in SERVED_FEATURES]
     if unsupported:
         return shared.not_served(f"Visual feature(s) {', '.join(unsupported)}")
     return shared.check_language(arguments.get("language"))
