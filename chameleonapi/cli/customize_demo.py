@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from pathlib import Path
 
 __all__ = ["DEMO_BUDGET", "TEST_SCENES", "demo_budget", "run_customization_demo"]
 
@@ -70,7 +71,9 @@ def run_customization_demo(args: argparse.Namespace) -> dict:
     progress = config.progress()
     budget, why = demo_budget()
     say("== 2. Customizing a model to an application's decisions ==")
-    app_path = importlib.util.find_spec("chameleonapi.examples.pet_door").origin
+    from chameleonapi import examples
+
+    app_path = str(Path(examples.__file__).with_name("pet_door.py"))
     report = analyze_report(app_path)
     say(render_text(report))
     spec = report.specs[0]

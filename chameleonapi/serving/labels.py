@@ -113,7 +113,8 @@ class LabelsCustomizer:
         return spec
 
     def build(self, plan: DecisionSpec, progress: bool):
-        return build_customized(plan, config.data_source(), progress=progress)
+        data = config.data_source()
+        return build_customized(plan, data, progress=progress) if data is not None else None
 
 
 LABELS = LabelsCustomizer()

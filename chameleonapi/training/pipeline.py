@@ -169,7 +169,7 @@ def photo_classes(data: PhotoData, dataset: ImageDataset) -> tuple[np.ndarray, l
         key = tuple(sorted(m.name for m in maps))
         if key not in keys:
             keys[key] = len(labels)
-            labels.append(frozenset().union(*(m.labels for m in maps)))
+            labels.append(frozenset().union(*(m.labels for m in maps if m.labels is not None)))
         out[row] = keys[key]
     return out, labels
 
@@ -379,7 +379,7 @@ def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Ph
             if bar is not None:
                 bar.update(1)
         row = {"epoch": epoch, "train_loss": running}
-        if val is not None:
+        if val is not None and best is not None:
             row["val_incorrect"] = rate = render.rate(spec, head, val.feats, val.truth)
             # an epoch is kept when it fixes more than one validation photo: one is noise
             if rate < best[0] - (plan.min_gain - 0.5) / max(len(val.classes), 1):
