@@ -306,20 +306,27 @@ def specs_at(site: CallSite) -> list[DecisionSpec]:
             say_once(f"the calling code ({site.file}) has no source to analyse; serving the generic model")
             return []
         return [s for s in _specs_of_source(source) if s.call is not None and s.call.line == site.line]
-    path = os.path.realpath(site.file)
+    path = _real(site.file)
     found = [spec for spec in _specs_of(path, os.path.getmtime(path), site.live) if _at(spec, path, site.line)]
     for caller in site.outer if not found else ():
         # a helper module calls the SDK and hands the labels back: its caller decides
         if caller.endswith(".py") and os.path.isfile(caller) and _under_app(caller):
-            caller = os.path.realpath(caller)
+            caller = _real(caller)
             found = [spec for spec in _specs_of(caller, os.path.getmtime(caller)) if _at(spec, path, site.line)]
             if found:
                 break
     return found
 
 
+@lru_cache(maxsize=1024)
+def _real(path: str) -> str:
+    """`os.path.realpath`, remembered per path: asked for the calling file on every served call
+    (a stat per path component each time)."""
+    return os.path.realpath(path)
+
+
 def _at(spec: DecisionSpec, path: str, line: int) -> bool:
-    return spec.call is not None and spec.call.line == line and os.path.realpath(spec.call.file) == path
+    return spec.call is not None and spec.call.line == line and _real(spec.call.file) == path
 
 
 @lru_cache(maxsize=1)
@@ -334,7 +341,7 @@ def _library_roots() -> tuple[str, ...]:
 def _under_app(path: str) -> bool:
     """Not the standard library or an installed package (those are never the app's callers;
     asked on every served call from a helper module, so remembered per path)."""
-    real = os.path.realpath(path)
+    real = _real(path)
     return "site-packages" not in real and not real.startswith(_library_roots())
 
 

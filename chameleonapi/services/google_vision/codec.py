@@ -34,9 +34,16 @@ FAILED_PRECONDITION = 9
 UNIMPLEMENTED = 12
 
 
+_types: dict[str, Any] = {}
+
+
 def types_of(version: str):
-    """The `types` module of one API version (`vision_v1`, `vision_v1p3beta1`, ...)."""
-    return importlib.import_module(f"google.cloud.{version}.types")
+    """The `types` module of one API version (`vision_v1`, `vision_v1p3beta1`, ...), looked up
+    once (asked twice on every call)."""
+    found = _types.get(version)
+    if found is None:
+        found = _types[version] = importlib.import_module(f"google.cloud.{version}.types")
+    return found
 
 
 def batch_request(types, args: tuple, kwargs: dict):
