@@ -6,13 +6,10 @@ method of the class that defines them is wrapped.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 from chameleonapi import config
 from chameleonapi.errors import ServiceError
 from chameleonapi.patches import azure
-from chameleonapi.patches.base import Patch
+from chameleonapi.patches.base import Patch, bind_call
 from chameleonapi.services.azure import codec as shared
 from chameleonapi.services.azure_computervision import codec
 from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR, POLICY
@@ -30,44 +27,12 @@ METHODS = {  # method -> its REST path (for the response URL)
     "detect_objects_in_stream": "/detect",
 }
 
-_signatures: dict[str, tuple[inspect.Signature, tuple[str, ...], dict[str, Any], str | None]] = {}
-
-
-def _arguments(name: str, wrapped, args: tuple, kwargs: dict) -> dict[str, Any]:
-    """The call's arguments by parameter name, defaults filled in (as the SDK method sees them).
-
-    These methods take plain parameters and `**operation_config`: a call that names each
-    parameter once is bound by position and name directly (`Signature.bind` costs a tenth of a
-    millisecond a call); any other goes through `bind`, which raises the TypeError Python would."""
-    if name not in _signatures:
-        signature = inspect.signature(wrapped)
-        plain = tuple(p.name for p in signature.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD)
-        rest = next((p.name for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD), None)
-        simple = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.VAR_KEYWORD) for p in signature.parameters.values())
-        defaults = {p.name: p.default for p in signature.parameters.values() if p.default is not p.empty}
-        _signatures[name] = (signature, plain if simple else (), defaults, rest)
-    signature, plain, defaults, rest = _signatures[name]
-    if plain and len(args) <= len(plain):
-        given = dict(zip(plain, args))
-        extra = {k: v for k, v in kwargs.items() if k not in plain}
-        if not any(k in given for k in kwargs) and (rest is not None or not extra):
-            given.update((k, v) for k, v in kwargs.items() if k in plain)
-            if all(p in given or p in defaults for p in plain):
-                arguments = {p: given[p] if p in given else defaults[p] for p in plain}
-                if rest is not None:
-                    arguments[rest] = extra
-                return arguments
-    bound = signature.bind(*args, **kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
 def _wrapper(method: str, path: str):
     """Wrap one Computer Vision operation."""
     from_stream = method.endswith("_in_stream")
 
     def wrapper(wrapped, instance, args, kwargs):
-        arguments = _arguments(method, wrapped, args, kwargs)
+        arguments = bind_call(wrapped, args, kwargs)
         refusal = codec.refusal(method, arguments)
         if refusal is not None and config.passthrough():
             return wrapped(*args, **kwargs)

@@ -100,28 +100,42 @@ def test_image_analysis_result_equals_the_sdk_deserialization(with_tags, with_ob
             assert built.objects is None
 
 
-def test_computer_vision_arguments_bound_as_the_signature_binds():
+def test_call_arguments_bound_as_the_signature_binds():
+    """Both Azure SDKs' methods (plain parameters, keyword-only ones, `**kwargs`), bound by
+    the patches' direct binder, give what `Signature.bind` + `apply_defaults` gives, and the
+    calls the method would refuse raise its TypeError."""
     pytest.importorskip("azure.cognitiveservices.vision.computervision")
+    pytest.importorskip("azure.ai.vision.imageanalysis")
+    from azure.ai.vision.imageanalysis import ImageAnalysisClient
     from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+    from azure.core.credentials import AzureKeyCredential
     from msrest.authentication import CognitiveServicesCredentials
 
-    from chameleonapi.patches.azure_computervision import _arguments
+    from chameleonapi.patches.base import bind_call
 
-    client = ComputerVisionClient("http://127.0.0.1:9", CognitiveServicesCredentials("key"))
-    method = client.tag_image_in_stream
-    signature = inspect.signature(method)
+    cv = ComputerVisionClient("http://127.0.0.1:9", CognitiveServicesCredentials("key"))
+    ia = ImageAnalysisClient(endpoint="http://127.0.0.1:9", credential=AzureKeyCredential("key"))
     stream = object()
-    calls = [
-        ((stream,), {}),
-        ((), {"image": stream}),
-        ((stream, "en"), {"raw": True}),
-        ((stream,), {"model_version": "2021-04-01", "timeout": 3, "headers": {"x": "1"}}),
-        ((stream, "en", "latest", None, False, None), {}),
-    ]
-    for args, kwargs in calls:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        assert _arguments("tag_image_in_stream", method, args, kwargs) == dict(bound.arguments)
-    for args, kwargs in [((), {}), ((stream,), {"image": stream}), ((stream,) * 7, {})]:
-        with pytest.raises(TypeError):
-            _arguments("tag_image_in_stream", method, args, kwargs)
+    cases = {
+        cv.tag_image_in_stream: (
+            [((stream,), {}), ((), {"image": stream}), ((stream, "en"), {"raw": True}),
+             ((stream,), {"model_version": "2021-04-01", "timeout": 3, "headers": {"x": "1"}}),
+             ((stream, "en", "latest", None, False, None), {})],
+            [((), {}), ((stream,), {"image": stream}), ((stream,) * 7, {})],
+        ),
+        ia.analyze: (
+            [((b"x", ["TAGS"]), {}), ((b"x",), {"visual_features": ["TAGS"], "language": "en"}),
+             ((), {"image_data": b"x", "visual_features": [], "model_version": "latest", "logging_enable": True})],
+            [((b"x",), {}), ((b"x", ["TAGS"], "en"), {}), ((b"x", ["TAGS"]), {"image_data": b"y"})],
+        ),
+    }
+    for method, (good, bad) in cases.items():
+        signature = inspect.signature(method)
+        for _ in range(2):  # the first call makes the table, the second uses it
+            for args, kwargs in good:
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                assert bind_call(method, args, kwargs) == dict(bound.arguments)
+            for args, kwargs in bad:
+                with pytest.raises(TypeError):
+                    bind_call(method, args, kwargs)

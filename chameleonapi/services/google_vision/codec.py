@@ -62,14 +62,22 @@ def batch_request(types, args: tuple, kwargs: dict):
 
 
 def feature_names(types, image_request) -> list[tuple[str, int]]:
-    """(feature name, max_results) per requested feature; none means every feature."""
-    if not image_request.features:
+    """(feature name, max_results) per requested feature of an `AnnotateImageRequest` (its
+    protobuf message or the proto-plus one); none means every feature."""
+    features = _pb(types.AnnotateImageRequest, image_request).features
+    if not features:
         return [(t.name, 0) for t in types.Feature.Type if t != 0]
-    return [(types.Feature.Type(f.type_).name, f.max_results) for f in image_request.features]
+    return [(types.Feature.Type(f.type_).name, f.max_results) for f in features]
+
+
+def _pb(message_type, message):
+    """The protobuf message of a proto-plus one (a protobuf message as it is)."""
+    return message_type.pb(message) if isinstance(message, message_type) else message
 
 
 def image_bytes(image) -> bytes:
-    """The bytes of an `Image`: its content, or what its source URI names (when allowed)."""
+    """The bytes of an `Image` (its protobuf message or the proto-plus one): its content, or
+    what its source URI names (when allowed)."""
     if image.content:
         return image.content
     source = image.source
