@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class LabelRows:
         breadth, parents = table["breadth"], table["parents"]
         self.names = list(names)
         self.shown = np.fromiter((cloud_vocab.is_shown(n) for n in self.names), dtype=bool, count=len(self.names))
+        self.shown_list: list[bool] = self.shown.tolist()
         self.breadth = [breadth.get(n, 0) for n in self.names]
         self.parents = [tuple(parents.get(n, ())) for n in self.names]
         self.columns: dict[str, list[int]] = {}
@@ -54,6 +56,7 @@ class LabelRows:
             self.folded.setdefault(name.casefold(), []).append(column)
         self._above: dict[int, frozenset[int]] = {}
         self._masks: OrderedDict[frozenset[str], np.ndarray] = OrderedDict()
+        self._kept: OrderedDict[frozenset[str], frozenset[int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def mask(self, labels: frozenset[str]) -> np.ndarray:
@@ -67,6 +70,18 @@ class LabelRows:
                 self._masks[labels] = found
                 while len(self._masks) > 64:
                     self._masks.popitem(last=False)
+            return found
+
+    def kept_columns(self, labels: frozenset[str]) -> frozenset[int]:
+        """The columns of the names in `labels` (cached as `mask` is)."""
+        if not labels:
+            return frozenset()
+        with self._lock:
+            found = self._kept.get(labels)
+            if found is None:
+                found = self._kept[labels] = frozenset(c for name in labels for c in self.columns.get(name, ()))
+                while len(self._kept) > 64:
+                    self._kept.popitem(last=False)
             return found
 
     def above(self, column: int) -> frozenset[int]:
@@ -91,6 +106,9 @@ class LabelRows:
         """`with_aliases(present(ranked, keep, floor, exempt), dict(ranked), texts, resolve,
         floor)` of `ranked_row(row, names)` (just `present` without `texts`), without the
         labels under `min_score` and cut to `limit`."""
+        threshold = max(floor, min_score or 0.0)
+        if threshold > 0.0 and not exempt:
+            return self._answer_above(row, threshold, keep, floor, texts, resolve, min_score, limit)
         names = self.names
         scores = np.clip(np.asarray(row, dtype=np.float64), 0.0, 1.0)
         keep_mask = self.mask(keep)
@@ -124,22 +142,64 @@ class LabelRows:
         shown = [(names[c], float(served[c])) for c in columns.tolist()]
         if not texts:
             return shown
-        extra = self._aliases(row, scores, reported, texts, resolve, floor)
-        if not extra:
-            return shown
-        merged = sorted([*shown, *extra], key=lambda kv: -kv[1])
-        if min_score is not None:
-            merged = [kv for kv in merged if kv[1] >= min_score]
-        return merged[:limit] if limit is not None else merged
+        extra = self._aliases(row, scores, reported.__getitem__, texts, resolve, floor)
+        return _with_extra(shown, extra, min_score, limit)
 
-    def _aliases(self, row, scores, reported, texts: Iterable[str], resolve, floor: float) -> LabelScores:
+    def _answer_above(self, row: np.ndarray, threshold: float, keep: frozenset[str], floor: float,
+                      texts: Sequence[str], resolve, min_score: float | None, limit: int | None) -> LabelScores:
+        """`answer` when nothing under `threshold` (> 0) is reported: capping only lowers a
+        score, so only the columns at or above it (or above a confident one, whose caps reach
+        up) are looked at, in Python floats, and the rest of the row is read by one comparison.
+        (A served call runs this right after the model, with its caches cold: each numpy call
+        it saves is worth more than its own time on a warm loop.)"""
+        row = np.asarray(row)
+        visible, kept = self.shown_list, self.kept_columns(keep)
+        at_least = (row >= _bound(min(threshold, CONFIDENT), row.dtype)).nonzero()[0].tolist()
+        candidates = [c for c in at_least if visible[c] or c in kept]
+        raw = {c: row.item(c) for c in candidates}
+        served = {c: min(max(v, 0.0), 1.0) for c, v in raw.items()}
+        confident = [c for c, v in served.items() if v >= CONFIDENT]
+        if confident:
+            names = self.names
+            near: set[int] = set(confident)
+            for column in confident:
+                near |= self.above(column)
+            walk = [c for c in near if visible[c] or c in kept]
+            values = {c: row.item(c) for c in walk}
+            walk.sort(key=lambda c: (self.breadth[c], -values[c], c))
+            cap: dict[str, float] = {}
+            for c in walk:
+                label, score = names[c], min(max(values[c], 0.0), 1.0)
+                capped = label in cap and c not in kept
+                if capped:
+                    score = min(score, cap[label])
+                served[c] = score
+                if score >= CONFIDENT or capped:
+                    for parent in self.parents[c]:
+                        cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+        cut = [c for c in candidates if served[c] >= threshold]
+        cut.sort(key=lambda c: (-served[c], -raw[c], c))
+        if limit is not None:
+            cut = cut[:limit]
+        shown = [(self.names[c], served[c]) for c in cut]
+        if not texts:
+            return shown
+        scores = np.clip(np.asarray(row, dtype=np.float64), 0.0, 1.0)
+
+        def reported(c: int) -> bool:
+            return (visible[c] or c in kept) and served.get(c, float(scores[c])) >= floor
+
+        return _with_extra(shown, self._aliases(row, scores, reported, texts, resolve, floor), min_score, limit)
+
+    def _aliases(self, row, scores, reported: Callable[[int], bool], texts: Iterable[str], resolve,
+                 floor: float) -> LabelScores:
         """`with_aliases`' extra pairs: each application string no reported label spells,
         meaning a scored label, under that string (the label's last column in rank order)."""
         added: set[str] = set()
         extra = []
         for text in texts:
             key = text.casefold()
-            if key in added or any(reported[c] for c in self.folded.get(key, ())):
+            if key in added or any(reported(c) for c in self.folded.get(key, ())):
                 continue
             target = resolve(text) if resolve is not None else None
             columns = self.columns.get(target) if target is not None else None
@@ -152,12 +212,47 @@ class LabelRows:
         return extra
 
 
+@lru_cache(maxsize=64)
+def _bound(low: float, dtype: np.dtype):
+    """The largest value of `dtype` not above `low`: `row >= bound` in the row's own type keeps
+    every column whose float64 value is at least `low` (the exact cut is made after, in floats)."""
+    bound = dtype.type(low)
+    if float(bound) > low:
+        bound = np.nextafter(bound, dtype.type(-np.inf))
+    return bound
+
+
+def _with_extra(shown: LabelScores, extra: LabelScores, min_score: float | None, limit: int | None) -> LabelScores:
+    """The shown labels with the application's own strings merged in by score, cut again."""
+    if not extra:
+        return shown
+    merged = sorted([*shown, *extra], key=lambda kv: -kv[1])
+    if min_score is not None:
+        merged = [kv for kv in merged if kv[1] >= min_score]
+    return merged[:limit] if limit is not None else merged
+
+
 _rows: OrderedDict[tuple[str, ...], LabelRows] = OrderedDict()
 _rows_lock = threading.Lock()
 
 
+_last: tuple[object, LabelRows | None] = (None, None)  # the list asked last, by identity
+
+
 def label_rows(names: Sequence[str]) -> LabelRows:
-    """The `LabelRows` of a label list (one per list in the process, the last 16 kept)."""
+    """The `LabelRows` of a label list (one per list in the process, the last 16 kept). An
+    engine hands the same tuple on every call: that one is found without hashing its names."""
+    global _last
+    last, rows = _last
+    if names is last and rows is not None:
+        return rows
+    found = _label_rows(names)
+    if isinstance(names, tuple):  # immutable: the identity stays a valid key
+        _last = (names, found)
+    return found
+
+
+def _label_rows(names: Sequence[str]) -> LabelRows:
     key = tuple(names)
     with _rows_lock:
         found = _rows.get(key)

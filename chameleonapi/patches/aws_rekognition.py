@@ -48,23 +48,24 @@ def serve_detect_labels(params: dict) -> dict:
         raise error from None
     # Every label in score order: MinConfidence and the label filters cut after ranking. Labels
     # under MinConfidence are never reported, unless a detected instance raises their confidence.
-    objects = _wants_instances()
+    site = runtime.find_call_site()
+    objects = _wants_instances(site)
     floor = None if objects else request.min_confidence / DESCRIPTOR.score_scale - 1e-9
     labels = runtime.serve_labels([image], provider=DESCRIPTOR.name, method=METHOD, max_results=None,
-                                  min_score=floor)[0]
+                                  min_score=floor, site=site)[0]
     from chameleonapi.model.ancestry import parents_of
 
     return codec.labels_response(labels, request, _instances(image) if objects else [], parents_of)
 
 
-def _wants_instances() -> bool:
-    """Does this call report `Instances`? Only when the application's decision names an object
-    class or decides on objects (the detector costs several times the labeler), never for the
-    built-in silhouettes, and only with the detector's weights installed."""
+def _wants_instances(site) -> bool:
+    """Does this call (from `site`) report `Instances`? Only when the application's decision
+    names an object class or decides on objects (the detector costs several times the
+    labeler), never for the built-in silhouettes, and only with the detector's weights installed."""
     from chameleonapi import runtime
     from chameleonapi.detection.policy import objects_available, uses_silhouettes
 
-    return not uses_silhouettes() and runtime.decision_names_objects() and objects_available()
+    return not uses_silhouettes() and runtime.decision_names_objects(site) and objects_available()
 
 
 def _instances(image) -> list:

@@ -6,13 +6,10 @@ method of the class that defines them is wrapped.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 from chameleonapi import config
 from chameleonapi.errors import ServiceError
 from chameleonapi.patches import azure
-from chameleonapi.patches.base import Patch
+from chameleonapi.patches.base import Patch, bind_call
 from chameleonapi.services.azure import codec as shared
 from chameleonapi.services.azure_computervision import codec
 from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR, POLICY
@@ -30,24 +27,12 @@ METHODS = {  # method -> its REST path (for the response URL)
     "detect_objects_in_stream": "/detect",
 }
 
-_signatures: dict[str, inspect.Signature] = {}
-
-
-def _arguments(name: str, wrapped, args: tuple, kwargs: dict) -> dict[str, Any]:
-    """The call's arguments by parameter name, defaults filled in (as the SDK method sees them)."""
-    if name not in _signatures:
-        _signatures[name] = inspect.signature(wrapped)
-    bound = _signatures[name].bind(*args, **kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
 def _wrapper(method: str, path: str):
     """Wrap one Computer Vision operation."""
     from_stream = method.endswith("_in_stream")
 
     def wrapper(wrapped, instance, args, kwargs):
-        arguments = _arguments(method, wrapped, args, kwargs)
+        arguments = bind_call(wrapped, args, kwargs)
         refusal = codec.refusal(method, arguments)
         if refusal is not None and config.passthrough():
             return wrapped(*args, **kwargs)

@@ -12,7 +12,7 @@ from typing import Any
 from chameleonapi import config
 from chameleonapi.errors import ServiceError
 from chameleonapi.patches import azure
-from chameleonapi.patches.base import Patch
+from chameleonapi.patches.base import Patch, bind_call
 from chameleonapi.services.azure import codec as shared
 from chameleonapi.services.azure_imageanalysis import codec
 from chameleonapi.services.azure_imageanalysis.descriptor import DESCRIPTOR, POLICY
@@ -26,10 +26,20 @@ ASYNC_MODULE = "azure.ai.vision.imageanalysis.aio._patch"
 def _check_call(wrapped, args: tuple, kwargs: dict) -> None:
     """A call the SDK method itself would refuse (e.g. no `visual_features`) raises its TypeError."""
     try:
-        signature = inspect.signature(wrapped)
-    except (TypeError, ValueError):  # pragma: no cover - a C or odd callable: nothing to check
-        return
-    signature.bind(*args, **kwargs)
+        bind_call(wrapped, args, kwargs)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, TypeError) and _binds(wrapped):
+            raise
+        # a C or odd callable whose signature cannot be read: nothing to check
+
+
+def _binds(wrapped) -> bool:
+    """Whether `wrapped` has a signature to check calls against."""
+    try:
+        inspect.signature(wrapped)
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+    return True
 
 
 def _arguments(method: str, args: tuple, kwargs: dict) -> dict[str, Any]:

@@ -11,6 +11,7 @@ left unpatched, and says so once.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import logging
 import sys
 import threading
@@ -20,7 +21,7 @@ from typing import Any
 
 from chameleonapi.services.descriptor import ProviderDescriptor
 
-__all__ = ["Instrumentor", "Patch", "installed_version", "is_supported"]
+__all__ = ["Instrumentor", "Patch", "bind_call", "installed_version", "is_supported"]
 
 logger = logging.getLogger("chameleonapi")
 
@@ -144,6 +145,61 @@ class Instrumentor:
                 original = vars(owner)[attr] if isinstance(owner, type) else getattr(owner, attr)
                 self._originals[(name, patch.qualname)] = (owner, attr, original)
                 wrapt.wrap_function_wrapper(owner, attr, patch.wrapper)
+
+
+class _Binder:
+    """`inspect.Signature.bind` + `apply_defaults` for a function of plain, keyword-only and
+    `**kwargs` parameters, done with its parameter table made once. A call that names every
+    parameter once and gives each required one is bound directly; any other (and any function
+    with positional-only or `*args` parameters) goes through `Signature.bind`, which raises the
+    TypeError Python would."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.signature = inspect.signature(function)
+        parameters = list(self.signature.parameters.values())
+        kinds = {p.kind for p in parameters}
+        self.direct = not kinds & {inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL}
+        self.order = tuple(p.name for p in parameters)
+        self.plain = tuple(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
+        self.named = frozenset(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        self.rest = next((p.name for p in parameters if p.kind is p.VAR_KEYWORD), None)
+        self.defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+        self.required = tuple(n for n in self.named if n not in self.defaults)
+
+    def bind(self, args: tuple, kwargs: dict) -> dict[str, Any]:
+        if self.direct and len(args) <= len(self.plain):
+            given = dict(zip(self.plain, args))
+            extra = {}
+            for key, value in kwargs.items():
+                if key in given:
+                    break  # given twice
+                if key in self.named:
+                    given[key] = value
+                elif self.rest is not None:
+                    extra[key] = value
+                else:
+                    break
+            else:
+                if all(name in given for name in self.required):
+                    return {name: extra if name == self.rest else given[name] if name in given
+                            else self.defaults[name] for name in self.order}
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+
+_binders: dict[Any, _Binder] = {}
+
+
+def bind_call(function: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The arguments of a call of `function` by parameter name, defaults filled in, as the
+    function will see them; a call it would refuse raises its TypeError. The parameter table
+    is made once per function (a wrapper is handed a new bound method on every call)."""
+    key = getattr(function, "__func__", function)
+    binder = _binders.get(key)
+    if binder is None:
+        binder = _binders[key] = _Binder(function)
+    return binder.bind(args, kwargs)
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

@@ -15,7 +15,7 @@ from chameleonapi.model.cloud_vocab import (
     present,
     with_aliases,
 )
-from chameleonapi.serving.callsites import find_call_site
+from chameleonapi.serving.callsites import CallSite, find_call_site
 from chameleonapi.serving.engines import LabelScores
 from chameleonapi.serving.labels import LABELS
 from chameleonapi.serving.notices import ServedCall, listening, notify, say_once
@@ -31,12 +31,12 @@ object_resolver = Resolver(OBJECTS)
 
 def serve_labels(
     images: Sequence, *, provider: str, method: str, max_results: Sequence[int | None] | int | None,
-    min_score: float | None = None,
+    min_score: float | None = None, site: CallSite | None = None,
 ) -> list[LabelScores]:
-    """Labels for `images` from the engine that serves the calling application. A caller that
-    drops every label scored under `min_score` (a service's confidence floor) may say so:
-    those labels are then not built."""
-    site = find_call_site()
+    """Labels for `images` from the engine that serves the calling application (at `site`, when
+    the caller has found it already). A caller that drops every label scored under
+    `min_score` (a service's confidence floor) may say so: those labels are then not built."""
+    site = find_call_site() if site is None else site
     engine = labels_resolver.engine_for(site, provider)
     _served(site)
     limits = list(max_results) if isinstance(max_results, (list, tuple)) else [max_results] * len(images)
@@ -64,15 +64,21 @@ class SiteDecision:
     _kept: dict = field(default_factory=dict, compare=False, repr=False)
 
     def keep(self, labels: Sequence[str]) -> frozenset[str]:
-        """The model labels the decision names (shown with the model's own scores)."""
-        key = tuple(labels)
-        found = self._kept.get(key)
-        if found is None:
-            if len(self._kept) > 8:
-                self._kept.clear()
-            found = self._kept[key] = frozenset(
-                label for spec in self.specs if spec.method not in OBJECT_METHODS for text in spec.all_labels
-                for label in labels if spec.label_matches(label, text) or label.casefold() == text.casefold())
+        """The model labels the decision names (shown with the model's own scores). Remembered
+        per label list; an engine's list (one tuple per model) is found by identity, without
+        hashing its ~1,800 names on every call."""
+        if not self.texts:
+            return frozenset()
+        held = self._kept.get(id(labels))
+        if held is not None and held[0] is labels:
+            return held[1]
+        key = labels if isinstance(labels, tuple) else tuple(labels)
+        found = frozenset(
+            label for spec in self.specs if spec.method not in OBJECT_METHODS for text in spec.all_labels
+            for label in key if spec.label_matches(label, text) or label.casefold() == text.casefold())
+        if len(self._kept) > 8:
+            self._kept.clear()
+        self._kept[id(key)] = (key, found)  # the list is held: its id is not reused meanwhile
         return found
 
 

@@ -256,6 +256,11 @@ def _specs_of(path: str, mtime: float, live: Any = None) -> tuple:
     The first analysis reads names the source cannot resolve from the calling frame
     (`live`, plain data only); that frame is released right after, and later calls reuse
     what was found."""
+    found = _analysed.get((path, mtime))  # analysed already: no lock to take
+    if found is not None:
+        if live is not None:
+            live.release()
+        return found
     with _locks_lock:
         lock = _analysis_locks.setdefault(path, threading.Lock())
     with lock:
@@ -298,7 +303,11 @@ def specs_at(site: CallSite) -> list[DecisionSpec]:
     """Every decision the analysis finds for the call at `site` (in the analysis' order)."""
     if site.file is None:
         return []
-    if not os.path.exists(site.file):
+    try:
+        mtime = os.stat(site.file).st_mtime  # one stat: it exists, and which version of it
+    except (OSError, ValueError):
+        mtime = None
+    if mtime is None:
         import linecache
 
         source = "".join(linecache.getlines(site.file))
@@ -306,20 +315,27 @@ def specs_at(site: CallSite) -> list[DecisionSpec]:
             say_once(f"the calling code ({site.file}) has no source to analyse; serving the generic model")
             return []
         return [s for s in _specs_of_source(source) if s.call is not None and s.call.line == site.line]
-    path = os.path.realpath(site.file)
-    found = [spec for spec in _specs_of(path, os.path.getmtime(path), site.live) if _at(spec, path, site.line)]
+    path = _real(site.file)
+    found = [spec for spec in _specs_of(path, mtime, site.live) if _at(spec, path, site.line)]
     for caller in site.outer if not found else ():
         # a helper module calls the SDK and hands the labels back: its caller decides
         if caller.endswith(".py") and os.path.isfile(caller) and _under_app(caller):
-            caller = os.path.realpath(caller)
+            caller = _real(caller)
             found = [spec for spec in _specs_of(caller, os.path.getmtime(caller)) if _at(spec, path, site.line)]
             if found:
                 break
     return found
 
 
+@lru_cache(maxsize=1024)
+def _real(path: str) -> str:
+    """`os.path.realpath`, remembered per path: asked for the calling file on every served call
+    (a stat per path component each time)."""
+    return os.path.realpath(path)
+
+
 def _at(spec: DecisionSpec, path: str, line: int) -> bool:
-    return spec.call is not None and spec.call.line == line and os.path.realpath(spec.call.file) == path
+    return spec.call is not None and spec.call.line == line and _real(spec.call.file) == path
 
 
 @lru_cache(maxsize=1)
@@ -334,7 +350,7 @@ def _library_roots() -> tuple[str, ...]:
 def _under_app(path: str) -> bool:
     """Not the standard library or an installed package (those are never the app's callers;
     asked on every served call from a helper module, so remembered per path)."""
-    real = os.path.realpath(path)
+    real = _real(path)
     return "site-packages" not in real and not real.startswith(_library_roots())
 
 

@@ -60,7 +60,8 @@ def test_rows_equal_present_on_real_photos(scored):
         texts = ["automobile", "CAT", top[4].upper(), "Pug Dog", "no such thing", top[4].upper()]
         resolve = alias_target
         for floor, exempt, min_score, limit in [(0.0, frozenset(), None, None), (FLOORS["google"], frozenset(), None, 10),
-                                                (0.0, keep, 0.1, None), (0.5, keep, 0.549999, 3), (0.2, keep, None, 0)]:
+                                                (0.0, keep, 0.1, None), (0.5, keep, 0.549999, 3), (0.2, keep, None, 0),
+                                                (0.0, frozenset(), 0.549999, None), (0.0, frozenset(), 0.1, 3)]:
             for k in (frozenset(), keep):
                 for t in ((), texts):
                     got = rows.answer(row, k, floor, exempt, t, resolve, min_score=min_score, limit=limit)
@@ -88,6 +89,8 @@ def test_rows_equal_present_on_rows_that_cap_and_tie():
         texts = [names[5].lower(), "My Own Label", names[int(hot[1])], "zebra"]
         resolve = {t: names[(i * 37) % len(names)] for i, t in enumerate(texts)}.get
         for floor, exempt, min_score, limit in [(0.0, frozenset(), None, None), (0.5, keep, None, 10),
-                                                (0.5, frozenset(), 0.6, 5)]:
+                                                (0.5, frozenset(), 0.6, 5), (0.0, frozenset(), 0.1, None),
+                                                (0.5, frozenset(), None, None), (0.3, frozenset(), 0.549999, 0),
+                                                (0.0, frozenset(), 0.85, None)]:
             got = rows.answer(row, keep, floor, exempt, texts, resolve, min_score=min_score, limit=limit)
             assert got == reference(row, names, keep, floor, exempt, texts, resolve, min_score, limit)

@@ -175,3 +175,33 @@ def test_async_calls_are_attributed_to_the_application(google):
         runtime.remove_listener(served.append)
     assert served[-1].call_site.file == __file__
     assert served[-1].call_site.function == "app_function"
+
+
+def test_a_batch_mixing_served_and_forwarded_images_keeps_each_answer_in_place(google, monkeypatch):
+    """With pass-through on, what is not served goes to the service (here, the function the
+    patch would hand the request to) and its answers take their places among the local ones."""
+    from chameleonapi.patches.google_vision import serve_batch
+
+    monkeypatch.setenv("CHAMELEONAPI_PASSTHROUGH", "1")
+    label = {"type_": vision.Feature.Type.LABEL_DETECTION}
+    text = {"type_": vision.Feature.Type.TEXT_DETECTION}
+    request = vision.BatchAnnotateImagesRequest(requests=[
+        {"image": {"content": photo("chelsea")}, "features": [text]},
+        {"image": {"content": photo("chelsea")}, "features": [label]},
+        {"image": {"content": photo("coffee")}, "features": [text]},
+    ])
+    sent = []
+
+    def service(requests):
+        sent.extend(requests)
+        return vision.BatchAnnotateImagesResponse(responses=[
+            {"text_annotations": [{"description": f"text {i}"}]} for i in range(len(requests))])
+
+    batch = serve_batch("vision_v1", request, service)
+    assert isinstance(batch, vision.BatchAnnotateImagesResponse) and len(batch.responses) == 3
+    assert [r.features[0].type_ for r in sent] == [vision.Feature.Type.TEXT_DETECTION] * 2
+    assert [r.image.content for r in sent] == [photo("chelsea"), photo("coffee")]
+    first, served, last = batch.responses
+    assert [a.description for a in first.text_annotations] == ["text 0"] and not first.label_annotations
+    assert "Cat" in labels_of(served) and not served.text_annotations and not served.error.message
+    assert [a.description for a in last.text_annotations] == ["text 1"]

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from chameleonapi.errors import ServiceError
@@ -154,6 +155,14 @@ def _with_objects(labels: Sequence[tuple[str, float]], objects: Sequence[Any]) -
     return sorted([*merged, *best.values()], key=lambda kv: -kv[1])
 
 
+@lru_cache(maxsize=4096)
+def _entry(label: str, parents_of: Callable[[str], Sequence[str]]) -> tuple[str, tuple[str, ...]]:
+    """A label's name and its parents' names as the service prints them (the same few
+    hundred labels recur: worked out once each)."""
+    style = DESCRIPTOR.style
+    return style(label), tuple(style(parent) for parent in parents_of(label))
+
+
 def labels_response(
     labels: Sequence[tuple[str, float]],
     request: DetectLabelsRequest,
@@ -163,7 +172,6 @@ def labels_response(
     """`DetectLabelsResponse` for model labels in score order (probabilities 0-1); detected
     `objects` become the `Instances` of the label of their class; `parents_of` names a
     label's `Parents`, nearest first."""
-    style = DESCRIPTOR.style
     out: list[dict] = []
     seen: set[str] = set()
     instances: dict[str, list[dict]] = {}
@@ -176,7 +184,7 @@ def labels_response(
         confidence = float(min(max(score, 0.0), 1.0)) * DESCRIPTOR.score_scale
         if confidence < request.min_confidence:
             break  # score order: nothing after this one qualifies
-        name = style(label)
+        name, parents = _entry(label, parents_of)
         key = name.casefold()
         if key in seen or (request.include and key not in request.include) or key in request.exclude:
             continue  # one entry per name: an app's own spelling of a label may also be an output
@@ -186,7 +194,7 @@ def labels_response(
                 "Name": name,
                 "Confidence": confidence,
                 "Instances": instances.get(label.casefold(), []),
-                "Parents": [{"Name": style(parent)} for parent in parents_of(label)],
+                "Parents": [{"Name": parent} for parent in parents],
                 "Aliases": [],
                 "Categories": [],
             }

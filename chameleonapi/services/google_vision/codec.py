@@ -34,9 +34,16 @@ FAILED_PRECONDITION = 9
 UNIMPLEMENTED = 12
 
 
+_types: dict[str, Any] = {}
+
+
 def types_of(version: str):
-    """The `types` module of one API version (`vision_v1`, `vision_v1p3beta1`, ...)."""
-    return importlib.import_module(f"google.cloud.{version}.types")
+    """The `types` module of one API version (`vision_v1`, `vision_v1p3beta1`, ...), looked up
+    once (asked twice on every call)."""
+    found = _types.get(version)
+    if found is None:
+        found = _types[version] = importlib.import_module(f"google.cloud.{version}.types")
+    return found
 
 
 def batch_request(types, args: tuple, kwargs: dict):
@@ -55,14 +62,22 @@ def batch_request(types, args: tuple, kwargs: dict):
 
 
 def feature_names(types, image_request) -> list[tuple[str, int]]:
-    """(feature name, max_results) per requested feature; none means every feature."""
-    if not image_request.features:
+    """(feature name, max_results) per requested feature of an `AnnotateImageRequest` (its
+    protobuf message or the proto-plus one); none means every feature."""
+    features = _pb(types.AnnotateImageRequest, image_request).features
+    if not features:
         return [(t.name, 0) for t in types.Feature.Type if t != 0]
-    return [(types.Feature.Type(f.type_).name, f.max_results) for f in image_request.features]
+    return [(types.Feature.Type(f.type_).name, f.max_results) for f in features]
+
+
+def _pb(message_type, message):
+    """The protobuf message of a proto-plus one (a protobuf message as it is)."""
+    return message_type.pb(message) if isinstance(message, message_type) else message
 
 
 def image_bytes(image) -> bytes:
-    """The bytes of an `Image`: its content, or what its source URI names (when allowed)."""
+    """The bytes of an `Image` (its protobuf message or the proto-plus one): its content, or
+    what its source URI names (when allowed)."""
     if image.content:
         return image.content
     source = image.source
