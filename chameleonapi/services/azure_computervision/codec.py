@@ -193,7 +193,7 @@ class _Unusual(Exception):
 _BASIC = {"str": str, "float": float, "int": int}
 
 
-def _construct(models, cls: type, data: Any):
+def _construct(models, cls: Any, data: Any):
     """`cls(**attributes)` with its read-only attributes set after, as msrest's
     `Deserializer._instantiate_model` does."""
     if not isinstance(data, dict):

@@ -75,7 +75,7 @@ def _model(cls: type, *args: Any, **kwargs: Any):
     the model's own `__init__`, the same object."""
     if "_attr_to_rest_field" not in cls.__dict__:
         return cls(*args, **kwargs)
-    instance = object.__new__(cls)
+    instance: Any = object.__new__(cls)
     instance.__init__(*args, **kwargs)
     return instance
 
