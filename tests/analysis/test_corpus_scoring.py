@@ -182,3 +182,27 @@ def test_held_out_corpus_split_follows_the_hash_of_the_index_id() -> None:
             unlabelled = decision.get("runtime_labels") or "complement" in decision
             assert unlabelled or all(c["labels"] for c in decision["categories"])
     assert {"dev", "heldout"} == {a["split"] for a in apps}
+
+
+def test_third_corpus_split_follows_the_hash_of_the_index_id() -> None:
+    import hashlib
+
+    apps = json.loads((ROOT / "benchmarks" / "corpus_new" / "annotations.json").read_text())["apps"]
+    assert len(apps) >= 60
+    earlier = set()
+    for folder in ("corpus", "corpus_heldout"):
+        earlier |= {a["source"]["index_id"]
+                    for a in json.loads((ROOT / "benchmarks" / folder / "annotations.json").read_text())["apps"]}
+    ids = [a["source"]["index_id"] for a in apps]
+    assert len(set(ids)) == len(ids) and not set(ids) & earlier
+    for entry in apps:
+        digest = int(hashlib.sha256(entry["source"]["index_id"].encode()).hexdigest(), 16)
+        assert entry["split"] == ("heldout" if digest % 2 else "dev")
+        assert entry["role"] in ("decision", "quiet") and entry["provider"] in ("google", "azure_cv", "azure_ia", "aws")
+        assert (entry["role"] == "quiet") == (not entry["decisions"])
+        for decision in entry["decisions"]:
+            assert decision["kind"] in ("true_false", "multi_choice", "multi_select")
+            assert decision["names"] in ("literal", "derived") and decision["categories"]
+            unlabelled = decision.get("runtime_labels") or "complement" in decision
+            assert unlabelled or all(c["labels"] for c in decision["categories"])
+    assert {"dev", "heldout"} == {a["split"] for a in apps}
