@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chameleonapi.errors import ServiceError
+from chameleonapi.errors import Error, ServiceError
 from chameleonapi.services.azure import codec as shared
 from chameleonapi.services.azure.codec import LocalImage
 from chameleonapi.services.azure_computervision.descriptor import DESCRIPTOR
@@ -186,7 +186,7 @@ def response_model(model_name: str, body_json: dict):
         return models.__dict__[model_name].deserialize(body_json)
 
 
-class _Unusual(Exception):
+class _Unusual(Error):
     """JSON the direct construction leaves to msrest."""
 
 
