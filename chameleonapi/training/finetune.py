@@ -117,11 +117,12 @@ def tuned_features(tail: Tail, inputs: torch.Tensor) -> torch.Tensor:
 
 def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.Tensor, val_inputs: torch.Tensor,
               val_classes: torch.Tensor, *, epochs: int, lr: float, head_lr: float, patience: int, batch_size: int,
-              seed: int, bar=None, extra: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
-              ) -> tuple[int, list[dict]]:
+              seed: int, bar=None, extra: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+              judge: Callable[[torch.Tensor], float] | None = None) -> tuple[int, list[dict]]:
     """Cross-entropy on every (photo, view) pair, in place on `tail` and `head` (AdamW), plus
     `extra(features, photos)` when given (the application's decision loss on a batch's tuned
-    features, photos by index);
+    features, photos by index); with `judge(validation features)` (the application's
+    incorrect-decision rate) the epoch is chosen on it first;
     left at the epoch with the best validation accuracy (ties: lower loss). Whether that is
     better than the frozen stage is the caller's gate to decide, on the application's decisions."""
     n, views = inputs.shape[:2]
@@ -129,11 +130,13 @@ def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.
     optimizer = torch.optim.AdamW([{"params": tail.parameters(), "lr": lr},
                                    {"params": head.parameters(), "lr": head_lr}], weight_decay=1e-4)
 
-    def validate() -> tuple[float, float]:
+    def validate() -> tuple[float, float, float]:
         with torch.no_grad():
-            logits = head(tuned_features(tail, val_inputs))
+            feats = tuned_features(tail, val_inputs)
+            logits = head(feats)
         loss = float(nn.functional.cross_entropy(logits, val_classes)) if len(val_classes) else 0.0
-        return (float((logits.argmax(1) == val_classes).float().mean()) if len(val_classes) else 0.0), loss
+        accuracy = float((logits.argmax(1) == val_classes).float().mean()) if len(val_classes) else 0.0
+        return (judge(feats) if judge is not None else 0.0), accuracy, loss
 
     def state() -> list[torch.Tensor]:
         return [t.detach().clone() for t in (*tail.parameters(), *head.parameters())]
@@ -156,11 +159,11 @@ def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.
             running += value.item() * len(pick)
             if bar is not None:
                 bar.update(1)
-        accuracy, loss = validate()
+        rate, accuracy, loss = validate()
         history.append({"epoch": epoch, "train_loss": running / max(len(order), 1), "val_accuracy": accuracy,
-                        "val_loss": loss})
-        if best is None or (accuracy, -loss) > best[0]:
-            best = ((accuracy, -loss), epoch, state())
+                        "val_loss": loss, **({"val_incorrect": rate} if judge is not None else {})})
+        if best is None or (-rate, accuracy, -loss) > best[0]:
+            best = ((-rate, accuracy, -loss), epoch, state())
         elif epoch - best[1] >= patience:
             break
     if best is None:

@@ -488,7 +488,8 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
     elif tuning:
         decide = _decision_term(spec, render, train, plan) if epochs else None
         tail, tuned_head, tuned_train, tuned_val, tuned_report = _finetune(train_set, val_set, c_train, c_val, train, val,
-                                                               len(labels), plan, seed, progress, decide)
+                                                               len(labels), plan, seed, progress, decide,
+                                                               (lambda p, h: render.rate(spec, h, p)) if epochs else None)
         if tail is not None:
             t_train, t_val = replace(train, tuned=tuned_train), replace(val, tuned=tuned_val)
             t_all = replace(everything, tuned=torch.cat([tuned_train, tuned_val]))
@@ -596,7 +597,7 @@ def _decision_term(spec: DecisionSpec, render: Renderer, photos: Photos, plan: B
 
 
 def _finetune(train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarray, c_val: np.ndarray, train: Photos,
-              val: Photos, n_classes: int, plan: Budget, seed: int, progress: bool, decide=None):
+              val: Photos, n_classes: int, plan: Budget, seed: int, progress: bool, decide=None, judge=None):
     """The last stage fine-tuned on the mapped training photos' views, early-stopped on the
     validation photos: (stage or None when no epoch improved it, its features of the
     training and validation photos, what happened, for the card)."""
@@ -617,7 +618,8 @@ def _finetune(train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarra
         best, history = ft.tune_tail(tail, head, x_train, train.classes, x_val, val.classes,
                                      epochs=plan.finetune_epochs, lr=plan.finetune_lr, head_lr=plan.finetune_head_lr,
                                      patience=plan.finetune_patience, batch_size=plan.finetune_batch, seed=seed, bar=bar,
-                                     extra=(lambda feats, rows: decide(feats, rows, head)) if decide else None)
+                                     extra=(lambda feats, rows: decide(feats, rows, head)) if decide else None,
+                                     judge=(lambda feats: judge(replace(val, tuned=feats), head)) if judge else None)
     report = {"epochs": best, "history": history, "views": plan.finetune_views,
               "loss": "cross-entropy + decision" if decide else "cross-entropy",
               "stage_input_seconds": round(inputs_s, 2), "seconds": round(time.perf_counter() - started, 2)}
