@@ -290,7 +290,7 @@ def lite0_features(paths: list[Path], upscale: bool):
     import torch
     from PIL import Image
 
-    from chameleonapi.model.photo_input import feature_graph, to_array, upright_rgb
+    from chameleonapi.model.photo_input import feature_graph, prepare, upright_rgb
 
     graph = feature_graph()
     rows = []
@@ -301,7 +301,7 @@ def lite0_features(paths: list[Path], upscale: bool):
             with Image.open(io.BytesIO(servable(data) if upscale else data)) as im:
                 im.load()
                 images.append(upright_rgb(im))
-        rows.append(np.asarray(graph(to_array(images))))
+        rows.append(np.asarray(graph(prepare(images))))
     return torch.from_numpy(np.concatenate(rows).astype("float32"))
 
 
