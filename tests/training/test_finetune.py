@@ -96,3 +96,19 @@ def test_the_tiny_and_default_budgets_do_not_fine_tune():
     assert BUDGETS["tiny"].finetune_epochs == 0 and BUDGETS["default"].finetune_epochs == 0
     assert BUDGETS["finetune"].finetune_epochs > 0 and BUDGETS["finetune_ce"].decision_epochs == 0
     assert set(BUDGETS) == set(config.BUDGETS)
+
+
+def test_training_and_serving_read_the_same_tuned_features(tmp_path):
+    from chameleonapi.data import load_dataset
+    from chameleonapi.training import finetune as ft
+    from chameleonapi.training.pipeline import evaluate
+
+    model, _, _ = _tuned_model()
+    data = photo_folder(tmp_path / "photos", {"cat": "chelsea", "coffee": "coffee"}, count=6)
+    dataset = load_dataset(str(data), "train")
+    cached = ft.tuned_features(model.tail_module(), ft.stage_inputs(dataset, 2, seed=0)[:, 0])
+    served = model.tuned_features([dataset.image(i) for i in range(len(dataset))])[1]
+    assert torch.allclose(cached, served, atol=0.05, rtol=0.02)  # the cache holds float16 stage inputs
+    views = ft.stage_inputs(dataset, 2, seed=0)
+    assert not torch.allclose(views[:, 0].float(), views[:, 1].float(), atol=0.1)  # view 1 is augmented
+    assert 0.0 <= evaluate(model, _spec(tmp_path), str(data), split="train") <= 1.0
