@@ -34,7 +34,10 @@ Columns, each with its incorrect-decision rate on the held-out photos and its co
   `--shared-cache` keeps one cache per data set, so later apps reuse the photo features;
 - fine-tuned: the same with the library's fine-tuning switched on, when the library has a
   setting or budget preset for it (a setting or preset whose name says "finetune"/"fine_tune",
-  or `--finetune-env NAME=VALUE`); "n/a" otherwise.
+  or `--finetune-env NAME=VALUE`); "n/a" otherwise;
+- fine-tuned (cross-entropy): the same fine-tuning with no decision-loss stage (a budget
+  preset named "finetune..._ce", or `--finetune-ce-env NAME=VALUE`): what the decision loss
+  is compared with; "n/a" when the library has none.
 `chameleonapi / simple` is the ratio of incorrect-decision rates (target: <= 1 on every
 application; <= 0.6 on multi-choice and multi-select with fine-tuning).
 
@@ -75,8 +78,9 @@ MIN_SIDE = 80  # the smallest photo side every service the apps call accepts (Re
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 HELD_OUT_MODULUS = 3
 KIND_OF = {"true_false": "true-false", "multi_choice": "multi-choice", "multi_select": "multi-select"}
-COLUMNS = ("generic", "simple", "chameleonapi", "finetuned")
+COLUMNS = ("generic", "simple", "chameleonapi", "finetuned", "finetuned_ce")
 FINETUNE = r"fine_?tun|unfreez"  # the name of a setting or budget preset that switches fine-tuning on
+FINETUNE_CE = r"fine_?tun.*_ce$"  # the budget preset that fine-tunes with cross-entropy only (no decision loss)
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,7 @@ def cards(home: Path, skip: set[str] = frozenset()) -> list[dict]:
         out.append({
             "validation": card.get("validation"),
             "metrics": {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))},
+            "finetune": (card.get("training") or {}).get("finetune"),
             "unmapped": card.get("unmapped"),
             "labels_resolved": card.get("resolution") or card.get("mapping"),
         })
@@ -285,7 +290,7 @@ def lite0_features(paths: list[Path], upscale: bool):
     import torch
     from PIL import Image
 
-    from chameleonapi.model.photo_input import feature_graph, to_array, upright_rgb
+    from chameleonapi.model.photo_input import feature_graph, prepare, upright_rgb
 
     graph = feature_graph()
     rows = []
@@ -296,7 +301,7 @@ def lite0_features(paths: list[Path], upscale: bool):
             with Image.open(io.BytesIO(servable(data) if upscale else data)) as im:
                 im.load()
                 images.append(upright_rgb(im))
-        rows.append(np.asarray(graph(to_array(images))))
+        rows.append(np.asarray(graph(prepare(images))))
     return torch.from_numpy(np.concatenate(rows).astype("float32"))
 
 
@@ -367,10 +372,22 @@ def finetune_env(override: str | None) -> dict[str, str] | None:
                 except Exception:  # noqa: BLE001 - try the next spelling of "on"
                     continue
                 return {f"CHAMELEONAPI_{key.upper()}": value}
-    presets = [b for b in getattr(config, "BUDGETS", ()) if re.search(FINETUNE, b, re.I)]
+    presets = [b for b in getattr(config, "BUDGETS", ()) if re.search(FINETUNE, b, re.I)
+               and not re.search(FINETUNE_CE, b, re.I)]
     if presets:
         return {"CHAMELEONAPI_BUDGET": presets[0]}
     return None
+
+
+def finetune_ce_env(override: str | None) -> dict[str, str] | None:
+    """The environment of fine-tuning with cross-entropy only, or None when the library has none."""
+    if override:
+        name, _, value = override.partition("=")
+        return {name: value}
+    from chameleonapi import config
+
+    presets = [b for b in getattr(config, "BUDGETS", ()) if re.search(FINETUNE_CE, b, re.I)]
+    return {"CHAMELEONAPI_BUDGET": presets[0]} if presets else None
 
 
 # ----------------------------------------------------------------------------- main
@@ -383,7 +400,9 @@ def parse(argv):
     parser.add_argument("--budget", default=None, help="CHAMELEONAPI_BUDGET of the customizations (library default)")
     parser.add_argument("--finetune-env", default=None,
                         help="NAME=VALUE that switches fine-tuning on (default: found in the library's settings)")
-    parser.add_argument("--no-finetune", action="store_true", help="leave the fine-tuned column out")
+    parser.add_argument("--finetune-ce-env", default=None,
+                        help="NAME=VALUE of fine-tuning with cross-entropy only (default: a *_ce budget preset)")
+    parser.add_argument("--no-finetune", action="store_true", help="leave the fine-tuned columns out")
     parser.add_argument("--shared-cache", action="store_true",
                         help="one cache per data set and column: photo features are read once, so only the first "
                              "app's cost is cold (marked); default: every customization in a cold cache")
@@ -412,7 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="chameleonapi-realphotos-"))
     try:
         finetune = None if args.no_finetune else finetune_env(args.finetune_env)
-        log(f"fine-tuning: {finetune if finetune else 'no setting in the library (column n/a)'}")
+        finetune_ce = None if args.no_finetune else finetune_ce_env(args.finetune_ce_env)
+        log(f"fine-tuning: {finetune if finetune else 'no setting in the library (column n/a)'}; "
+            f"cross-entropy only: {finetune_ce if finetune_ce else 'n/a'}")
         base = scratch / "base-home"
         os.environ["CHAMELEONAPI_HOME"] = str(base)
         import torch
@@ -424,14 +445,14 @@ def main(argv: list[str] | None = None) -> int:
         feature_graph()  # converted weights and the exported trunk: what every install makes once
         setup_s = time.perf_counter() - start
         log(f"one-time setup (weights, feature graph): {setup_s:.0f} s")
-        results = {name: run_set(DATASETS[name], args, base, scratch, finetune) for name in sets}
+        results = {name: run_set(DATASETS[name], args, base, scratch, finetune, finetune_ce) for name in sets}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     payload = {
         "split_rule": f"held out iff int(sha256('<class>/<file name>').hexdigest(), 16) % {HELD_OUT_MODULUS} == 0; "
                       "within a class photos are taken in digest order",
         "quick": args.quick, "budget": args.budget or "(library default)",
-        "threads": int(os.environ["CHAMELEONAPI_THREADS"]), "finetune_env": finetune,
+        "threads": int(os.environ["CHAMELEONAPI_THREADS"]), "finetune_env": finetune, "finetune_ce_env": finetune_ce,
         "shared_cache": args.shared_cache, "one_time_setup_s": setup_s, "sets": results, "wall_s": time.perf_counter() - started,
     }
     print_report(payload)
@@ -441,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_set(ds: DataSet, args, base: Path, scratch: Path, finetune: dict | None) -> dict:
+def run_set(ds: DataSet, args, base: Path, scratch: Path, finetune: dict | None,
+            finetune_ce: dict | None = None) -> dict:
     classes = tuple(sorted(next(iter(ds.truth.values()))))
     n_c, n_h = ds.quick_per_class if args.quick else (ds.customize_per_class, ds.held_out_per_class)
     customize, held = split(ds.root, classes, n_c, n_h)
@@ -453,7 +475,8 @@ def run_set(ds: DataSet, args, base: Path, scratch: Path, finetune: dict | None)
     held_paths = [p for p, _ in held]
     # the generic labeler answers every app from one process (nothing of it depends on the app)
     generic = run_worker(list(paths.values()), held_paths, {"CHAMELEONAPI_HOME": str(base)}, scratch)
-    modes = {"chameleonapi": {}, **({"finetuned": finetune} if finetune else {})}
+    modes = {"chameleonapi": {}, **({"finetuned": finetune} if finetune else {}),
+             **({"finetuned_ce": finetune_ce} if finetune_ce else {})}
     homes = {mode: scratch / f"home-{ds.name}-{mode}" for mode in modes}
     rows = {}
     for app, path in paths.items():
@@ -475,12 +498,14 @@ def run_set(ds: DataSet, args, base: Path, scratch: Path, finetune: dict | None)
             row[mode]["cards"] = cards(home, skip=before)
             if not args.shared_cache:
                 shutil.rmtree(home, ignore_errors=True)
-        if not finetune:
-            row["finetuned"] = None
+        for mode in ("finetuned", "finetuned_ce"):
+            row.setdefault(mode, None)
         s, c = row["simple"]["incorrect"], row["chameleonapi"].get("incorrect")
         row["chameleonapi_over_simple"] = None if c is None or not s else c / s
         f = (row.get("finetuned") or {}).get("incorrect")
         row["finetuned_over_simple"] = None if f is None or not s else f / s
+        f = (row.get("finetuned_ce") or {}).get("incorrect")
+        row["finetuned_ce_over_simple"] = None if f is None or not s else f / s
         rows[app] = row
         log(f"[{ds.name}] {app}: " + ", ".join(f"{m} {fmt((row.get(m) or {}).get('incorrect'))}" for m in COLUMNS))
     return {"root": str(ds.root), "classes": list(classes), "customize_photos": len(customize),
@@ -521,7 +546,7 @@ def print_report(payload: dict) -> None:
               f"simple baseline top-1 {res['simple_top1']:.3f}")
         print("incorrect-decision rate on held-out photos (cost, s)")
         header = (f"{'app':<24}{'kind':<14}" + "".join(f"{c:>19}" for c in COLUMNS)
-                  + f"{'cham/simple':>13}{'ft/simple':>11}")
+                  + f"{'cham/simple':>13}{'ft/simple':>11}{'ftce/simple':>13}")
         print(header)
         print("-" * len(header))
         for app, row in res["apps"].items():
@@ -534,13 +559,17 @@ def print_report(payload: dict) -> None:
                     mark = "*" if entry.get("cache") == "features cached" else " "
                     cells.append(f"{entry['incorrect']:>9.3f} ({entry['cost_s']:>5.0f}){mark}")
             print(f"{app:<24}{KIND_OF.get(row['kind'], row['kind']):<14}" + "".join(cells)
-                  + f"{fmt(row['chameleonapi_over_simple'], 2):>13}{fmt(row['finetuned_over_simple'], 2):>11}")
+                  + f"{fmt(row['chameleonapi_over_simple'], 2):>13}{fmt(row['finetuned_over_simple'], 2):>11}"
+                  + f"{fmt(row.get('finetuned_ce_over_simple'), 2):>13}")
         for app, row in res["apps"].items():
-            for mode in ("chameleonapi", "finetuned"):
+            for mode in ("chameleonapi", "finetuned", "finetuned_ce"):
                 for card in (row.get(mode) or {}).get("cards", []):
                     v = card.get("validation") or {}
                     print(f"  {app} {mode}: served {v.get('served')} ({v.get('reason')}); "
                           f"held out: {fmt(row[mode].get('incorrect'))}")
+                    tuned = card.get("finetune") or {}
+                    if tuned.get("reason"):
+                        print(f"    last stage: {tuned.get('served')} ({tuned['reason']}; {tuned.get('seconds', 0):.0f} s)")
     if payload["shared_cache"]:
         print("* photo features cached by an earlier app's customization (cost not cold)")
     print(f"\nwall time: {payload['wall_s']:.0f} s")

@@ -9,6 +9,11 @@ on the pooled features, rendered into the application's labels (a label's score 
 probability of the classes that show it), which replaces the generic score of those labels
 only; every other label (and every ImageNet class) stays exactly generic. Only the heads are
 stored (the trunk is the shipped ImageNet backbone), as safetensors beside a JSON card.
+
+A fine-tuned model also holds its own last stage (`training/finetune.py`): the class head
+then reads that stage's pooled features, while the generic labels still read the shared
+frozen trunk's, so they stay exactly generic. Such a model is served by torch: the shared
+trunk graph outputs the pooled features only, and its last stage reads the stage's input.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ __all__ = ["FORMAT", "KIND", "PhotoModel", "apply_classes", "class_scores", "hea
 
 KIND = "photo"
 FORMAT = 4  # 4: a class head on the user's classes rendered into the application's labels
-READS = (4,)
+TUNED_FORMAT = 5  # 5: and its own fine-tuned last stage (`tail.*` weights)
+READS = (4, 5)
+TAIL = "tail."
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 EPS = 1e-6
@@ -99,7 +106,8 @@ class PhotoModel:
 
     def __init__(self, space, weight, bias, output_names: Sequence[str] | None = None,
                  source: Sequence[int] | None = None, *, name: str = "custom", input_size: int = 224,
-                 card: dict[str, Any] | None = None, backbone=None, heads=None) -> None:
+                 card: dict[str, Any] | None = None, backbone=None, heads=None,
+                 tail: dict[str, Any] | None = None) -> None:
         self.space = space
         self.weight, self.bias = weight.detach().float().cpu(), bias.detach().float().cpu()
         # (label columns [R], weight [C, F], bias [C], render [C, R]): the class head on the
@@ -124,6 +132,11 @@ class PhotoModel:
             raise ValueError(f"classifier has {self.weight.shape[0]} outputs, the space {len(space.leaves)} leaves")
         if self.weight.shape[1] != DIM or self.bias.shape != (self.weight.shape[0],):
             raise ValueError(f"classifier reads {self.weight.shape[1]} features, the backbone gives {DIM}")
+        if tail is not None and self.heads is None:
+            raise ValueError("a fine-tuned last stage needs a class head to read it")
+        # the fine-tuned last stage's weights (None: the class head reads the frozen features)
+        self.tail = {k: v.detach().float().cpu().contiguous() for k, v in tail.items()} if tail is not None else None
+        self._tail_module: Any = None
         self.name = name
         self.input_size = input_size
         self.card: dict[str, Any] = dict(card or {})
@@ -158,19 +171,31 @@ class PhotoModel:
             self._membership = self.space.membership()
         return self._membership
 
-    def head_scores(self, feats):
-        """Label scores [N, len(vocab_labels)] of pooled features, in torch (what is exported)."""
+    def head_scores(self, feats, tuned=None):
+        """Label scores [N, len(vocab_labels)] of pooled features, in torch (what is exported);
+        `tuned`: the fine-tuned last stage's pooled features, which the class head reads."""
         scores = head_scores(feats, self.weight, self.bias, self.membership())
         if self.heads is not None:
-            scores = apply_classes(scores, feats, *self.heads)
+            if self.tail is not None and tuned is None:
+                raise ValueError(f"model {self.name} is fine-tuned: its class head reads its own stage's features")
+            scores = apply_classes(scores, feats if tuned is None else tuned, *self.heads)
         return scores
 
-    def scores_from_features(self, features) -> np.ndarray:
+    def scores_from_features(self, features, tuned=None) -> np.ndarray:
         """Label scores [N, len(vocab_labels)] from cached pooled features (torch)."""
         import torch
 
         with torch.inference_mode():
-            return self.head_scores(torch.as_tensor(features).float()).numpy()
+            tuned = None if tuned is None else torch.as_tensor(tuned).float()
+            return self.head_scores(torch.as_tensor(features).float(), tuned).numpy()
+
+    def tail_module(self):
+        """The fine-tuned last stage as a torch module (built once), or None."""
+        if self.tail is not None and self._tail_module is None:
+            from chameleonapi.model.stage import make_tail
+
+            self._tail_module = make_tail(self.tail)
+        return self._tail_module
 
     @property
     def runtime(self) -> str:
@@ -178,7 +203,7 @@ class PhotoModel:
         if self._runtime is None:
             from chameleonapi.model.graphs import runtime
 
-            self._runtime = "torch" if self._backbone is not None else runtime()
+            self._runtime = "torch" if self._backbone is not None or self.tail is not None else runtime()
         return self._runtime
 
     def export_heads(self) -> bytes:
@@ -234,9 +259,26 @@ class PhotoModel:
             return self.features(images)
         return torch.stack(rows)
 
+    def tuned_features(self, images: Sequence):
+        """(frozen pooled features, the fine-tuned stage's pooled features) of PIL images: one
+        pass of the shared trunk to the last stage's input, then both last stages."""
+        import torch
+
+        from chameleonapi.model.photo_input import prepare
+        from chameleonapi.model.stage import STAGE, trunk_to_stage
+
+        model, tail = self.backbone(), self.tail_module()
+        with torch.inference_mode():
+            batch = torch.from_numpy(prepare(list(images), self.input_size)).to(self._device or "cpu")
+            inputs = trunk_to_stage(model, batch)
+            frozen = model.forward_head(model.bn2(model.conv_head(model.blocks[STAGE:](inputs))), pre_logits=True)
+            return frozen.float().cpu(), tail(inputs.float().cpu().contiguous()).float()
+
     def predict_columns(self, images: Sequence) -> np.ndarray:
         if not images:
             return np.zeros((0, len(self.vocab_labels)), dtype=np.float32)
+        if self.tail is not None:
+            return self.scores_from_features(*self.tuned_features(images))
         if self.runtime == "onnx":
             try:
                 return self.heads_graph()(self.features(images).numpy())
@@ -262,6 +304,7 @@ class PhotoModel:
             "output_names": self.labels,
             "source": self.source,
             "head_columns": self.heads[0] if self.heads is not None else [],
+            **({"format": TUNED_FORMAT, "tuned_stage": True} if self.tail is not None else {}),
         }
 
     def save(self, path: Path | str, extra: dict[str, Any] | None = None) -> Path:
@@ -276,8 +319,10 @@ class PhotoModel:
         if self.heads is not None:
             for key, tensor in zip(("classes.weight", "classes.bias", "classes.render"), self.heads[1:]):
                 state[key] = tensor.contiguous()
+        for key, tensor in (self.tail or {}).items():
+            state[TAIL + key] = tensor
         atomic_write_via(weights, lambda tmp: save_file(state, str(tmp), metadata={"kind": KIND}))
-        graph = write_graph(folder, self.export_heads)
+        graph = write_graph(folder, self.export_heads) if self.tail is None else {}
         if graph:
             from chameleonapi.model.backbone import ARCH
 
@@ -318,9 +363,14 @@ class PhotoModel:
             space = LabelSpace.from_dict(card.get("label_space") or {})
             columns = card.get("head_columns") or []
             heads = (columns, state["classes.weight"], state["classes.bias"], state["classes.render"]) if columns else None
+            tail = {k[len(TAIL):]: v for k, v in state.items() if k.startswith(TAIL)}
+            if bool(tail) != bool(card.get("tuned_stage")):
+                raise CorruptModel(f"{weights}: the fine-tuned stage's weights do not match {CARD}")
             model = cls(space, state["classifier.weight"], state["classifier.bias"], card["output_names"],
                         card["source"], name=card.get("name", "custom"), input_size=int(card.get("input_size", 224)),
-                        card=card, heads=heads)
+                        card=card, heads=heads, tail=tail or None)
+            if model.tail is not None:
+                model.tail_module()  # a stage that does not fit the backbone is a corrupt model, found now
             model._graph = read_graph(folder, card, verify)
             return model
         except CorruptModel:

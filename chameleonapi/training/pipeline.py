@@ -13,6 +13,13 @@ built-in scenes), data -> features -> names -> class head -> gate -> artifact.
   validation images' incorrect-decision rate. Its class probabilities are rendered into the
   application's labels (a label's score: the probability of the classes that show it); every
   other label stays exactly generic. `basic` is the logistic regression alone;
+- fine-tuning (a budget with `finetune_epochs`, e.g. the `finetune` preset, and at least
+  `finetune_min_photos` mapped training photos): the backbone's last stage and the class
+  head are trained on augmented views of the photos (`training/finetune.py`) with the
+  cross-entropy, plus the decision loss for `chameleon` when the budget has a decision
+  stage, early-stopped on the validation photos; the head is then tuned as above on the
+  stage's features. It is kept only when its validation rate is lower than the frozen
+  backbone's head's. The generic labels always read the frozen trunk;
 - gate: the generic and the customized model's validation rates go in the card
   (`validation`); the runtime serves the customized model only when it is better.
 
@@ -22,10 +29,11 @@ columns is frozen, so only each image's K+1 highest frozen scores matter (`Restr
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from dataclasses import asdict, dataclass, fields, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -73,6 +81,13 @@ class Budget:
     min_gain: int = 2  # validation photos a decision epoch must fix (over the best so far) to be kept
     gamma: float = 4.0
     input_size: int = pf.INPUT_SIZE
+    finetune_epochs: int = 0  # epochs of last-stage fine-tuning at most (0: the backbone stays frozen)
+    finetune_views: int = 3  # views of each training photo: the plain one and augmented ones
+    finetune_lr: float = 3e-4  # AdamW, the last stage's weights
+    finetune_head_lr: float = 1e-3  # AdamW, the linear head trained beside it
+    finetune_patience: int = 3
+    finetune_batch: int = 32
+    finetune_min_photos: int = 200  # fewer mapped training photos: the backbone stays frozen
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +97,10 @@ BUDGETS = {
     "default": Budget(),
     "small": Budget(train_photos=1500, val_photos=500),
     "tiny": Budget(train_photos=200, val_photos=100, fit_iterations=50, decision_epochs=2, batch_size=32),
+    # the last stage fine-tuned too (about 2 s a training photo on one CPU thread, once per data set)
+    "finetune": Budget(finetune_epochs=10),
+    # the same with cross-entropy only (no decision stage): what the decision loss is compared with
+    "finetune_ce": Budget(finetune_epochs=10, decision_epochs=0),
 }
 
 
@@ -258,9 +277,16 @@ class Photos:
     classes: torch.Tensor
     truth: list[frozenset[str]]
     truth_mask: torch.Tensor  # [N, categories] bool
+    tuned: torch.Tensor | None = None  # the fine-tuned last stage's features, which the class head reads
+
+    @property
+    def head_feats(self) -> torch.Tensor:
+        """What the class head reads: the fine-tuned stage's features, else the frozen ones."""
+        return self.feats if self.tuned is None else self.tuned
 
 
-def _split(spec: DecisionSpec, feats: torch.Tensor, classes: np.ndarray, truth_of: list[frozenset[str]]) -> Photos:
+def _split(spec: DecisionSpec, feats: torch.Tensor, classes: np.ndarray, truth_of: list[frozenset[str]],
+           tuned: torch.Tensor | None = None) -> Photos:
     rows = np.flatnonzero(classes >= 0)
     truth = [truth_of[c] for c in classes[rows]]
     names = spec.category_names
@@ -268,12 +294,13 @@ def _split(spec: DecisionSpec, feats: torch.Tensor, classes: np.ndarray, truth_o
     for i, cats in enumerate(truth):
         for name in cats:
             mask[i, names.index(name)] = True
-    return Photos(feats[torch.from_numpy(rows)], torch.from_numpy(classes[rows]), truth, mask)
+    index = torch.from_numpy(rows)
+    return Photos(feats[index], torch.from_numpy(classes[rows]), truth, mask, None if tuned is None else tuned[index])
 
 
 def fit_classes(photos: Photos, n_classes: int, plan: Budget) -> torch.nn.Linear:
     """The cross-entropy fit: a ridge-regularized logistic regression on the features."""
-    head = torch.nn.Linear(photos.feats.shape[1], n_classes)
+    head = torch.nn.Linear(photos.head_feats.shape[1], n_classes)
     torch.nn.init.zeros_(head.weight)
     torch.nn.init.zeros_(head.bias)
     optimizer = torch.optim.LBFGS(head.parameters(), max_iter=plan.fit_iterations, line_search_fn="strong_wolfe")
@@ -281,7 +308,7 @@ def fit_classes(photos: Photos, n_classes: int, plan: Budget) -> torch.nn.Linear
 
     def closure():
         optimizer.zero_grad()
-        value = torch.nn.functional.cross_entropy(head(photos.feats), photos.classes) + ridge * head.weight.square().sum()
+        value = torch.nn.functional.cross_entropy(head(photos.head_feats), photos.classes) + ridge * head.weight.square().sum()
         value.backward()
         return value
     if n_classes > 1 and len(photos.classes):
@@ -304,7 +331,7 @@ def sharpness(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, val: 
     rates = []
     for scale in SHARPNESS:
         _scaled(head, scale)
-        rates.append(render.rate(spec, head, val.feats, val.truth))
+        rates.append(render.rate(spec, head, val))
         _scaled(head, 1.0 / scale)
     best = SHARPNESS[len(rates) - 1 - int(np.argmin(rates[::-1]))]
     _scaled(head, best)
@@ -344,11 +371,11 @@ class Renderer:
         rendered = class_scores(feats, head.weight, head.bias, self.render)
         return score_logits(generic).index_copy(1, self.at, score_logits(rendered))
 
-    def rate(self, spec: DecisionSpec, head: torch.nn.Linear, feats: torch.Tensor, truth: list) -> float:
-        top, generic = self.frozen(feats)
+    def rate(self, spec: DecisionSpec, head: torch.nn.Linear, photos: Photos) -> float:
+        top, generic = self.frozen(photos.feats)
         with torch.no_grad():
-            scores = torch.cat([top, torch.sigmoid(self.logits(head, feats, generic))], dim=1).numpy()
-        return incorrect_rate(spec, self.plan.names, scores[:, self.plan.source], truth)
+            scores = torch.cat([top, torch.sigmoid(self.logits(head, photos.head_feats, generic))], dim=1).numpy()
+        return incorrect_rate(spec, self.plan.names, scores[:, self.plan.source], photos.truth)
 
 
 def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Photos, plan: Budget,
@@ -363,15 +390,16 @@ def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Ph
     weights = kind_of(spec).sample_weights(spec, photos.truth)
     optimizer = torch.optim.Adam(head.parameters(), lr=plan.decision_lr)
     n, history = len(photos.classes), []
-    best = (render.rate(spec, head, val.feats, val.truth), 0, [t.detach().clone() for t in head.parameters()]) if val else None
+    best = (render.rate(spec, head, val), 0, [t.detach().clone() for t in head.parameters()]) if val else None
     for epoch in range(1, epochs + 1):
         order = rng.choice(n, size=n, replace=True, p=weights)
         running = 0.0
         for start in range(0, n - 1, plan.batch_size):
             batch = torch.from_numpy(order[start:start + plan.batch_size])
-            logits = torch.cat([frozen_logits[batch], render.logits(head, photos.feats[batch], generic[batch])], dim=1)
+            feats = photos.head_feats[batch]
+            logits = torch.cat([frozen_logits[batch], render.logits(head, feats, generic[batch])], dim=1)
             value = decision(logits, None, photos.truth_mask[batch])
-            value = value + plan.anchor * torch.nn.functional.cross_entropy(head(photos.feats[batch]), photos.classes[batch])
+            value = value + plan.anchor * torch.nn.functional.cross_entropy(head(feats), photos.classes[batch])
             optimizer.zero_grad()
             value.backward()
             optimizer.step()
@@ -380,7 +408,7 @@ def tune(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, photos: Ph
                 bar.update(1)
         row = {"epoch": epoch, "train_loss": running}
         if val is not None and best is not None:
-            row["val_incorrect"] = rate = render.rate(spec, head, val.feats, val.truth)
+            row["val_incorrect"] = rate = render.rate(spec, head, val)
             # an epoch is kept when it fixes more than one validation photo: one is noise
             if rate < best[0] - (plan.min_gain - 0.5) / max(len(val.classes), 1):
                 best = (rate, epoch, [t.detach().clone() for t in head.parameters()])
@@ -449,20 +477,38 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
     epochs = plan.decision_epochs if loss == "chameleon" and render.rendered else 0
     steps = epochs * (len(range(0, len(train.classes) - 1, plan.batch_size))
                       + len(range(0, len(everything.classes) - 1, plan.batch_size)))
-    bar = tqdm(total=steps, desc=f"customize ({loss})", unit="step", disable=not progress, leave=False)
-    # choose on the validation photos, with the model fitted on the others
-    head = fit_classes(train, len(labels), plan)
-    scale = sharpness(spec, head, render, val)
-    fit_rate = render.rate(spec, head, val.feats, val.truth)
-    best_epoch, history = tune(spec, head, render, train, plan, epochs, seed, val, bar) if epochs else (0, [])
-    best_rate = render.rate(spec, head, val.feats, val.truth)
-    generic_val = _generic_rate(spec, val)
-    # then fold the validation photos back in for the model that is served
-    head = fit_classes(everything, len(labels), plan)
-    _scaled(head, scale)
-    if best_epoch:
-        tune(spec, head, render, everything, plan, best_epoch, seed, None, bar)
+    tuning = plan.finetune_epochs > 0 and len(labels) > 1 and bool(render.rendered)
+    bar = tqdm(total=steps * (2 if tuning else 1), desc=f"customize ({loss})", unit="step", disable=not progress,
+               leave=False)
+    frozen = _fit_head(spec, render, train, val, everything, plan, epochs, seed, bar)
+    chosen, tail, tuned_val = frozen, None, None
+    tuned_report: dict[str, Any] = {"epochs": 0}
+    if tuning and len(train.classes) < plan.finetune_min_photos:
+        tuned_report["reason"] = (f"{len(train.classes)} mapped training photos, fewer than the {plan.finetune_min_photos} "
+                                  "fine-tuning needs: the backbone stays frozen")
+    elif tuning:
+        decide = _decision_term(spec, render, train, plan) if epochs else None
+        tail, tuned_head, tuned_train, tuned_val, tuned_report = _finetune(train_set, val_set, c_train, c_val, train, val,
+                                                               len(labels), plan, seed, progress, decide,
+                                                               (lambda p, h: render.rate(spec, h, p)) if epochs else None)
+        if tail is not None:
+            t_train, t_val = replace(train, tuned=tuned_train), replace(val, tuned=tuned_val)
+            t_all = replace(everything, tuned=torch.cat([tuned_train, tuned_val]))
+            tuned = _fit_head(spec, render, t_train, t_val, t_all, plan, epochs, seed, bar, start=tuned_head)
+            tuned_report["val_incorrect"], tuned_report["frozen_val_incorrect"] = tuned.rate, frozen.rate
+            if tuned.rate < frozen.rate:
+                chosen = tuned
+                tuned_report["reason"] = (f"fine-tuned {tuned.rate:.3f} < frozen {frozen.rate:.3f} incorrect decisions "
+                                          "on validation photos")
+            else:
+                tail = None
+                tuned_report["reason"] = (f"fine-tuned {tuned.rate:.3f} is not better than frozen {frozen.rate:.3f} on "
+                                          "validation photos: the frozen backbone's head is kept")
+    tuned_report["served"] = "fine-tuned" if tail is not None else "frozen"
     bar.close()
+    head, scale, fit_rate, best_epoch, history, best_rate = (chosen.head, chosen.scale, chosen.fit_rate,
+                                                            chosen.best_epoch, chosen.history, chosen.rate)
+    generic_val = _generic_rate(spec, val)
     better = best_rate < generic_val
     validation = {
         "generic": generic_val, "customized": best_rate, "photos": len(val.classes),
@@ -473,15 +519,19 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
     }
     model = PhotoModel(prepared.space, render.weight, render.bias, resolution.output_names, resolution.source,
                        name=f"{loss}-photos-{app_spec.stable_hash()}", input_size=plan.input_size,
-                       heads=(render.rendered, head.weight, head.bias, render.render) if render.rendered else None)
+                       heads=(render.rendered, head.weight, head.bias, render.render) if render.rendered else None,
+                       tail=tail.state_dict() if tail is not None else None)
+    others = _others(val)
+    val_tuned = tuned_val if tail is not None else None
     metrics = {
         "history": history, "seconds": round(time.perf_counter() - started, 2),
         "feature_seconds": round(features_s, 2), "train_examples": len(train.classes),
         "val_examples": len(val.classes), "final_examples": len(everything.classes),
         "val_incorrect": best_rate, "val_incorrect_fit": fit_rate, "decision_epochs": best_epoch, "sharpness": scale,
         "generic_val_incorrect": generic_val,
-        "retention_top5": top_agreement(model, val.feats[_others(val)]),
-        "retention_top5_all_labels": top_agreement(model, val.feats[_others(val)], unrelated=False),
+        "retention_top5": top_agreement(model, val.feats[others], tuned=_rows(val_tuned, others)),
+        "retention_top5_all_labels": top_agreement(model, val.feats[others], unrelated=False,
+                                                   tuned=_rows(val_tuned, others)),
     }
     model.card = {
         "arch": "tf_efficientnet_lite0",
@@ -493,13 +543,95 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
                  "names": prepared.mapping(), "unmapped": prepared.unmapped,
                  "unused_photos": int((c_train < 0).sum() + (c_val < 0).sum()),
                  "new_labels": list(prepared.space.new_leaves)},
-        "training": {**plan.to_dict(), "seed": seed, "trained": "class head", "features": "pooled",
-                     "classes": len(labels)},
+        "training": {**plan.to_dict(), "seed": seed,
+                     "trained": "last stage and class head" if tail is not None else "class head",
+                     "features": "pooled", "classes": len(labels), "finetune": tuned_report},
         "metrics": metrics, "validation": validation,
         "uncovered": coverage(spec, prepared, train_set), "served_threshold": spec.effective_threshold, "unmapped": resolution.unmapped,
         "aliases": resolution.aliases,
     }
     return model
+
+
+@dataclass
+class Fitted:
+    """One class head, fitted on the training photos and then on every photo."""
+
+    head: torch.nn.Linear  # the one served: fitted on every photo
+    scale: float
+    fit_rate: float  # validation rate of the cross-entropy fit
+    best_epoch: int
+    history: list[dict]
+    rate: float  # validation rate of the head chosen on the training photos
+
+
+def _fit_head(spec: DecisionSpec, render: Renderer, train: Photos, val: Photos, everything: Photos, plan: Budget,
+              epochs: int, seed: int, bar, start: torch.nn.Linear | None = None) -> Fitted:
+    """The class head: chosen on the validation photos with the head fitted on the others,
+    then fitted again with the validation photos folded back (the one served). `start`: the
+    head trained with a fine-tuned stage, which is kept as its cross-entropy fit (the stage
+    was chosen on the validation photos, so it is not fitted again on them)."""
+    head = copy.deepcopy(start) if start is not None else fit_classes(train, len(render.render), plan)
+    scale = sharpness(spec, head, render, val)
+    fit_rate = render.rate(spec, head, val)
+    best_epoch, history = tune(spec, head, render, train, plan, epochs, seed, val, bar) if epochs else (0, [])
+    best_rate = render.rate(spec, head, val)
+    head = copy.deepcopy(start) if start is not None else fit_classes(everything, len(render.render), plan)
+    _scaled(head, scale)
+    if best_epoch:
+        tune(spec, head, render, everything, plan, best_epoch, seed, None, bar)
+    return Fitted(head, scale, fit_rate, best_epoch, history, best_rate)
+
+
+def _decision_term(spec: DecisionSpec, render: Renderer, photos: Photos, plan: Budget):
+    """The decision loss of a batch of the class head's features (photos by index), for
+    fine-tuning: the frozen columns and generic decision scores are the plain view's."""
+    top, generic = render.frozen(photos.feats)
+    frozen_logits = score_logits(top)
+    decision = DecisionLoss(spec.kind, spec.order, render.plan.columns, render.plan.source, top_k=spec.top_k,
+                            threshold=spec.effective_threshold, gamma=plan.gamma)
+
+    def term(feats: torch.Tensor, rows: torch.Tensor, head: torch.nn.Linear) -> torch.Tensor:
+        logits = torch.cat([frozen_logits[rows], render.logits(head, feats, generic[rows])], dim=1)
+        return decision(logits, None, photos.truth_mask[rows])
+    return term
+
+
+def _finetune(train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarray, c_val: np.ndarray, train: Photos,
+              val: Photos, n_classes: int, plan: Budget, seed: int, progress: bool, decide=None, judge=None):
+    """The last stage fine-tuned on the mapped training photos' views, early-stopped on the
+    validation photos: (stage or None when no epoch improved it, its features of the
+    training and validation photos, what happened, for the card)."""
+    from tqdm import tqdm
+
+    from chameleonapi.training import finetune as ft
+
+    started = time.perf_counter()
+    x_train = ft.stage_inputs(train_set, plan.finetune_views, seed=DATA_SEED, size=plan.input_size, progress=progress)
+    x_val = ft.stage_inputs(val_set, 1, seed=DATA_SEED, size=plan.input_size, progress=progress)
+    x_train = x_train[torch.from_numpy(np.flatnonzero(c_train >= 0))]
+    x_val = x_val[torch.from_numpy(np.flatnonzero(c_val >= 0))][:, 0]
+    inputs_s = time.perf_counter() - started
+    tail = ft.make_tail()
+    head = fit_classes(train, n_classes, plan)  # a warm start: the logistic regression on the frozen features
+    total = ft.steps(len(train.classes), plan.finetune_views, plan.finetune_epochs, plan.finetune_batch)
+    with tqdm(total=total, desc="fine-tune last stage", unit="step", disable=not progress, leave=False) as bar:
+        best, history = ft.tune_tail(tail, head, x_train, train.classes, x_val, val.classes,
+                                     epochs=plan.finetune_epochs, lr=plan.finetune_lr, head_lr=plan.finetune_head_lr,
+                                     patience=plan.finetune_patience, batch_size=plan.finetune_batch, seed=seed, bar=bar,
+                                     extra=(lambda feats, rows: decide(feats, rows, head)) if decide else None,
+                                     judge=(lambda feats: judge(replace(val, tuned=feats), head)) if judge else None)
+    report = {"epochs": best, "history": history, "views": plan.finetune_views,
+              "loss": "cross-entropy + decision" if decide else "cross-entropy",
+              "stage_input_seconds": round(inputs_s, 2), "seconds": round(time.perf_counter() - started, 2)}
+    if not best:
+        report["reason"] = "no fine-tuning epoch ran: the backbone stays frozen"
+        return None, None, None, None, report
+    return tail, head, ft.tuned_features(tail, x_train[:, 0]), ft.tuned_features(tail, x_val), report
+
+
+def _rows(tensor: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor | None:
+    return None if tensor is None else tensor[mask]
 
 
 def _extend_classes(data: PhotoData, dataset: ImageDataset, labels: list[frozenset[str]],
@@ -526,14 +658,15 @@ def _others(photos: Photos) -> torch.Tensor:
     return torch.tensor([not t for t in photos.truth], dtype=torch.bool)
 
 
-def top_agreement(model: PhotoModel, feats: torch.Tensor, k: int = TOP, *, unrelated: bool = True) -> float | None:
+def top_agreement(model: PhotoModel, feats: torch.Tensor, k: int = TOP, *, unrelated: bool = True,
+                  tuned: torch.Tensor | None = None) -> float | None:
     """Share of photos whose `k` highest labels are the generic labeler's, in order and
     score; `unrelated`: among the labels the class head does not answer (the application's
     own labels left out), else among all labels."""
     if len(feats) == 0:
         return None
     generic = PhotoModel.generic(model.space)
-    mine, theirs = model.scores_from_features(feats), generic.scores_from_features(feats)
+    mine, theirs = model.scores_from_features(feats, tuned), generic.scores_from_features(feats)
     if unrelated and model.heads is not None:
         keep = np.setdiff1d(np.arange(mine.shape[1]), model.heads[0])
         mine, theirs = mine[:, keep], theirs[:, keep]
@@ -549,7 +682,13 @@ def _read(model, spec: DecisionSpec, data: str, split: str, size: int | None, pr
     dataset, feats = pf.usable(dataset, size=model.input_size, progress=progress)
     prepared = prepare_data(spec, [dataset], overrides_for(data))
     classes, labels = photo_classes(prepared, dataset)
-    return _split(spec, feats.float(), classes, class_truth(spec, prepared, labels))
+    tuned = None
+    if getattr(model, "tail", None) is not None:  # a fine-tuned model: its own last stage reads the stage inputs
+        from chameleonapi.training import finetune as ft
+
+        inputs = ft.stage_inputs(dataset, 1, seed=DATA_SEED, size=model.input_size, progress=progress)[:, 0]
+        tuned = ft.tuned_features(model.tail_module(), inputs)
+    return _split(spec, feats.float(), classes, class_truth(spec, prepared, labels), tuned)
 
 
 def evaluate(model, spec: DecisionSpec, data: str, *, split: str = "val", size: int | None = None,
@@ -558,7 +697,8 @@ def evaluate(model, spec: DecisionSpec, data: str, *, split: str = "val", size: 
     a split, deciding on what the application is served (`as_served`)."""
     spec = as_served(spec)
     photos = _read(model, spec, data, split, size, progress)
-    scores = model.scores_from_features(photos.feats)[:, model.source]
+    scores = (model.scores_from_features(photos.feats, photos.tuned) if photos.tuned is not None
+              else model.scores_from_features(photos.feats))[:, model.source]
     return incorrect_rate(spec, model.labels, scores, photos.truth)
 
 
@@ -566,4 +706,5 @@ def retention(model, spec: DecisionSpec, data: str, *, split: str = "val", size:
     """Top-5 agreement of `model` with the generic labeler on the labels the application does
     not decide on, on the photos of `split` the decision does not concern (truth "other")."""
     photos = _read(model, spec, data, split, size)
-    return top_agreement(model, photos.feats[_others(photos)])
+    others = _others(photos)
+    return top_agreement(model, photos.feats[others], tuned=_rows(photos.tuned, others))
