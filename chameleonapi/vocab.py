@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from chameleonapi import services
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
     from chameleonapi.spec import DecisionSpec
 
@@ -139,18 +138,6 @@ class Vocabulary:
             out.add(found)
             out.update(a for a in self.ancestors(found) if a in self._index)
         return frozenset(out)
-
-    def multi_hot(self, label_sets: Sequence[Iterable[str]]) -> np.ndarray:
-        """[N, L] float32 targets from canonical label sets (unknown labels ignored)."""
-        import numpy as np
-
-        out = np.zeros((len(label_sets), len(self.labels)), dtype=np.float32)
-        for row, labels in enumerate(label_sets):
-            for label in labels:
-                column = self._index.get(label)
-                if column is not None:
-                    out[row, column] = 1.0
-        return out
 
     def resolve(self, spec: DecisionSpec) -> Resolution:
         """Map each category of `spec` to model outputs, honouring `spec.match`.

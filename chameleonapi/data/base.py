@@ -97,10 +97,6 @@ class FileImages(ImageDataset):
         kept._labels = [self._labels[i] for i in keep]
         return kept
 
-    def user_names(self) -> list[str]:
-        """Every label name the user gave, in first-seen order."""
-        return list(dict.fromkeys(name for names in self.names for name in names))
-
     def labels(self, index: int) -> frozenset[str]:
         return self._labels[index]
 
