@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 
 import pytest
 
@@ -50,17 +51,19 @@ def test_training_without_the_setting_imports_neither_ray_nor_a_store_client():
     assert out.stdout.strip() == "[]"
 
 
-def start_ray(ray) -> None:
+def start_ray(ray, attempts: int = 3) -> None:
     """A local Ray; its start-up gives up when the raylet has not registered within a fixed
-    30 s (a loaded machine), so it gets one more try before the test counts it as a failure."""
-    for attempt in (1, 2):
+    30 s (a loaded machine), so it gets two more tries, a few seconds apart, before the test
+    counts it as a failure."""
+    for attempt in range(1, attempts + 1):
         try:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             return
         except Exception:  # noqa: BLE001 - Ray raises a bare Exception for this
             ray.shutdown()
-            if attempt == 2:
+            if attempt == attempts:
                 raise
+            time.sleep(5)
 
 
 def test_features_on_ray_match_one_process(photos, s3_store):
