@@ -164,37 +164,22 @@ def test_split_keeps_only_the_apps_of_that_half(tmp_path: Path) -> None:
     assert written["summary"]["quiet"]["quiet"] == 1 and written["summary"]["crashed"] == 0
 
 
-def test_held_out_corpus_split_follows_the_hash_of_the_index_id() -> None:
+def _annotated(folder: str) -> list[dict]:
+    return json.loads((ROOT / "benchmarks" / folder / "annotations.json").read_text())["apps"]
+
+
+@pytest.mark.parametrize("folder, earlier", [("corpus_heldout", ("corpus",)),
+                                             ("corpus_new", ("corpus", "corpus_heldout"))])
+def test_a_later_corpus_is_new_and_split_by_the_hash_of_the_index_id(folder: str, earlier: tuple) -> None:
+    """Each later corpus shares no app with the earlier ones, and its halves follow the rule
+    fixed before any change (`heldout` when the sha256 of the index id is odd)."""
     import hashlib
 
-    apps = json.loads((ROOT / "benchmarks" / "corpus_heldout" / "annotations.json").read_text())["apps"]
+    apps = _annotated(folder)
     assert len(apps) >= 60
-    old = json.loads((ROOT / "benchmarks" / "corpus" / "annotations.json").read_text())["apps"]
-    assert not {a["source"]["index_id"] for a in apps} & {a["source"]["index_id"] for a in old}
-    for entry in apps:
-        digest = int(hashlib.sha256(entry["source"]["index_id"].encode()).hexdigest(), 16)
-        assert entry["split"] == ("heldout" if digest % 2 else "dev")
-        assert entry["role"] in ("decision", "quiet") and entry["provider"] in ("google", "azure_cv", "azure_ia", "aws")
-        assert (entry["role"] == "quiet") == (not entry["decisions"])
-        for decision in entry["decisions"]:
-            assert decision["kind"] in ("true_false", "multi_choice", "multi_select")
-            assert decision["names"] in ("literal", "derived") and decision["categories"]
-            unlabelled = decision.get("runtime_labels") or "complement" in decision
-            assert unlabelled or all(c["labels"] for c in decision["categories"])
-    assert {"dev", "heldout"} == {a["split"] for a in apps}
-
-
-def test_third_corpus_split_follows_the_hash_of_the_index_id() -> None:
-    import hashlib
-
-    apps = json.loads((ROOT / "benchmarks" / "corpus_new" / "annotations.json").read_text())["apps"]
-    assert len(apps) >= 60
-    earlier = set()
-    for folder in ("corpus", "corpus_heldout"):
-        earlier |= {a["source"]["index_id"]
-                    for a in json.loads((ROOT / "benchmarks" / folder / "annotations.json").read_text())["apps"]}
     ids = [a["source"]["index_id"] for a in apps]
-    assert len(set(ids)) == len(ids) and not set(ids) & earlier
+    seen = {a["source"]["index_id"] for name in earlier for a in _annotated(name)}
+    assert len(set(ids)) == len(ids) and not set(ids) & seen
     for entry in apps:
         digest = int(hashlib.sha256(entry["source"]["index_id"].encode()).hexdigest(), 16)
         assert entry["split"] == ("heldout" if digest % 2 else "dev")
