@@ -119,18 +119,8 @@ class LabelRows:
             near: set[int] = set(confident.tolist())
             for column in confident.tolist():
                 near |= self.above(column)
-            # present's walk, over the only labels it can change, in its order (breadth, then rank)
-            walk = sorted((c for c in near if chosen[c]), key=lambda c: (self.breadth[c], -float(row[c]), c))
-            cap: dict[str, float] = {}
-            for c in walk:
-                label, score = names[c], float(scores[c])
-                capped = not keep_mask[c] and label in cap
-                if capped:
-                    score = min(score, cap[label])
+            for c, score in self._walk(row, [c for c in near if chosen[c]], keep_mask.__getitem__).items():
                 served[c] = score
-                if score >= CONFIDENT or capped:
-                    for parent in self.parents[c]:
-                        cap[parent] = max(cap.get(parent, 0.0), score - STEP)
         reported = chosen & (served >= floor)
         if exempt:
             reported |= chosen & self.mask(exempt)
@@ -160,23 +150,10 @@ class LabelRows:
         served = {c: min(max(v, 0.0), 1.0) for c, v in raw.items()}
         confident = [c for c, v in served.items() if v >= CONFIDENT]
         if confident:
-            names = self.names
             near: set[int] = set(confident)
             for column in confident:
                 near |= self.above(column)
-            walk = [c for c in near if visible[c] or c in kept]
-            values = {c: row.item(c) for c in walk}
-            walk.sort(key=lambda c: (self.breadth[c], -values[c], c))
-            cap: dict[str, float] = {}
-            for c in walk:
-                label, score = names[c], min(max(values[c], 0.0), 1.0)
-                capped = label in cap and c not in kept
-                if capped:
-                    score = min(score, cap[label])
-                served[c] = score
-                if score >= CONFIDENT or capped:
-                    for parent in self.parents[c]:
-                        cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+            served.update(self._walk(row, [c for c in near if visible[c] or c in kept], kept.__contains__))
         cut = [c for c in candidates if served[c] >= threshold]
         cut.sort(key=lambda c: (-served[c], -raw[c], c))
         if limit is not None:
@@ -190,6 +167,22 @@ class LabelRows:
             return (visible[c] or c in kept) and served.get(c, float(scores[c])) >= floor
 
         return _with_extra(shown, self._aliases(row, scores, reported, texts, resolve, floor), min_score, limit)
+
+    def _walk(self, row: np.ndarray, columns: Iterable[int], kept: Callable[[int], bool]) -> dict[int, float]:
+        """`present`'s walk over the only labels it can change, in its order (breadth, then
+        rank): each label's served score, a label not kept capped under a confident child's."""
+        served: dict[int, float] = {}
+        cap: dict[str, float] = {}
+        for c in sorted(columns, key=lambda c: (self.breadth[c], -row.item(c), c)):
+            label, score = self.names[c], min(max(row.item(c), 0.0), 1.0)
+            capped = label in cap and not kept(c)
+            if capped:
+                score = min(score, cap[label])
+            served[c] = score
+            if score >= CONFIDENT or capped:
+                for parent in self.parents[c]:
+                    cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+        return served
 
     def _aliases(self, row, scores, reported: Callable[[int], bool], texts: Iterable[str], resolve,
                  floor: float) -> LabelScores:
