@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import inspect
 import io
 import json
@@ -70,6 +69,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from photos import load_app  # noqa: E402  (the photo benchmark's application loader)
+
 # ../shared/data beside the checkout (a worktree one level deeper finds it one level up)
 SHARED = next((up / "shared" / "data" for up in (ROOT.parent, ROOT.parent.parent) if (up / "shared" / "data").is_dir()),
               ROOT.parent / "shared" / "data")
@@ -189,14 +191,6 @@ def normal(decision):
 
 
 # ----------------------------------------------------------------------------- worker
-def load_app(path: Path):
-    spec = importlib.util.spec_from_file_location(f"realphoto_app_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def entry_point(module):
     """The app's one top-level function (each app in benchmarks/apps has exactly one)."""
     functions = [fn for _, fn in inspect.getmembers(module, inspect.isfunction) if fn.__module__ == module.__name__]
