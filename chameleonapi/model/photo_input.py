@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
 
-__all__ = ["DIM", "INPUT_SIZE", "data_config", "feature_graph", "orientation", "pooled", "prepare", "upright_rgb"]
+__all__ = ["DIM", "INPUT_SIZE", "data_config", "feature_graph", "normalized", "orientation", "pooled", "prepare",
+           "upright_rgb"]
 
 DIM = 1280
 INPUT_SIZE = 224
@@ -77,10 +78,18 @@ def prepare(images: Sequence, size: int = INPUT_SIZE) -> np.ndarray:
             image = image.resize(new, resample)
         left, top = int(round((new[0] - size) / 2.0)), int(round((new[1] - size) / 2.0))
         out[k] = np.asarray(image.crop((left, top, left + size, top + size))).transpose(2, 0, 1)
-    out *= 1.0 / 255.0
-    out -= np.asarray(cfg["mean"], dtype=np.float32).reshape(3, 1, 1)
-    out /= np.asarray(cfg["std"], dtype=np.float32).reshape(3, 1, 1)
-    return out
+    return normalized(out)
+
+
+def normalized(pixels: np.ndarray) -> np.ndarray:
+    """Float32 pixel values 0-255 [..., 3, H, W], normalised in place as the data config says."""
+    import numpy as np
+
+    cfg = data_config()
+    pixels *= 1.0 / 255.0
+    pixels -= np.asarray(cfg["mean"], dtype=np.float32).reshape(3, 1, 1)
+    pixels /= np.asarray(cfg["std"], dtype=np.float32).reshape(3, 1, 1)
+    return pixels
 
 
 def pooled(model, batch: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from torch import nn
 from chameleonapi import config
 from chameleonapi.data.base import ImageDataset
 from chameleonapi.model.backbone import ARCH
-from chameleonapi.model.photo_input import INPUT_SIZE, data_config, prepare, upright_rgb
+from chameleonapi.model.photo_input import INPUT_SIZE, normalized, prepare, upright_rgb
 from chameleonapi.model.stage import STAGE, Tail, make_tail, trunk_to_stage
 
 __all__ = ["STAGE", "Tail", "augmented", "make_tail", "stage_inputs", "steps", "trunk_to_stage", "tune_tail", "tuned_features"]
@@ -61,10 +61,7 @@ def augmented(image, rng: np.random.Generator, size: int = INPUT_SIZE) -> np.nda
         image = ImageOps.mirror(image)
     for enhance in (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color):
         image = enhance(image).enhance(float(rng.uniform(1 - JITTER, 1 + JITTER)))
-    cfg = data_config()
-    out = np.asarray(image, dtype=np.float32).transpose(2, 0, 1) / 255.0
-    return (out - np.asarray(cfg["mean"], dtype=np.float32).reshape(3, 1, 1)) / np.asarray(
-        cfg["std"], dtype=np.float32).reshape(3, 1, 1)
+    return normalized(np.asarray(image, dtype=np.float32).transpose(2, 0, 1))
 
 
 def _cache_path(dataset: ImageDataset, views: int, seed: int, size: int):
