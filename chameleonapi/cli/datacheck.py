@@ -64,19 +64,34 @@ def check_data(source: str, splits: Sequence[str], specs: Sequence[DecisionSpec]
 
 
 def _empty_split(source: str, split: str, total: int, splits: Sequence[str]) -> str:
+    from chameleonapi import config
+
+    outside = 0 if config.allow_outside_data() else len(_images(source, outside_only=True))
+    if outside * 2 > total:  # the usual cause: a folder of links to photos kept elsewhere
+        return (f"data {source}: the {split} split is empty: {outside} of its {total} image(s) are links to files "
+                "outside the folder, which training skips; copy the photos in, or set "
+                "CHAMELEONAPI_ALLOW_OUTSIDE_DATA=1 to train on them")
     return (f"data {source}: the {split} split is empty ({total} image(s) in all); images are split "
             "train/val about 80/20 by a stable hash of their names, so give each category at least ten images")
 
 
 def _image_count(source: str) -> int:
+    return len(_images(source))
+
+
+def _images(source: str, *, outside_only: bool = False) -> list:
+    """The image files under the folder `source` (none for a CSV); `outside_only`: those whose
+    links lead outside it."""
     from pathlib import Path
 
+    from chameleonapi.data.base import inside
     from chameleonapi.data.folder import IMAGE_SUFFIXES
 
     root = Path(source)
     if not root.is_dir():
-        return 0
-    return sum(1 for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        return []
+    found = [p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    return [p for p in found if not inside(p, root)] if outside_only else found
 
 
 def _check_images(source: str, paths: Sequence) -> None:

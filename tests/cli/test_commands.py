@@ -102,6 +102,21 @@ def test_train_on_a_folder_with_one_image_is_a_clear_error(app, tmp_path, capsys
     assert "split is empty" in line or "too little data" in line
 
 
+def test_a_folder_of_links_to_photos_elsewhere_says_so(app, tmp_path, monkeypatch, capsys):
+    """Photos linked in from another folder are skipped (training reads only its own folder):
+    the error names that cause and the setting, not a lack of photos."""
+    kept = photo_folder(tmp_path / "kept", labels=("horse", "zebra"), per_label=12)
+    links = tmp_path / "links"
+    for photo in kept.rglob("*.png"):
+        target = links / photo.parent.name / photo.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(photo)
+    monkeypatch.delenv("CHAMELEONAPI_ALLOW_OUTSIDE_DATA", raising=False)
+    assert main(["train", str(app), "--data", str(links), "--budget", "tiny"]) == 2
+    line = one_line_error(capsys)
+    assert "outside the folder" in line and "CHAMELEONAPI_ALLOW_OUTSIDE_DATA=1" in line
+
+
 def test_too_little_data_per_category(app, tmp_path, capsys):
     data = photo_folder(tmp_path / "nogiraffe", labels=("horse", "zebra", "car"))
     assert main(["train", str(app), "--data", str(data), "--budget", "tiny"]) == 2
