@@ -50,7 +50,6 @@ sys.path.insert(0, str(HERE))
 
 import photos as bench  # noqa: E402  (benchmarks/photos.py: split, true labels, replay)
 
-
 CORPUS = HERE / "corpus" / "annotations.json"  # the corpus `EVERYDAY` was written from (in-sample)
 HELDOUT_CORPORA = (HERE / "corpus_heldout" / "annotations.json", HERE / "corpus_new" / "annotations.json")
 

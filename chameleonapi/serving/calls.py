@@ -124,11 +124,13 @@ def decision_names_objects(site=None) -> bool:
 def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Sequence[int | None] | None = None,
                   min_score: float | None = None) -> list[LabelScores]:
     """Labels for photos as a labeling API gives them (`model.cloud_vocab`), at most each
-    image's limit and none under `min_score`. When the decision
-    at `site` names an object class the photo detector knows ("Person", "car"), the detector's
-    objects are merged in (a label the labeler also scores at the higher of the two scores,
-    except the decision labels of a customized model); strings of the decision that mean a scored label under another
-    name ("automobile", "Pug Dog") are reported under the application's own string."""
+    image's limit and none under `min_score`. When the decision at `site` names an object
+    class only the photo detector reports ("Person"), the detector runs and every object it
+    finds joins the presented labels (a label the labeler also scores at the higher of the two
+    scores, except the decision labels of a customized model); strings of the decision that
+    mean a scored label under another name ("automobile", "Pug Dog") are reported under the
+    application's own string. A generic labeler's decision labels are lifted like any label
+    (`cloud_vocab.present`); a customized model's keep its scores (`fixed`)."""
     from chameleonapi.model.cloud_rows import label_rows, ranked_row  # numpy: not needed to switch on
 
     decision = site_decision(site)
@@ -147,13 +149,14 @@ def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Se
     texts, resolve = decision.texts, decision.targets.get
     if found is None:
         rows = label_rows(labels)
-        return [rows.answer(row, keep, floor, frozenset(), texts, resolve, min_score=min_score, limit=limit)
+        return [rows.answer(row, keep, floor, frozenset(), texts, resolve, min_score=min_score, limit=limit,
+                            fixed=fixed)
                 for row, limit in zip(matrix, limits)]
     out = []
-    for row, objects, limit in zip(matrix, found, limits):  # objects join the ranked list as pairs
-        ranked = merge_objects(ranked_row(row, labels), objects, fixed)
-        shown = present(ranked, keep, floor)
-        shown = with_aliases(shown, dict(ranked), texts, resolve, floor) if texts else shown
+    for row, objects, limit in zip(matrix, found, limits):  # objects join the presented labels
+        ranked = ranked_row(row, labels)
+        shown = [kv for kv in merge_objects(present(ranked, keep, fixed=fixed), objects, fixed) if kv[1] >= floor]
+        shown = with_aliases(shown, dict(merge_objects(ranked, objects, fixed)), texts, resolve, floor) if texts else shown
         shown = [kv for kv in shown if kv[1] >= min_score] if min_score is not None else shown
         out.append(shown if limit is None else shown[:limit])
     return out
