@@ -83,10 +83,31 @@ def coverage(paths: Iterable[Path] = (CORPUS,)) -> dict:
     targets = {label: alias_target(label, COCO_NAMES, COCO_ALIASES) for label in labels}
     after = [label for label in labels if targets[label] is not None]
     via_detector = [label for label in after if targets[label] in COCO_NAMES and vocab.lookup(label) is None]
+    physical = [label for label in labels if names_a_thing(label)]
     return {"files": [str(Path(p).relative_to(ROOT)) for p in paths], "labels": len(labels),
+            "physical": len(physical), "physical_after": sum(targets[label] is not None for label in physical),
             "before": len(before), "after": len(after),
             "before_share": round(len(before) / len(labels), 3), "after_share": round(len(after) / len(labels), 3),
             "via_detector": len(via_detector), "missing": [label for label in labels if targets[label] is None]}
+
+
+def names_a_thing(label: str) -> bool:
+    """Has the string a WordNet noun sense that is a physical thing (an object, a plant, a
+    food, a place)? Colours, events, damage words, certifications have none: no photo
+    labeler can be expected to report those."""
+    from chameleonapi.model.labelspace import senses_of, wordnet
+
+    synsets = wordnet()["synsets"]
+    physical = next(i for i, s in enumerate(synsets) if s[0].split("|")[0] == "physical_entity")
+    todo, seen = list(senses_of(label)), set()
+    while todo:
+        s = todo.pop()
+        if s == physical:
+            return True
+        if s not in seen:
+            seen.add(s)
+            todo.extend(synsets[s][1])
+    return False
 
 
 def heldout_coverage(paths: Iterable[Path] = HELDOUT_CORPORA) -> dict:
@@ -225,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({held['whole']['after_share']:.1%}); dev half {held['dev']['after']}/{held['dev']['labels']} "
           f"({held['dev']['after_share']:.1%}), heldout half {held['heldout']['after']}/{held['heldout']['labels']} "
           f"({held['heldout']['after_share']:.1%})")
+    for name, part in (("in-sample", cov), ("held-out", held["whole"])):
+        print(f"  {name}: {part['physical']} of the labels name a physical thing in WordNet; "
+              f"{part['physical_after']} of those covered ({part['physical_after'] / max(part['physical'], 1):.1%})")
     if args.coverage_only:
         _write(args.json, payload)
         return 0

@@ -106,7 +106,8 @@ class LabelRows:
 
     def answer(self, row: np.ndarray, keep: frozenset[str] = frozenset(), floor: float = 0.0,
                exempt: frozenset[str] = frozenset(), texts: Sequence[str] = (),
-               resolve: Callable[[str], str | None] | None = None, *, min_score: float | None = None,
+               resolve: Callable[[str], str | tuple[str, ...] | None] | None = None, *,
+               min_score: float | None = None,
                limit: int | None = None, fixed: frozenset[str] | None = None) -> LabelScores:
         """`with_aliases(present(ranked, keep, floor, exempt, fixed), dict(ranked), texts,
         resolve, floor)` of `ranked_row(row, names)` (just `present` without `texts`), without
@@ -248,10 +249,12 @@ class LabelRows:
             if key in added or any(reported(c) for c in self.folded.get(key, ())):
                 continue
             target = resolve(text) if resolve is not None else None
-            columns = self.columns.get(target) if target is not None else None
-            if not columns:
+            labels = (target,) if isinstance(target, str) else target or ()
+            found = [float(scores[max(columns, key=lambda c: (-float(row[c]), c))])
+                     for columns in (self.columns.get(label) for label in labels) if columns]
+            if not found:
                 continue
-            score = float(scores[max(columns, key=lambda c: (-float(row[c]), c))])
+            score = max(found)  # a group's: its best label's
             if score >= floor:
                 extra.append((text, score))
                 added.add(key)

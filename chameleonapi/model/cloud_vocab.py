@@ -158,12 +158,14 @@ def _space_keys() -> dict[str, str]:
     return {_key(label): label for label in _table()["breadth"]}
 
 
-def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases: dict[str, str] | None = None):
+def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases: dict[str, str] | None = None,
+                 groups: bool = True) -> str | tuple[str, ...] | None:
     """The label an application's string means, when the answer names it otherwise: the same
     name up to case, hyphens and a plural ("Shih Tzu" -> "Shih-Tzu"), without a trailing
     "dog" ("Pug Dog" -> "Pug"), an everyday name (`EVERYDAY`), a detector class or its alias
-    ("man" -> "Person"), or the label WordNet resolves it to ("automobile" -> "Car"). None when
-    nothing reportable means it."""
+    ("man" -> "Person"), or the label WordNet resolves it to ("automobile" -> "Car"); for a
+    group name of the Open Images box hierarchy, the labels that each imply it ("Land
+    vehicle" -> ("Car", "Bus", ...), `_group`). None when nothing reportable means it."""
     from chameleonapi.vocab import _singulars
 
     key = _key(text)
@@ -182,21 +184,55 @@ def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases
     from chameleonapi.model.labelspace import resolve_name
 
     place = resolve_name(text)
-    return None if place.new else place.label
+    if not place.new:
+        return place.label
+    if not groups:
+        return None
+    group = _group(candidates, tuple(detector_names), tuple(sorted((detector_aliases or {}).items())))
+    return group or None
+
+
+def _group(keys: Sequence[str], detector_names: tuple[str, ...], detector_aliases: tuple) -> tuple[str, ...]:
+    """The labels that each imply a group name of the Open Images box hierarchy ("Land vehicle":
+    Car, Bus, Bicycle, ...; its subcategories, all levels down, that `alias_target` resolves):
+    the group is reported when one of them is, at the best one's score."""
+    children = _children()
+    name = next((children[k] for k in keys if k in children), None)
+    if name is None:
+        return ()
+    found: dict[str, None] = {}
+    todo, seen = [name], {name}
+    table = _table()["openimages_children"]
+    while todo:
+        for child in table[todo.pop(0)]:
+            target = alias_target(child, detector_names, dict(detector_aliases), groups=False)
+            if isinstance(target, str):
+                found[target] = None
+            if _key(child) in children and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _children() -> dict[str, str]:
+    return {_key(name): name for name in _table().get("openimages_children", {})}
 
 
 def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts: Iterable[str],
                  resolve, floor: float = 0.0) -> list[tuple[str, float]]:
     """`shown` plus, for each application string it lacks that means a scored label, that
-    label's score under the application's own string (the answer stays in score order)."""
+    label's score under the application's own string (a group's: its best label's; the
+    answer stays in score order)."""
     have = {label.casefold() for label, _ in shown}
     extra = []
     for text in texts:
         if text.casefold() in have:
             continue
         target = resolve(text)
-        if target is not None and target in scores and scores[target] >= floor:
-            extra.append((text, scores[target]))
+        found = [scores[t] for t in ((target,) if isinstance(target, str) else target or ()) if t in scores]
+        if found and max(found) >= floor:
+            extra.append((text, max(found)))
             have.add(text.casefold())
     if not extra:
         return shown

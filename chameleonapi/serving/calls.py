@@ -57,7 +57,7 @@ class SiteDecision:
     of its module (a served call only looks it up)."""
 
     texts: tuple[str, ...] = ()  # the label strings it compares against
-    targets: dict[str, str | None] = field(default_factory=dict)  # each text's label (`alias_target`)
+    targets: dict[str, str | tuple[str, ...] | None] = field(default_factory=dict)  # each text's (`alias_target`)
     on_objects: bool = False  # it decides on objects, or names a class the photo detector knows
     wants_objects: bool = False  # it names a detector class the labeler does not score itself
     specs: tuple = ()
@@ -101,10 +101,11 @@ def site_decision(site) -> SiteDecision:
 
         texts = tuple(dict.fromkeys(t for spec in specs if spec.method not in OBJECT_METHODS for t in spec.all_labels))
         targets = {t: alias_target(t, COCO_NAMES, COCO_ALIASES) for t in texts}
+        named = [label for t in targets.values() for label in ((t,) if isinstance(t, str) else t or ())]
         found = SiteDecision(
             texts, targets,
-            on_objects=any(spec.target == "objects" for spec in specs) or any(t in COCO_NAMES for t in targets.values()),
-            wants_objects=any(t in COCO_NAMES and not labeler_covers(t) for t in targets.values()),
+            on_objects=any(spec.target == "objects" for spec in specs) or any(t in COCO_NAMES for t in named),
+            wants_objects=any(t in COCO_NAMES and not labeler_covers(t) for t in named),
             specs=tuple(specs),
         )
         if len(_decisions) > 256:

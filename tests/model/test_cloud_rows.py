@@ -57,7 +57,7 @@ def test_rows_equal_present_on_real_photos(scored):
         confident += bool((row >= CONFIDENT).any())
         top = [name for name, _ in ranked_row(row, names, 12)]
         keep = frozenset(top[1::3] + ["Cat", "Organism"])
-        texts = ["automobile", "CAT", top[4].upper(), "Pug Dog", "no such thing", top[4].upper()]
+        texts = ["automobile", "CAT", top[4].upper(), "Pug Dog", "no such thing", top[4].upper(), "Land vehicle"]
         resolve = alias_target
         for floor, exempt, min_score, limit in [(0.0, frozenset(), None, None), (FLOORS["google"], frozenset(), None, 10),
                                                 (0.0, keep, 0.1, None), (0.5, keep, 0.549999, 3), (0.2, keep, None, 0),

@@ -116,3 +116,16 @@ def test_merged_objects_add_missing_classes_and_leave_decision_labels_alone():
     assert kept["Person"] == 0.01 and kept["Dog"] == 0.4
     shown = with_aliases([("Car", 0.7)], {"Car": 0.7}, ["automobile", "Car"], lambda t: "Car")
     assert shown == [("Car", 0.7), ("automobile", 0.7)]
+
+
+def test_a_group_name_of_open_images_is_reported_with_its_best_member():
+    from chameleonapi.detection.coco import COCO_ALIASES, COCO_NAMES
+    from chameleonapi.model.cloud_vocab import alias_target, with_aliases
+
+    group = alias_target("Land vehicle", COCO_NAMES, COCO_ALIASES)  # Google's parent of car, bus, bicycle, ...
+    assert {"Car", "Bus", "Bicycle", "Truck"} <= set(group) and "Airplane" not in group
+    assert alias_target("Marine mammals") == alias_target("marine mammal")  # case and plural, as for any name
+    assert alias_target("Tableware") == "Tableware" and alias_target("no such group") is None  # a label is not a group
+    shown = with_aliases([("Bus", 0.8), ("Car", 0.3)], {"Bus": 0.8, "Car": 0.3}, ["Land vehicle"],
+                         {"Land vehicle": group}.get)
+    assert shown == [("Bus", 0.8), ("Land vehicle", 0.8), ("Car", 0.3)]
