@@ -35,7 +35,7 @@ from functools import lru_cache
 from importlib import resources
 
 __all__ = [
-    "CONFIDENT", "DETECTOR_ANSWERS", "DOMINANT", "DOMINANT_FROM", "EVERYDAY", "FLOORS", "STEP", "alias_target", "dominates", "is_shown", "labeler_covers",
+    "CONFIDENT", "DOMINANT", "DOMINANT_FROM", "EVERYDAY", "FLOORS", "STEP", "alias_target", "dominates", "is_shown",
     "merge_objects", "mid_of", "present", "shown_parents",
     "with_aliases",
 ]
@@ -239,25 +239,13 @@ def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts
     return sorted([*shown, *extra], key=lambda kv: -kv[1])
 
 
-# ImageNet has no class of people, only three occupations (scuba diver, groom, ballplayer):
-# "Person" is the detector's to report. Every other detector class the label space has
-# ("Cat", "Car", "Dog") keeps the labeler's score: on the label benchmark, raising those to
-# the detector's score made decisions worse (benchmarks/photo_labels.py).
-DETECTOR_ANSWERS = frozenset({"Person"})
-
-
-def labeler_covers(name: str) -> bool:
-    """Does the labeler score this detector class itself (so the detector adds nothing)?"""
-    return name not in DETECTOR_ANSWERS and name in _table()["breadth"]
-
-
 def merge_objects(ranked: Sequence[tuple[str, float]], objects: Sequence,
                   keep: Iterable[str] = ()) -> list[tuple[str, float]]:
     """The labels with each detected object's class (a photo with a person gets "Person", one
     with a pizza "Pizza", a dog the detector is sure of "Dog"), at the higher of the two
     scores, except the labels in `keep` (a customized model's decision labels); score order.
-    The detector runs only for decisions that name a class the labeler lacks
-    (`labeler_covers`); its objects are then labels like any other."""
+    The detector runs only for decisions that name one of its classes (it costs several
+    labeling calls); its objects are then labels like any other."""
     keep = frozenset(keep)
     best: dict[str, float] = {}
     for det in objects:

@@ -10,7 +10,6 @@ from chameleonapi.detection.policy import uses_silhouettes
 from chameleonapi.model.cloud_vocab import (
     FLOORS,
     alias_target,
-    labeler_covers,
     merge_objects,
     present,
     with_aliases,
@@ -59,7 +58,7 @@ class SiteDecision:
     texts: tuple[str, ...] = ()  # the label strings it compares against
     targets: dict[str, str | tuple[str, ...] | None] = field(default_factory=dict)  # each text's (`alias_target`)
     on_objects: bool = False  # it decides on objects, or names a class the photo detector knows
-    wants_objects: bool = False  # it names a detector class the labeler does not score itself
+    wants_objects: bool = False  # it names a class the photo detector knows: its objects join the labels
     specs: tuple = ()
     _kept: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -105,7 +104,7 @@ def site_decision(site) -> SiteDecision:
         found = SiteDecision(
             texts, targets,
             on_objects=any(spec.target == "objects" for spec in specs) or any(t in COCO_NAMES for t in named),
-            wants_objects=any(t in COCO_NAMES and not labeler_covers(t) for t in named),
+            wants_objects=any(t in COCO_NAMES for t in named),
             specs=tuple(specs),
         )
         if len(_decisions) > 256:
@@ -126,7 +125,7 @@ def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Se
                   min_score: float | None = None) -> list[LabelScores]:
     """Labels for photos as a labeling API gives them (`model.cloud_vocab`), at most each
     image's limit and none under `min_score`. When the decision at `site` names an object
-    class only the photo detector reports ("Person"), the detector runs and every object it
+    class the photo detector knows ("Person", "Car"), the detector runs and every object it
     finds joins the presented labels (a label the labeler also scores at the higher of the two
     scores, except the decision labels of a customized model); strings of the decision that
     mean a scored label under another name ("automobile", "Pug Dog") are reported under the
