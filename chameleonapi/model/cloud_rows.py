@@ -3,9 +3,9 @@
 A served call scores every label of the space (about 1,800); turning them all into ranked
 (label, score) pairs and walking them in Python took longer than the model's forward pass.
 What does not change between calls is computed once per label list (`LabelRows`: which
-labels are shown, their breadth, each label's ancestors as columns); per row, only a label
-at or above a confident shown label can be capped (a cap comes from a confident descendant
-or a capped one), so `present`'s walk runs over those few, and only the labels a caller
+labels are shown, their breadth, each label's ancestors as columns); per row, only the
+labels that are confident or hold most of a label the model is sure of, and their
+ancestors, can be lifted or capped, so `present`'s walks run over those few, and only the labels a caller
 reports (at or above its floor and `min_score`, its top `limit`) become Python tuples.
 `answer(...)` equals `present` then `with_aliases` on the engine's ranked list, cut the
 same way (`tests/model/test_cloud_rows.py` checks it on real photos).
@@ -54,11 +54,6 @@ class LabelRows:
         for column, name in enumerate(self.names):
             self.columns.setdefault(name, []).append(column)
             self.folded.setdefault(name.casefold(), []).append(column)
-        children: dict[str, list[int]] = {}
-        for column, ups in enumerate(self.parents):
-            for parent in ups:
-                children.setdefault(parent, []).append(column)
-        self.children = {name: np.asarray(cols, dtype=np.int64) for name, cols in children.items()}
         self._above: dict[int, frozenset[int]] = {}
         self._masks: OrderedDict[frozenset[str], np.ndarray] = OrderedDict()
         self._kept: OrderedDict[frozenset[str], frozenset[int]] = OrderedDict()
@@ -149,8 +144,9 @@ class LabelRows:
                       texts: Sequence[str], resolve, min_score: float | None, limit: int | None,
                       fixed: frozenset[str] | None = None) -> LabelScores:
         """`answer` when nothing under `threshold` (> 0) is reported: capping only lowers a
-        score, so only the columns at or above it (or above a confident one, whose caps reach
-        up) are looked at, in Python floats, and the rest of the row is read by one comparison.
+        score and lifting reaches only labels holding most of one at least `DOMINANT_FROM`, so
+        only the columns at or above the lowest of these bounds (and the ancestors of a
+        confident or lifted one, whose caps reach up) are looked at, in Python floats, and the rest of the row is read by one comparison.
         (A served call runs this right after the model, with its caches cold: each numpy call
         it saves is worth more than its own time on a warm loop.)"""
         row = np.asarray(row)
