@@ -5,7 +5,8 @@ Google LLC) from a folder (by default ../shared/data/openimages-labels) and the 
 ImageNet label table. A label of the generic label space is shown when it is an ImageNet
 class or an ancestor whose name Open Images also uses ("Cat", "Mammal", "Vehicle"), unless
 it is one of the abstract WordNet internals no labeling API reports; every label Open Images
-names gets its MID. The detector's COCO classes are added with theirs.
+names gets its MID. The detector's COCO classes are added with theirs. The Open Images box
+hierarchy (each boxable class's subcategories) is kept, for names that stand for a group.
 
     python scripts/build_cloud_vocab.py [--openimages DIR]
 """
@@ -50,6 +51,27 @@ def read_openimages(folder: Path) -> dict[str, tuple[str, str]]:
     return names
 
 
+def read_hierarchy(folder: Path, oi: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+    """Each boxable class with subcategories -> their display names (the Open Images box
+    hierarchy: "Land vehicle" -> Car, Bus, Bicycle, ...), for labels named by a group."""
+    names = {mid: name for name, (mid, _) in ((n, v) for n, v in oi.items())}
+    with open(folder / "class-descriptions-boxable.csv", encoding="utf-8", newline="") as handle:
+        names.update({row[0]: row[1].strip() for row in csv.reader(handle) if len(row) == 2})
+    tree = json.loads((folder / "bbox_labels_600_hierarchy.json").read_text(encoding="utf-8"))
+    children: dict[str, list[str]] = {}
+
+    def walk(node: dict) -> None:
+        subs = node.get("Subcategory", [])
+        if subs and node["LabelName"] in names:
+            mine = children.setdefault(names[node["LabelName"]], [])
+            mine += [names[s["LabelName"]] for s in subs if s["LabelName"] in names and names[s["LabelName"]] not in mine]
+        for sub in subs:
+            walk(sub)
+
+    walk(tree)
+    return dict(sorted(children.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--openimages", type=Path, default=DEFAULT_OI)
@@ -91,6 +113,7 @@ def main() -> None:
         "breadth": {label: len(sets[label]) for label in labels},
         "parents": parents,
         "mids": dict(sorted(mids.items())),
+        "openimages_children": read_hierarchy(args.openimages, oi),
     }
     OUT.write_text(json.dumps(table, indent=0, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{OUT}: {len(shown)} of {len(labels)} labels shown, {len(mids)} MIDs")

@@ -3,9 +3,9 @@
 A served call scores every label of the space (about 1,800); turning them all into ranked
 (label, score) pairs and walking them in Python took longer than the model's forward pass.
 What does not change between calls is computed once per label list (`LabelRows`: which
-labels are shown, their breadth, each label's ancestors as columns); per row, only a label
-at or above a confident shown label can be capped (a cap comes from a confident descendant
-or a capped one), so `present`'s walk runs over those few, and only the labels a caller
+labels are shown, their breadth, each label's ancestors as columns); per row, only the
+labels that are confident or hold most of a label the model is sure of, and their
+ancestors, can be lifted or capped, so `present`'s walks run over those few, and only the labels a caller
 reports (at or above its floor and `min_score`, its top `limit`) become Python tuples.
 `answer(...)` equals `present` then `with_aliases` on the engine's ranked list, cut the
 same way (`tests/model/test_cloud_rows.py` checks it on real photos).
@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from chameleonapi.model import cloud_vocab
-from chameleonapi.model.cloud_vocab import CONFIDENT, STEP
+from chameleonapi.model.cloud_vocab import CONFIDENT, DOMINANT, DOMINANT_FROM, STEP, dominates
 
 __all__ = ["LabelRows", "label_rows", "ranked_row"]
 
@@ -101,25 +101,30 @@ class LabelRows:
 
     def answer(self, row: np.ndarray, keep: frozenset[str] = frozenset(), floor: float = 0.0,
                exempt: frozenset[str] = frozenset(), texts: Sequence[str] = (),
-               resolve: Callable[[str], str | None] | None = None, *, min_score: float | None = None,
-               limit: int | None = None) -> LabelScores:
-        """`with_aliases(present(ranked, keep, floor, exempt), dict(ranked), texts, resolve,
-        floor)` of `ranked_row(row, names)` (just `present` without `texts`), without the
-        labels under `min_score` and cut to `limit`."""
+               resolve: Callable[[str], str | tuple[str, ...] | None] | None = None, *,
+               min_score: float | None = None,
+               limit: int | None = None, fixed: frozenset[str] | None = None) -> LabelScores:
+        """`with_aliases(present(ranked, keep, floor, exempt, fixed), dict(ranked), texts,
+        resolve, floor)` of `ranked_row(row, names)` (just `present` without `texts`), without
+        the labels under `min_score` and cut to `limit`."""
         threshold = max(floor, min_score or 0.0)
         if threshold > 0.0 and not exempt:
-            return self._answer_above(row, threshold, keep, floor, texts, resolve, min_score, limit)
+            return self._answer_above(row, threshold, keep, floor, texts, resolve, min_score, limit, fixed)
         names = self.names
         scores = np.clip(np.asarray(row, dtype=np.float64), 0.0, 1.0)
         keep_mask = self.mask(keep)
         chosen = self.shown | keep_mask if keep else self.shown
         served = scores.copy()
-        confident = np.flatnonzero(chosen & (scores >= CONFIDENT))
-        if len(confident):
-            near: set[int] = set(confident.tolist())
-            for column in confident.tolist():
+        moving = [*np.flatnonzero(chosen & (scores >= CONFIDENT)).tolist(),
+                  *self._dominant(scores, np.flatnonzero(chosen & (scores >= DOMINANT * DOMINANT_FROM)).tolist(),
+                                  chosen.__getitem__)]
+        if moving:
+            near: set[int] = set(moving)
+            for column in moving:
                 near |= self.above(column)
-            for c, score in self._walk(row, [c for c in near if chosen[c]], keep_mask.__getitem__).items():
+            fixed_mask = keep_mask if fixed is None else self.mask(fixed)
+            walked = self._walk(row, [c for c in near if chosen[c]], keep_mask.__getitem__, fixed_mask.__getitem__)
+            for c, score in walked.items():
                 served[c] = score
         reported = chosen & (served >= floor)
         if exempt:
@@ -136,24 +141,32 @@ class LabelRows:
         return _with_extra(shown, extra, min_score, limit)
 
     def _answer_above(self, row: np.ndarray, threshold: float, keep: frozenset[str], floor: float,
-                      texts: Sequence[str], resolve, min_score: float | None, limit: int | None) -> LabelScores:
+                      texts: Sequence[str], resolve, min_score: float | None, limit: int | None,
+                      fixed: frozenset[str] | None = None) -> LabelScores:
         """`answer` when nothing under `threshold` (> 0) is reported: capping only lowers a
-        score, so only the columns at or above it (or above a confident one, whose caps reach
-        up) are looked at, in Python floats, and the rest of the row is read by one comparison.
+        score and lifting reaches only labels holding most of one at least `DOMINANT_FROM`, so
+        only the columns at or above the lowest of these bounds (and the ancestors of a
+        confident or lifted one, whose caps reach up) are looked at, in Python floats, and the rest of the row is read by one comparison.
         (A served call runs this right after the model, with its caches cold: each numpy call
         it saves is worth more than its own time on a warm loop.)"""
         row = np.asarray(row)
         visible, kept = self.shown_list, self.kept_columns(keep)
-        at_least = (row >= _bound(min(threshold, CONFIDENT), row.dtype)).nonzero()[0].tolist()
+        at_least = (row >= _bound(min(threshold, CONFIDENT, DOMINANT * DOMINANT_FROM), row.dtype)).nonzero()[0].tolist()
         candidates = [c for c in at_least if visible[c] or c in kept]
-        raw = {c: row.item(c) for c in candidates}
-        served = {c: min(max(v, 0.0), 1.0) for c, v in raw.items()}
-        confident = [c for c, v in served.items() if v >= CONFIDENT]
-        if confident:
-            near: set[int] = set(confident)
-            for column in confident:
+        served = {c: min(max(row.item(c), 0.0), 1.0) for c in candidates}
+        moving = [c for c, v in served.items() if v >= CONFIDENT]
+        moving += self._dominant(row, list(served), lambda c: visible[c] or c in kept)
+        if moving:
+            near: set[int] = set(moving)
+            for column in moving:
                 near |= self.above(column)
-            served.update(self._walk(row, [c for c in near if visible[c] or c in kept], kept.__contains__))
+            near = {c for c in near if visible[c] or c in kept}
+            for c in near - served.keys():
+                served[c] = min(max(row.item(c), 0.0), 1.0)
+            held = kept if fixed is None else self.kept_columns(fixed)
+            served.update(self._walk(row, near, kept.__contains__, held.__contains__))
+        raw = {c: row.item(c) for c in served}
+        candidates = list(served)
         cut = [c for c in candidates if served[c] >= threshold]
         cut.sort(key=lambda c: (-served[c], -raw[c], c))
         if limit is not None:
@@ -168,20 +181,57 @@ class LabelRows:
 
         return _with_extra(shown, self._aliases(row, scores, reported, texts, resolve, floor), min_score, limit)
 
-    def _walk(self, row: np.ndarray, columns: Iterable[int], kept: Callable[[int], bool]) -> dict[int, float]:
-        """`present`'s walk over the only labels it can change, in its order (breadth, then
-        rank): each label's served score, a label not kept capped under a confident child's."""
+    def _dominant(self, row: np.ndarray, candidates: Iterable[int], chosen: Callable[[int], bool]) -> list[int]:
+        """The reported labels among `candidates` that `present` lifts or that cap a parent by
+        holding most of it: only labels scored at least `DOMINANT * DOMINANT_FROM`, a few per row."""
+        found: list[int] = []
+        for c in candidates:
+            score = min(max(row.item(c), 0.0), 1.0)
+            if score < DOMINANT * DOMINANT_FROM or not chosen(c):
+                continue
+            if any(chosen(a) and dominates(score, min(max(row.item(a), 0.0), 1.0)) for a in self.above(c)):
+                found.append(c)  # lifted
+            elif score >= DOMINANT_FROM and any(chosen(a) and score >= DOMINANT * min(max(row.item(a), 0.0), 1.0)
+                                                for parent in self.parents[c] for a in self.columns.get(parent, ())):
+                found.append(c)  # a sure label that holds most of its parent: the parent goes below it
+        return found
+
+    def _walk(self, row: np.ndarray, columns: Iterable[int], kept: Callable[[int], bool],
+              fixed: Callable[[int], bool]) -> dict[int, float]:
+        """`present` over the only labels it can change (every ancestor of each among them):
+        a label not fixed lifted to the score of the highest ancestor it holds most of, then
+        in `present`'s order (breadth, then rank) a label not kept capped under a confident
+        child, a child capped under one, or the child that stands for it."""
+        columns = list(columns)
+        score = {c: min(max(row.item(c), 0.0), 1.0) for c in columns}
+        raw: dict[str, float] = {}
+        for c in columns:
+            raw[self.names[c]] = max(raw.get(self.names[c], 0.0), score[c])
+        lifted = dict(score)
+        for c in columns:
+            if not fixed(c):
+                for name in {self.names[a] for a in self.above(c)}:
+                    if name in raw and dominates(score[c], raw[name]):
+                        lifted[c] = max(lifted[c], raw[name])
+        lifted_of: dict[str, float] = {}
+        for c in columns:
+            lifted_of[self.names[c]] = max(lifted_of.get(self.names[c], 0.0), lifted[c])
         served: dict[int, float] = {}
         cap: dict[str, float] = {}
+        strong: set[str] = set()
         for c in sorted(columns, key=lambda c: (self.breadth[c], -row.item(c), c)):
-            label, score = self.names[c], min(max(row.item(c), 0.0), 1.0)
+            label = self.names[c]
             capped = label in cap and not kept(c)
-            if capped:
-                score = min(score, cap[label])
-            served[c] = score
-            if score >= CONFIDENT or capped:
-                for parent in self.parents[c]:
-                    cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+            value = min(lifted[c], cap[label]) if capped else lifted[c]
+            served[c] = value
+            sure = value >= CONFIDENT or (capped and label in strong)
+            for parent in self.parents[c]:
+                if sure:
+                    cap[parent] = max(cap.get(parent, 0.0), value - STEP)
+                    strong.add(parent)
+                elif (parent in raw and score[c] >= DOMINANT * raw[parent]
+                      and lifted[c] >= max(lifted_of[parent], DOMINANT_FROM)):
+                    cap[parent] = max(cap.get(parent, 0.0), value - STEP)
         return served
 
     def _aliases(self, row, scores, reported: Callable[[int], bool], texts: Iterable[str], resolve,
@@ -195,10 +245,12 @@ class LabelRows:
             if key in added or any(reported(c) for c in self.folded.get(key, ())):
                 continue
             target = resolve(text) if resolve is not None else None
-            columns = self.columns.get(target) if target is not None else None
-            if not columns:
+            labels = (target,) if isinstance(target, str) else target or ()
+            found = [float(scores[max(columns, key=lambda c: (-float(row[c]), c))])
+                     for columns in (self.columns.get(label) for label in labels) if columns]
+            if not found:
                 continue
-            score = float(scores[max(columns, key=lambda c: (-float(row[c]), c))])
+            score = max(found)  # a group's: its best label's
             if score >= floor:
                 extra.append((text, score))
                 added.add(key)

@@ -11,10 +11,17 @@ and lists the most specific confident labels first, then a few broader ones ("Ca
   `scripts/build_cloud_vocab.py`; Open Images names and MIDs CC BY 4.0, Google LLC);
 - a shown label with a confident shown child (score >= `CONFIDENT`) is reported just below
   its best such child (`STEP` less), never above its own score: "Cat" 0.95 puts "Carnivore"
-  at 0.94 and "Mammal" at 0.93, while a cat photo the labeler is unsure about still gets
-  "Animal" first;
-- labels the application decides on (`keep`) are shown with the model's own scores, so the
-  decisions a model was customized for read exactly what it computes.
+  at 0.94 and "Mammal" at 0.93;
+- a label that holds most (`DOMINANT`, 60%) of an ancestor the model is sure of (at least
+  `DOMINANT_FROM`, Google's floor) is the answer that ancestor stands for: it is reported at
+  the ancestor's score and the labels between just below it, so the most specific label
+  comes first and clears a provider's floor as a labeling API's top labels do ("Dog" 0.59 of
+  "Animal" 0.64 is reported as "Dog" 0.64, "Carnivore" 0.63, ...; "Clock" 0.46 of
+  "Measuring instrument" 0.59 passes Google's 0.5). A label sharing the score among several
+  children (a cat-or-dog photo) keeps its order: "Animal" first;
+- labels the application decides on (`keep`) are never capped; a customized model's
+  (`fixed`) also keep the model's own scores, so the decisions it was customized for read
+  exactly what it computes.
 
 Labels the table does not know (a user's new leaves, an application's own strings) are shown
 as they are. `mid_of` gives the Knowledge Graph MID Google reports in `EntityAnnotation.mid`.
@@ -28,13 +35,15 @@ from functools import lru_cache
 from importlib import resources
 
 __all__ = [
-    "CONFIDENT", "DETECTOR_ANSWERS", "EVERYDAY", "FLOORS", "STEP", "alias_target", "is_shown", "labeler_covers",
+    "CONFIDENT", "DOMINANT", "DOMINANT_FROM", "EVERYDAY", "FLOORS", "STEP", "alias_target", "dominates", "is_shown",
     "merge_objects", "mid_of", "present", "shown_parents",
     "with_aliases",
 ]
 
 VOCAB_FILE = "cloud_vocab.json"
 CONFIDENT = 0.8
+DOMINANT = 0.6
+DOMINANT_FROM = 0.5
 STEP = 0.01
 # The lowest label score a labeling API reports, where its request sets none (Google Cloud
 # Vision returns labels from about 0.5; Azure and Rekognition apply their own floors).
@@ -69,28 +78,59 @@ def shown_parents(labels: Iterable[str]) -> list[str]:
 
 
 def present(ranked: Sequence[tuple[str, float]], keep: Iterable[str] = (), floor: float = 0.0,
-            exempt: Iterable[str] = ()) -> list[tuple[str, float]]:
+            exempt: Iterable[str] = (), fixed: Iterable[str] | None = None) -> list[tuple[str, float]]:
     """A model's (label, score) answer as a labeling API gives it (see the module doc), in
-    score order, without labels under `floor` (but those in `exempt`)."""
+    score order, without labels under `floor` (but those in `exempt`). Labels in `keep` are
+    never capped; those in `fixed` (by default `keep`) are never lifted either."""
     table = _table()
     keep = frozenset(keep)
+    fixed = keep if fixed is None else frozenset(fixed)
     exempt = frozenset(exempt)
     breadth, parents = table["breadth"], table["parents"]
     chosen = [(label, score) for label, score in ranked if label in keep or is_shown(label)]
-    order = sorted(range(len(chosen)), key=lambda i: breadth.get(chosen[i][0], 0))
+    raw: dict[str, float] = {}
+    for label, score in chosen:
+        raw[label] = max(raw.get(label, 0.0), score)
+    above: dict[str, set[str]] = {}
+
+    def ancestors(label: str) -> set[str]:  # the label's shown ancestors in the answer, all levels up
+        found = above.get(label)
+        if found is None:
+            found = above[label] = set()
+            for parent in parents.get(label, ()):
+                if parent in raw:
+                    found |= {parent, *ancestors(parent)}
+        return found
+
+    lifted = [score if label in fixed else max([score, *(raw[a] for a in ancestors(label) if dominates(score, raw[a]))])
+              for label, score in chosen]
+    lifted_of: dict[str, float] = {}
+    for (label, _), value in zip(chosen, lifted):
+        lifted_of[label] = max(lifted_of.get(label, 0.0), value)
     cap: dict[str, float] = {}
+    strong: set[str] = set()  # capped under a confident label
     served = [0.0] * len(chosen)
-    for i in order:
+    for i in sorted(range(len(chosen)), key=lambda i: breadth.get(chosen[i][0], 0)):  # most specific first
         label, score = chosen[i]
         capped = label not in keep and label in cap
-        if capped:
-            score = min(score, cap[label])
-        served[i] = score
-        if score >= CONFIDENT or capped:  # a confident label, or one below a confident descendant
-            for parent in parents.get(label, ()):
-                cap[parent] = max(cap.get(parent, 0.0), score - STEP)
+        value = min(lifted[i], cap[label]) if capped else lifted[i]
+        served[i] = value
+        sure = value >= CONFIDENT or (capped and label in strong)
+        for parent in parents.get(label, ()):
+            if sure:  # a confident label, or one below a confident descendant: its parents go below it
+                cap[parent] = max(cap.get(parent, 0.0), value - STEP)
+                strong.add(parent)
+            elif parent in raw and score >= DOMINANT * raw[parent] and lifted[i] >= max(lifted_of[parent], DOMINANT_FROM):
+                cap[parent] = max(cap.get(parent, 0.0), value - STEP)  # the label it stands for goes first
     rows = sorted(range(len(chosen)), key=lambda i: (-served[i], i))
     return [(chosen[i][0], served[i]) for i in rows if served[i] >= floor or chosen[i][0] in exempt]
+
+
+def dominates(score: float, parent_score: float) -> bool:
+    """Does a label scored `score` hold most (`DOMINANT`) of a parent the model is fairly sure
+    of (`DOMINANT_FROM`)? It is then the answer the parent stands for: reported at the
+    parent's confidence, the parent just below ("Clock" 0.46 of "Measuring instrument" 0.59)."""
+    return parent_score >= DOMINANT_FROM and score >= DOMINANT * parent_score
 
 
 # Everyday names apps compare against, for labels the space names otherwise (a labeling API
@@ -118,12 +158,14 @@ def _space_keys() -> dict[str, str]:
     return {_key(label): label for label in _table()["breadth"]}
 
 
-def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases: dict[str, str] | None = None):
+def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases: dict[str, str] | None = None,
+                 groups: bool = True) -> str | tuple[str, ...] | None:
     """The label an application's string means, when the answer names it otherwise: the same
     name up to case, hyphens and a plural ("Shih Tzu" -> "Shih-Tzu"), without a trailing
     "dog" ("Pug Dog" -> "Pug"), an everyday name (`EVERYDAY`), a detector class or its alias
-    ("man" -> "Person"), or the label WordNet resolves it to ("automobile" -> "Car"). None when
-    nothing reportable means it."""
+    ("man" -> "Person"), or the label WordNet resolves it to ("automobile" -> "Car"); for a
+    group name of the Open Images box hierarchy, the labels that each imply it ("Land
+    vehicle" -> ("Car", "Bus", ...), `_group`). None when nothing reportable means it."""
     from chameleonapi.vocab import _singulars
 
     key = _key(text)
@@ -142,49 +184,71 @@ def alias_target(text: str, detector_names: Sequence[str] = (), detector_aliases
     from chameleonapi.model.labelspace import resolve_name
 
     place = resolve_name(text)
-    return None if place.new else place.label
+    if not place.new:
+        return place.label
+    if not groups:
+        return None
+    group = _group(candidates, tuple(detector_names), tuple(sorted((detector_aliases or {}).items())))
+    return group or None
+
+
+def _group(keys: Sequence[str], detector_names: tuple[str, ...], detector_aliases: tuple) -> tuple[str, ...]:
+    """The labels that each imply a group name of the Open Images box hierarchy ("Land vehicle":
+    Car, Bus, Bicycle, ...; its subcategories, all levels down, that `alias_target` resolves):
+    the group is reported when one of them is, at the best one's score."""
+    children = _children()
+    name = next((children[k] for k in keys if k in children), None)
+    if name is None:
+        return ()
+    found: dict[str, None] = {}
+    todo, seen = [name], {name}
+    table = _table()["openimages_children"]
+    while todo:
+        for child in table[todo.pop(0)]:
+            target = alias_target(child, detector_names, dict(detector_aliases), groups=False)
+            if isinstance(target, str):
+                found[target] = None
+            if _key(child) in children and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _children() -> dict[str, str]:
+    return {_key(name): name for name in _table().get("openimages_children", {})}
 
 
 def with_aliases(shown: list[tuple[str, float]], scores: dict[str, float], texts: Iterable[str],
                  resolve, floor: float = 0.0) -> list[tuple[str, float]]:
     """`shown` plus, for each application string it lacks that means a scored label, that
-    label's score under the application's own string (the answer stays in score order)."""
+    label's score under the application's own string (a group's: its best label's; the
+    answer stays in score order)."""
     have = {label.casefold() for label, _ in shown}
     extra = []
     for text in texts:
         if text.casefold() in have:
             continue
         target = resolve(text)
-        if target is not None and target in scores and scores[target] >= floor:
-            extra.append((text, scores[target]))
+        found = [scores[t] for t in ((target,) if isinstance(target, str) else target or ()) if t in scores]
+        if found and max(found) >= floor:
+            extra.append((text, max(found)))
             have.add(text.casefold())
     if not extra:
         return shown
     return sorted([*shown, *extra], key=lambda kv: -kv[1])
 
 
-# ImageNet has no class of people, only three occupations (scuba diver, groom, ballplayer):
-# "Person" is the detector's to report. Every other detector class the label space has
-# ("Cat", "Car", "Dog") keeps the labeler's score: on the label benchmark, raising those to
-# the detector's score made decisions worse (benchmarks/photo_labels.py).
-DETECTOR_ANSWERS = frozenset({"Person"})
-
-
-def labeler_covers(name: str) -> bool:
-    """Does the labeler score this detector class itself (so the detector adds nothing)?"""
-    return name not in DETECTOR_ANSWERS and name in _table()["breadth"]
-
-
 def merge_objects(ranked: Sequence[tuple[str, float]], objects: Sequence,
                   keep: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """The labels with each detected object's class the labeler does not score itself (a
-    photo with a person gets "Person", one with a pizza "Pizza"), at the higher of the two
-    scores, except the labels in `keep` (a customized model's decision labels); score order."""
+    """The labels with each detected object's class (a photo with a person gets "Person", one
+    with a pizza "Pizza", a dog the detector is sure of "Dog"), at the higher of the two
+    scores, except the labels in `keep` (a customized model's decision labels); score order.
+    The detector runs only for decisions that name one of its classes (it costs several
+    labeling calls); its objects are then labels like any other."""
     keep = frozenset(keep)
     best: dict[str, float] = {}
     for det in objects:
-        if labeler_covers(det.name):
-            continue
         best[det.name] = max(best.get(det.name, 0.0), float(det.score))
     if not best:
         return list(ranked)

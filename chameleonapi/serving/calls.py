@@ -10,7 +10,6 @@ from chameleonapi.detection.policy import uses_silhouettes
 from chameleonapi.model.cloud_vocab import (
     FLOORS,
     alias_target,
-    labeler_covers,
     merge_objects,
     present,
     with_aliases,
@@ -57,9 +56,9 @@ class SiteDecision:
     of its module (a served call only looks it up)."""
 
     texts: tuple[str, ...] = ()  # the label strings it compares against
-    targets: dict[str, str | None] = field(default_factory=dict)  # each text's label (`alias_target`)
+    targets: dict[str, str | tuple[str, ...] | None] = field(default_factory=dict)  # each text's (`alias_target`)
     on_objects: bool = False  # it decides on objects, or names a class the photo detector knows
-    wants_objects: bool = False  # it names a detector class the labeler does not score itself
+    wants_objects: bool = False  # it names a class the photo detector knows: its objects join the labels
     specs: tuple = ()
     _kept: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -101,10 +100,11 @@ def site_decision(site) -> SiteDecision:
 
         texts = tuple(dict.fromkeys(t for spec in specs if spec.method not in OBJECT_METHODS for t in spec.all_labels))
         targets = {t: alias_target(t, COCO_NAMES, COCO_ALIASES) for t in texts}
+        named = [label for t in targets.values() for label in ((t,) if isinstance(t, str) else t or ())]
         found = SiteDecision(
             texts, targets,
-            on_objects=any(spec.target == "objects" for spec in specs) or any(t in COCO_NAMES for t in targets.values()),
-            wants_objects=any(t in COCO_NAMES and not labeler_covers(t) for t in targets.values()),
+            on_objects=any(spec.target == "objects" for spec in specs) or any(t in COCO_NAMES for t in named),
+            wants_objects=any(t in COCO_NAMES for t in named),
             specs=tuple(specs),
         )
         if len(_decisions) > 256:
@@ -124,11 +124,13 @@ def decision_names_objects(site=None) -> bool:
 def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Sequence[int | None] | None = None,
                   min_score: float | None = None) -> list[LabelScores]:
     """Labels for photos as a labeling API gives them (`model.cloud_vocab`), at most each
-    image's limit and none under `min_score`. When the decision
-    at `site` names an object class the photo detector knows ("Person", "car"), the detector's
-    objects are merged in (a label the labeler also scores at the higher of the two scores,
-    except the decision labels of a customized model); strings of the decision that mean a scored label under another
-    name ("automobile", "Pug Dog") are reported under the application's own string."""
+    image's limit and none under `min_score`. When the decision at `site` names an object
+    class the photo detector knows ("Person", "Car"), the detector runs and every object it
+    finds joins the presented labels (a label the labeler also scores at the higher of the two
+    scores, except the decision labels of a customized model); strings of the decision that
+    mean a scored label under another name ("automobile", "Pug Dog") are reported under the
+    application's own string. A generic labeler's decision labels are lifted like any label
+    (`cloud_vocab.present`); a customized model's keep its scores (`fixed`)."""
     from chameleonapi.model.cloud_rows import label_rows, ranked_row  # numpy: not needed to switch on
 
     decision = site_decision(site)
@@ -147,13 +149,14 @@ def cloud_answers(site, engine, images: Sequence, provider: str = "", limits: Se
     texts, resolve = decision.texts, decision.targets.get
     if found is None:
         rows = label_rows(labels)
-        return [rows.answer(row, keep, floor, frozenset(), texts, resolve, min_score=min_score, limit=limit)
+        return [rows.answer(row, keep, floor, frozenset(), texts, resolve, min_score=min_score, limit=limit,
+                            fixed=fixed)
                 for row, limit in zip(matrix, limits)]
     out = []
-    for row, objects, limit in zip(matrix, found, limits):  # objects join the ranked list as pairs
-        ranked = merge_objects(ranked_row(row, labels), objects, fixed)
-        shown = present(ranked, keep, floor)
-        shown = with_aliases(shown, dict(ranked), texts, resolve, floor) if texts else shown
+    for row, objects, limit in zip(matrix, found, limits):  # objects join the presented labels
+        ranked = ranked_row(row, labels)
+        shown = [kv for kv in merge_objects(present(ranked, keep, fixed=fixed), objects, fixed) if kv[1] >= floor]
+        shown = with_aliases(shown, dict(merge_objects(ranked, objects, fixed)), texts, resolve, floor) if texts else shown
         shown = [kv for kv in shown if kv[1] >= min_score] if min_score is not None else shown
         out.append(shown if limit is None else shown[:limit])
     return out

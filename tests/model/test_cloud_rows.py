@@ -19,10 +19,10 @@ PHOTOS = Path(str(resources.files("chameleonapi.examples").joinpath("images")))
 
 
 def reference(row, names, keep=frozenset(), floor=0.0, exempt=frozenset(), texts=(), resolve=None,
-              min_score=None, limit=None):
+              min_score=None, limit=None, fixed=None):
     """What a served call answered before: rank every label, present, add aliases, cut."""
     ranked = ranked_row(row, names)
-    shown = present(ranked, keep, floor, exempt)
+    shown = present(ranked, keep, floor, exempt, fixed)
     shown = with_aliases(shown, dict(ranked), texts, resolve, floor) if texts else shown
     if min_score is not None:
         shown = [kv for kv in shown if kv[1] >= min_score]
@@ -57,15 +57,15 @@ def test_rows_equal_present_on_real_photos(scored):
         confident += bool((row >= CONFIDENT).any())
         top = [name for name, _ in ranked_row(row, names, 12)]
         keep = frozenset(top[1::3] + ["Cat", "Organism"])
-        texts = ["automobile", "CAT", top[4].upper(), "Pug Dog", "no such thing", top[4].upper()]
+        texts = ["automobile", "CAT", top[4].upper(), "Pug Dog", "no such thing", top[4].upper(), "Land vehicle"]
         resolve = alias_target
         for floor, exempt, min_score, limit in [(0.0, frozenset(), None, None), (FLOORS["google"], frozenset(), None, 10),
                                                 (0.0, keep, 0.1, None), (0.5, keep, 0.549999, 3), (0.2, keep, None, 0),
                                                 (0.0, frozenset(), 0.549999, None), (0.0, frozenset(), 0.1, 3)]:
-            for k in (frozenset(), keep):
+            for k, fixed in ((frozenset(), None), (keep, None), (keep, frozenset())):
                 for t in ((), texts):
-                    got = rows.answer(row, k, floor, exempt, t, resolve, min_score=min_score, limit=limit)
-                    assert got == reference(row, names, k, floor, exempt, t, resolve, min_score, limit)
+                    got = rows.answer(row, k, floor, exempt, t, resolve, min_score=min_score, limit=limit, fixed=fixed)
+                    assert got == reference(row, names, k, floor, exempt, t, resolve, min_score, limit, fixed)
     assert confident >= 3  # capped labels below confident ones were exercised
 
 
@@ -92,5 +92,6 @@ def test_rows_equal_present_on_rows_that_cap_and_tie():
                                                 (0.5, frozenset(), 0.6, 5), (0.0, frozenset(), 0.1, None),
                                                 (0.5, frozenset(), None, None), (0.3, frozenset(), 0.549999, 0),
                                                 (0.0, frozenset(), 0.85, None)]:
-            got = rows.answer(row, keep, floor, exempt, texts, resolve, min_score=min_score, limit=limit)
-            assert got == reference(row, names, keep, floor, exempt, texts, resolve, min_score, limit)
+            fixed = None if trial % 2 else frozenset(list(keep)[:3])  # a generic model's decision labels are lifted
+            got = rows.answer(row, keep, floor, exempt, texts, resolve, min_score=min_score, limit=limit, fixed=fixed)
+            assert got == reference(row, names, keep, floor, exempt, texts, resolve, min_score, limit, fixed)

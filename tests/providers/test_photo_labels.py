@@ -104,6 +104,10 @@ def test_top_three_are_everyday_labels_with_the_photos_content(provider, photo_e
         hits.append(bool({e.casefold() for e in expected} & set(top3)))
     named = dict(zip([p.name for p in photos], hits))
     assert named["chelsea"] and named["astronaut"] and named["coffee"]  # Cat; Person, from the detector; Coffee
-    # 15 (Google, which reports nothing under 0.5) to at least 18 of the 23: the labeler and YOLOv4-tiny
-    # miss some COCO scenes (an oven, a bed, a dog seen from behind)
-    assert sum(hits) >= 0.65 * len(hits), f"the photo's content is in the top 3 of {sum(hits)}/{len(hits)} photos"
+    # the labeler and YOLOv4-tiny miss some COCO scenes (a bed seen from its foot)
+    missed = [name for name, hit in named.items() if not hit]
+    if coco_available():
+        assert sum(hits) >= 20 and sum(hits) >= 0.9 * len(hits), (
+            f"the photo's content is in the top 3 of {sum(hits)}/{len(hits)} photos; not in: {missed}")
+    else:
+        assert not missed, missed
