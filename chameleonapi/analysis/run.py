@@ -125,6 +125,8 @@ def _run(project: Project) -> Report:
     from chameleonapi.analysis.objects import merge, object_specs
 
     specs = merge(specs, object_specs(project, sites))
+    if stopped is None:
+        specs = _with_probes(project, sites, specs, report)
     specs.sort(
         key=lambda s: (
             s.call.file if s.call else "",
@@ -151,6 +153,34 @@ def _run(project: Project) -> Report:
             report.notes.append(note)
     report.sources = project.sources
     return report
+
+
+# "judge": probes decide where the walker found nothing, and replace a walker's decision that
+# the application's own behaviour on the probes contradicts; "off" keeps the walker alone.
+PROBE_POLICY = "judge"
+
+
+def _with_probes(project: Project, sites: list, specs: list[DecisionSpec], report: Report) -> list[DecisionSpec]:
+    """Check and complete the walker's decisions with what the application does on probes."""
+    if PROBE_POLICY == "off" or not sites:
+        return specs
+    from chameleonapi.analysis.probes import probe_project
+
+    try:
+        found = probe_project(project, sites)
+    except Exception as exc:  # the probes never take the analysis down
+        report.notes.append(f"the application's code could not be run on probes ({type(exc).__name__})")
+        return specs
+    out = list(specs)
+    for where, result in found.items():
+        if result.spec is None:
+            continue
+        here = [s for s in out if s.call and (s.call.file, s.call.line) == where]
+        if not here:
+            out.append(result.spec)
+        elif result.complete and len(here) == 1 and not here[0].partial and not result.agrees(here[0]):
+            out = [s for s in out if s is not here[0]] + [result.spec]
+    return out
 
 
 def _partial(spec: DecisionSpec, reason: str) -> DecisionSpec:
