@@ -138,6 +138,13 @@ class Scope:
     declared_global: set[str] = field(default_factory=set)
 
 
+RUNTIME_MARK = "\u27ea"  # ⟪: the start of a symbol that stands for a value read at run time
+
+
+def symbol_of(why: str) -> str:
+    return f"{RUNTIME_MARK}{why}\u27eb"
+
+
 def tainted(value: Any, depth: int = 0) -> bool:
     if isinstance(value, (LStr, LNum)):
         return True
@@ -457,8 +464,8 @@ class Interpreter:
                 continue
 
     def iterate(self, value: Any) -> list[Any]:
-        if isinstance(value, Opaque):
-            return [Opaque(value.why + "[i]", value.tainted)]
+        if isinstance(value, Opaque):  # two items, so that items of unknown data can differ
+            return [Opaque(value.why + "[0]", value.tainted), Opaque(value.why + "[1]", value.tainted)]
         if isinstance(value, dict):
             return list(value.keys())
         if isinstance(value, (list, tuple, set, frozenset, str, range)):
@@ -525,9 +532,10 @@ class Interpreter:
                 for sub, item in zip(elts, value):
                     self.assign(sub, item, scope)
             else:
-                for sub in elts:
+                base = value.why if isinstance(value, Opaque) else "unpack"
+                for k, sub in enumerate(elts):
                     inner = sub.value if isinstance(sub, ast.Starred) else sub
-                    self.assign(inner, Opaque("unpack", tainted(value)), scope)
+                    self.assign(inner, Opaque(f"{base}[{k}]", tainted(value)), scope)
         elif isinstance(target, ast.Attribute):
             obj = self.expr(target.value, scope)
             if isinstance(obj, Inst):
@@ -804,7 +812,8 @@ class Interpreter:
                 self.collect(list(obj.keys()))
             if isinstance(obj, (list, tuple)) and isinstance(key, Opaque) and obj:
                 return obj[0]
-            return Opaque("item", tainted(obj) or tainted(key))
+            where = obj.why if isinstance(obj, Opaque) else type(obj).__name__
+            return Opaque(f"{where}[{render(key)}]", tainted(obj) or tainted(key))
         if isinstance(obj, dict) and tainted(key):
             self.collect(list(obj.keys()))
         if isinstance(obj, (Rec, Inst, Func, ClassV, ModuleV)):
@@ -1071,6 +1080,9 @@ class Interpreter:
                 return Opaque("is", tainted(left) or tainted(right))
             same = left is right or (left is None and right is None)
             return same if isinstance(op, ast.Is) else not same
+        symbolic = self.symbolic(op, left, right)
+        if symbolic is not None:
+            return symbolic
         if isinstance(left, Opaque) or isinstance(right, Opaque):
             return Opaque("cmp", tainted(left) or tainted(right))
         if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (Rec, Inst)):
@@ -1084,6 +1096,39 @@ class Interpreter:
             if isinstance(op, (ast.Eq, ast.NotEq)):
                 return isinstance(op, ast.NotEq)
             return Opaque("cmp", tainted(left) or tainted(right))
+
+    def symbolic(self, op: ast.cmpop, left: Any, right: Any) -> bool | None:
+        """Label text tested against a value known only at run time (a list read from a file,
+        an argument): the value stands for a label of its own, `⟪where it came from⟫`, that
+        the probes try like any constant; a decision over it is reported as read at run time."""
+        if isinstance(left, LStr) and isinstance(right, Opaque) and not right.tainted:
+            if isinstance(op, (ast.Eq, ast.NotEq)):
+                symbol = symbol_of(right.why)
+                result = str(left).casefold() == symbol.casefold()
+            elif isinstance(op, (ast.In, ast.NotIn)):  # the items iteration would give
+                symbols = [symbol_of(right.why + "[0]"), symbol_of(right.why + "[1]")]
+                self.compared.update(symbols)
+                symbol = symbols[0]
+                result = str(left).casefold() in {x.casefold() for x in symbols}
+            else:
+                return None
+        elif isinstance(right, LStr) and isinstance(left, Opaque) and not left.tainted:
+            if isinstance(op, (ast.Eq, ast.NotEq)):
+                symbol = symbol_of(left.why)
+                result = str(right).casefold() == symbol.casefold()
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                symbol = symbol_of(left.why)
+                result = symbol.casefold() in str(right).casefold()
+            else:
+                return None
+        elif (isinstance(left, Opaque) and not left.tainted and isinstance(op, (ast.In, ast.NotIn))
+              and isinstance(right, (list, tuple, set, frozenset, dict)) and tainted(right)):
+            symbol = symbol_of(left.why)  # an unknown word looked up among the labels
+            result = any(isinstance(x, str) and x.casefold() == symbol.casefold() for x in right)
+        else:
+            return None
+        self.compared.add(symbol)
+        return result if isinstance(op, (ast.Eq, ast.In)) else not result
 
     def collect(self, value: Any, depth: int = 0) -> None:
         """Constants a label is compared with: the candidates the probes try."""

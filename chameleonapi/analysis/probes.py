@@ -23,6 +23,7 @@ from typing import Any
 
 from chameleonapi import services
 from chameleonapi.analysis.concrete import (
+    RUNTIME_MARK,
     AppRaise,
     ClassV,
     Func,
@@ -357,6 +358,9 @@ def _hashable(decision: Any) -> Any:
 def _candidates(texts: set[str]) -> list[str]:
     out = []
     for t in sorted(texts, key=lambda s: (len(s), s)):
+        if t.startswith(RUNTIME_MARK):
+            out.append(t)
+            continue
         s = t.strip()
         if not s or len(s) > 60 or not re.search(r"[A-Za-z]", s) or s == NEUTRAL:
             continue
@@ -367,11 +371,12 @@ def _candidates(texts: set[str]) -> list[str]:
 
 
 def decide(runner: ProbeRunner) -> Found:
-    """The decision at the runner's call, read from probe runs from each entry point that
-    reaches it: the one that tells the most outcomes apart (the outermost among equals), since
-    a caller that passes the labels on to unknown code can hide what its helper decided."""
+    """The decision at the runner's call, read from probe runs from the entry points that
+    reach it, innermost first: the first that decides is taken, since a caller that hands the
+    labels on to unknown code (a page, a drawing) can hide what its helper decided, and one
+    that only passes them along leaves the decision to its caller."""
     best: Found | None = None
-    for entry in entries_for(runner.modules, runner.target, runner.main_module):
+    for entry in reversed(entries_for(runner.modules, runner.target, runner.main_module)):
         runner.entry = entry
         runner.view = lambda out: out.trace
         if runner.deadline():
@@ -382,6 +387,8 @@ def decide(runner: ProbeRunner) -> Found:
         found = decide_from(runner)
         if best is None or _richness(found) > _richness(best):
             best = found
+        if found.spec is not None:
+            break
     return best if best is not None else Found(None, False, "no entry point reaches the call")
 
 
@@ -465,14 +472,19 @@ def decide_from(runner: ProbeRunner) -> Found:
                       for i, c in enumerate(categories)]
     singles = {c: (runner.view(o) if c in positive else "none") for c, o in tried.items() if o.reached}
     singles[NEUTRAL] = "none"
+    runtime = any(label.startswith(RUNTIME_MARK) for c in categories for label in c.labels)
+    if runtime:  # labels read at run time are not known here: the category stays without them
+        categories = [Category(c.name, tuple(x for x in c.labels if not x.startswith(RUNTIME_MARK)))
+                      for c in categories]
+    unresolved = bool(neutral.unresolved) or runtime
     spec = DecisionSpec(
         kind=kind, order=order, categories=categories, match=match, threshold=threshold, top_k=top_k,
         provider=site.provider, method=site.method, call=SourceLocation(site.file, site.line),
-        conditions=[], partial=bool(neutral.unresolved),
-        reasons=["a label is also tested against values read at run time"] if neutral.unresolved else [],
+        conditions=[], partial=unresolved,
+        reasons=["labels are compared with values read at run time"] if unresolved else [],
         target="objects" if count_op else "labels", count_op=count_op, count=count,
     )
-    return Found(spec, not neutral.unresolved, singles=singles, pairs=pairs)
+    return Found(spec, not unresolved, singles=singles, pairs=pairs)
 
 
 def _relation(runner: ProbeRunner, a: str, b: str, ra: str, rb: str,
@@ -602,10 +614,10 @@ def _name(runner: ProbeRunner, label: str, neutral: Outcome, per_label: bool) ->
     """A category's name: the label itself when it is the outcome, the string the application
     returns or hands on for it, else the entry function's name."""
     out = runner.run(Probe([(label, HIGH, 1)]))
-    if per_label:
+    if per_label and not label.startswith(RUNTIME_MARK):
         return label
     lit = re.fullmatch(r"'([^'<>]{1,60})'", out.returned) or re.fullmatch(r'"([^"<>]{1,60})"', out.returned)
-    if lit:
+    if lit and RUNTIME_MARK not in lit.group(1):
         return lit.group(1)
     base = neutral.trace.splitlines()
     for line in out.trace.splitlines():
