@@ -88,6 +88,7 @@ class ProbeRunner:
         self.deadline = deadline
         self.entry: tuple | None = None
         self.view: Callable[[Outcome], str] = lambda out: out.trace
+        self.channel = "both"  # which lists of a labels-and-objects response hold the probe
         self.find_module: Callable[[str], tuple[str, ast.Module] | None] = lambda name: None
         self.cache: dict[tuple, Outcome] = {}
         self.runs = 0
@@ -109,7 +110,7 @@ class ProbeRunner:
             ref = self.sdk_nodes[id(node)]
             if node is self.target and armed[0]:
                 hits[0] += 1
-                return response(ref, probe.labels)
+                return response(ref, probe.labels, self.channel)
             return response(ref, [])
 
         interp = Interpreter(self.modules, answer, lambda n: id(n) in self.sdk_nodes, self.live)
@@ -178,8 +179,11 @@ def _arity(func: Any) -> int:
 
 
 # ---------------------------------------------------------------------- responses
-def response(ref: SiteRef, labels: list[tuple[str, float, int]]) -> Any:
-    """A response of the site's SDK holding these labels (text, score 0-1, objects)."""
+def response(ref: SiteRef, labels: list[tuple[str, float, int]], channel: str = "both") -> Any:
+    """A response of the site's SDK holding these labels (text, score 0-1, objects), in its
+    label list, its object list or both (`channel`)."""
+    in_labels = channel in ("labels", "both")
+    in_objects = channel in ("objects", "both")
     scale = services.descriptor(ref.provider).score_scale
     if ref.provider == "aws":
         items = []
@@ -198,8 +202,8 @@ def response(ref: SiteRef, labels: list[tuple[str, float, int]]) -> Any:
                     bounding_poly=Rec("Poly", normalized_vertices=[Rec("V", x=0.1, y=0.1), Rec("V", x=0.5, y=0.1),
                                                                    Rec("V", x=0.5, y=0.5), Rec("V", x=0.1, y=0.5)]))
                 for t, s in flat]
-        resp = Rec("Response", label_annotations=labs if ref.method != "object_localization" else [],
-                   localized_object_annotations=objs if ref.method != "label_detection" else [],
+        resp = Rec("Response", label_annotations=labs if ref.method != "object_localization" and in_labels else [],
+                   localized_object_annotations=objs if ref.method != "label_detection" and in_objects else [],
                    error=Rec("Status", message="", code=0), text_annotations=[], landmark_annotations=[],
                    logo_annotations=[], face_annotations=[])
         if ref.method == "batch_annotate_images":
@@ -213,13 +217,15 @@ def response(ref: SiteRef, labels: list[tuple[str, float, int]]) -> Any:
             return Rec("DetectResult", objects=objs)
         if ref.method.startswith("tag_image"):
             return Rec("TagResult", tags=tags)
-        return Rec("ImageAnalysis", tags=tags, objects=objs, categories=[],
-                   description=Rec("Description", tags=[LStr(t) for t, s, c in labels], captions=[]))
+        return Rec("ImageAnalysis", tags=tags if in_labels else [], objects=objs if in_objects else [],
+                   categories=[], description=Rec(
+                       "Description", tags=[LStr(t) for t, s, c in labels] if in_labels else [], captions=[]))
     if ref.provider == "azure_ia":
         tags = [Rec("Tag", name=LStr(t), confidence=LNum(s), _label=True) for t, s, c in labels]
         objs = [Rec("DetectedObject", tags=[Rec("Tag", name=LStr(t), confidence=LNum(s), _label=True)],
                     bounding_box=Rec("Box", x=10, y=10, width=50, height=50)) for t, s in flat]
-        return Rec("ImageAnalysisResult", tags=Rec("Tags", list=tags), objects=Rec("Objects", list=objs),
+        return Rec("ImageAnalysisResult", tags=Rec("Tags", list=tags if in_labels else []),
+                   objects=Rec("Objects", list=objs if in_objects else []),
                    caption=None, read=None, people=Rec("People", list=[]))
     return Opaque("response")
 
@@ -561,7 +567,7 @@ def _threshold(runner: ProbeRunner, label: str) -> float | None:
     lo, hi = 0.02, HIGH
     if not works(hi):
         return None
-    for _ in range(10):
+    for _ in range(8):
         mid = (lo + hi) / 2
         if works(mid):
             hi = mid
@@ -569,10 +575,12 @@ def _threshold(runner: ProbeRunner, label: str) -> float | None:
             lo = mid
     value = round(hi, 3)
     snapped = round(value, 2)
-    return snapped if abs(snapped - hi) < 0.003 else value
+    return snapped if abs(snapped - hi) < 0.005 else value
 
 
 def _top_k(runner: ProbeRunner, label: str) -> int | None:
+    """The lowest position at which the label still takes effect (None: no limit in the code
+    below the request's own)."""
     def visible(position: int) -> bool:
         fillers = [(f"{NEUTRAL}{chr(97 + i % 26)}{i}", 0.99 - 0.001 * i, 1) for i in range(position - 1)]
         with_it = runner.run(Probe([*fillers, (label, 0.9, 1)]))
@@ -581,18 +589,23 @@ def _top_k(runner: ProbeRunner, label: str) -> int | None:
 
     if not visible(1):
         return None
-    last_ok = 1
-    for position in (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25):
-        if not visible(position):
-            return last_ok
-        last_ok = position
-    return None
+    limit = runner.site.top_k or 25
+    if visible(limit):
+        return None
+    lo, hi = 1, limit  # visible at lo, not at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if visible(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _count(runner: ProbeRunner, label: str) -> tuple[str | None, int | None]:
     """A decision on how many objects carry the label (`>= n`), when more than one is needed."""
     site = runner.site
-    if site.method not in OBJECT_METHODS and site.provider != "aws" and not site.method.startswith("analyze"):
+    if site.method not in OBJECT_METHODS and site.provider != "aws" and runner.channel != "objects":
         return None, None
     traces = [runner.run(Probe([(label, HIGH, n)])).trace if n else runner.run(Probe([])).trace for n in range(0, 7)]
     if traces[1] == traces[2] == traces[6]:
@@ -653,7 +666,7 @@ def find_node(tree: ast.Module, method: str, line: int) -> ast.Call | None:
 def probe_sites(modules: dict[str, tuple[str, ast.Module]], sites: list[SiteRef], main_module: str,
                 live: Callable[[str], Any] | None, deadline: Callable[[], bool],
                 find_module: Callable[[str], tuple[str, ast.Module] | None] | None = None,
-                ) -> dict[tuple[str, int], Found]:
+                ) -> dict[tuple[str, int], list[Found]]:
     by_file = {file: name for name, (file, _) in modules.items()}
     nodes: dict[int, SiteRef] = {}
     targets: list[tuple[SiteRef, ast.Call]] = []
@@ -665,26 +678,39 @@ def probe_sites(modules: dict[str, tuple[str, ast.Module]], sites: list[SiteRef]
         if node is not None:
             nodes[id(node)] = site
             targets.append((site, node))
-    results: dict[tuple[str, int], Found] = {}
+    results: dict[tuple[str, int], list[Found]] = {}
     for site, node in targets:
-        if deadline():
-            break
-        runner = ProbeRunner(modules, nodes, node, live, main_module, deadline)
-        if find_module is not None:
-            runner.find_module = find_module
-        try:
-            results[(site.file, site.line)] = decide(runner)
-        except (Stop, RecursionError):
-            results[(site.file, site.line)] = Found(None, False, "time budget")
-        except Exception as exc:  # one call site's failure loses that call site only
-            results[(site.file, site.line)] = Found(None, False, f"{type(exc).__name__}: {exc}")
+        found: list[Found] = []
+        for channel in CHANNELS.get(site.method, ("both",)):
+            if deadline():
+                break
+            runner = ProbeRunner(modules, nodes, node, live, main_module, deadline)
+            runner.channel = channel
+            if find_module is not None:
+                runner.find_module = find_module
+            try:
+                found.append(decide(runner))
+            except (Stop, RecursionError):
+                found.append(Found(None, False, "time budget"))
+            except Exception as exc:  # one call site's failure loses that call site only
+                found.append(Found(None, False, f"{type(exc).__name__}: {exc}"))
+        results[(site.file, site.line)] = found
     return results
+
+
+# Calls whose one response holds labels and objects: each list is probed on its own, so a
+# decision on the labels and one on the objects of the same call stay two decisions.
+CHANNELS = {
+    method: ("labels", "objects")
+    for method in ("annotate_image", "batch_annotate_images", "analyze_image", "analyze_image_in_stream",
+                   "analyze", "analyze_from_url")
+}
 
 
 __all__ = ["Found", "ModuleV", "SiteRef", "decide", "parse_modules", "probe_sites"]
 
 
-def probe_project(project: Any, sites: list[Any]) -> dict[tuple[str, int], Found]:
+def probe_project(project: Any, sites: list[Any]) -> dict[tuple[str, int], list[Found]]:
     """Probe every SDK call of a loaded `Project` (its sources, its live values, its budget)."""
     import time
     from pathlib import Path

@@ -172,14 +172,14 @@ def _with_probes(project: Project, sites: list, specs: list[DecisionSpec], repor
         report.notes.append(f"the application's code could not be run on probes ({type(exc).__name__})")
         return specs
     out = list(specs)
-    for where, result in found.items():
-        if result.spec is None:
-            continue
+    for where, results in found.items():
+        read = [r for r in results if r.spec is not None]
         here = [s for s in out if s.call and (s.call.file, s.call.line) == where]
         if not here:
-            out.append(result.spec)
-        elif result.complete and len(here) == 1 and not here[0].partial and not result.agrees(here[0]):
-            out = [s for s in out if s is not here[0]] + [result.spec]
+            out.extend(r.spec for r in read if r.spec is not None)
+        elif len(here) == 1 and len(read) == 1 and read[0].complete and not here[0].partial:
+            if not read[0].agrees(here[0]) and read[0].spec is not None:
+                out = [s for s in out if s is not here[0]] + [read[0].spec]
     return out
 
 

@@ -67,7 +67,7 @@ def probe_specs(source: str) -> list[DecisionSpec]:
     project = load(source)
     project.deadline = Deadline(5)
     sites = [s for name in project.entry for s in find_sites(project, project.modules[name])]
-    return [f.spec for f in probe_project(project, sites).values() if f.spec is not None]
+    return [f.spec for found in probe_project(project, sites).values() for f in found if f.spec is not None]
 
 
 def test_threshold_and_top_k_are_read_from_behaviour() -> None:
