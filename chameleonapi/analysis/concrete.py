@@ -468,6 +468,8 @@ class Interpreter:
             return [Opaque(value.why + "[0]", value.tainted), Opaque(value.why + "[1]", value.tainted)]
         if isinstance(value, dict):
             return list(value.keys())
+        if isinstance(value, range) and len(value) > MAX_ITEMS:
+            value = value[:MAX_ITEMS]  # the step budget ends such a loop long before
         if isinstance(value, (list, tuple, set, frozenset, str, range)):
             items = list(value)
             if isinstance(value, LStr):
@@ -612,6 +614,8 @@ class Interpreter:
                                   getattr(callee, "__module__", None) == "re"):
             if any(isinstance(a, Opaque) for a in args) or any(isinstance(v, Opaque) for v in kwargs.values()):
                 return self.opaque_builtin(callee, args, kwargs)
+            if _too_big([*args, *kwargs.values()]):
+                return Opaque(getattr(callee, "__name__", "builtin"))
             py_args = [self.pyfunc(a) for a in args]
             py_kwargs = {k: self.pyfunc(v) for k, v in kwargs.items()}
             source_taint = any(tainted(a) for a in args) or any(tainted(v) for v in kwargs.values()) or tainted(
@@ -1221,6 +1225,8 @@ class _Bound:
             if self.name == "get" and isinstance(obj, dict) and len(args) > 1 and not isinstance(args[0], Opaque):
                 return obj.get(args[0], args[1])
             return Opaque(self.name, tainted(obj) or any(tainted(a) for a in args))
+        if _too_big([*args, *kwargs.values()]):
+            return Opaque(self.name, tainted(obj))
         method = getattr(obj, self.name)
         interp.note_text_tests(method, list(args))
         if isinstance(obj, LStr) and self.name == "join":
@@ -1253,6 +1259,20 @@ class _Bound:
         if isinstance(obj, str) and isinstance(result, int) and self.name in ("find", "rfind", "count", "index"):
             return result
         return _mark(result, source_taint)
+
+
+MAX_ITEMS = 10_000
+
+
+def _too_big(values: list[Any]) -> bool:
+    """An argument that would make a builtin build something huge (`list(range(10**9))`,
+    `"x".zfill(10**9)`): the result is left unknown instead."""
+    for v in values:
+        if isinstance(v, range) and len(v) > MAX_ITEMS:
+            return True
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10 * MAX_ITEMS:
+            return True
+    return False
 
 
 def _as_load(node: ast.expr) -> ast.expr:

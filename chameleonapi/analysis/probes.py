@@ -426,7 +426,7 @@ def decide_from(runner: ProbeRunner) -> Found:
     excluded = [c for c, o in decisive.items() if o.trace == empty.trace and neutral.trace != empty.trace]
     positive = {c: o for c, o in decisive.items() if c not in excluded}
     if excluded and not positive:
-        return Found(None, True, "decision by exclusion")
+        return _by_exclusion(runner, excluded, neutral)
     per_label = _label_is_outcome(positive, neutral)
     if per_label:
         runner.view = lambda out: out.raw
@@ -491,6 +491,23 @@ def decide_from(runner: ProbeRunner) -> Found:
         target="objects" if count_op else "labels", count_op=count_op, count=count,
     )
     return Found(spec, not unresolved, singles=singles, pairs=pairs)
+
+
+def _by_exclusion(runner: ProbeRunner, excluded: list[str], neutral: Outcome) -> Found:
+    """Every label but a few takes effect (`if name in SKIP: continue`): a decision over
+    "anything except these", reported partial since its categories cannot list their labels."""
+    passes_on = any(t.casefold() == NEUTRAL.casefold() for t in re.findall(r"'([^'\\]*)'", neutral.raw))
+    kind, order = ("multi_choice", "label") if passes_on else ("true_false", "category")
+    site = runner.site
+    entry = runner.entry or ("", "", ("decision",))
+    name = str(entry[2][-1]) if entry[0] == "func" else "decision"
+    shown = ", ".join(sorted(excluded)[:8]) + (", ..." if len(excluded) > 8 else "")
+    spec = DecisionSpec(
+        kind=kind, order=order, categories=[Category(name, ())], provider=site.provider, method=site.method,
+        call=SourceLocation(site.file, site.line), top_k=site.top_k, threshold=site.threshold, partial=True,
+        reasons=[f"decided by exclusion: any label except [{shown}]"],
+    )
+    return Found(spec, False, "decision by exclusion")
 
 
 def _relation(runner: ProbeRunner, a: str, b: str, ra: str, rb: str,
@@ -646,12 +663,20 @@ def _name(runner: ProbeRunner, label: str, neutral: Outcome, per_label: bool) ->
 # ---------------------------------------------------------------------- project glue
 def parse_modules(sources: dict[str, str], modnames: dict[str, str]) -> dict[str, tuple[str, ast.Module]]:
     """The application's modules as stdlib trees (a module that does not parse is left out)."""
+    from chameleonapi.analysis.salvage import salvage
+
     out = {}
     for modname, file in modnames.items():
-        try:
-            out[modname] = (file, ast.parse(sources[file]))
-        except (SyntaxError, ValueError, KeyError, RecursionError):
+        source = sources.get(file)
+        if source is None:
             continue
+        try:
+            out[modname] = (file, ast.parse(source))
+        except (SyntaxError, ValueError, RecursionError):
+            try:  # the blocks that do not parse are blanked out, line for line
+                out[modname] = (file, ast.parse(salvage(source, file)[0]))
+            except (SyntaxError, ValueError, RecursionError):
+                continue
     return out
 
 
