@@ -125,6 +125,8 @@ def _run(project: Project) -> Report:
     from chameleonapi.analysis.objects import merge, object_specs
 
     specs = merge(specs, object_specs(project, sites))
+    if stopped is None:
+        specs = _with_probes(project, sites, specs, report)
     specs.sort(
         key=lambda s: (
             s.call.file if s.call else "",
@@ -151,6 +153,34 @@ def _run(project: Project) -> Report:
             report.notes.append(note)
     report.sources = project.sources
     return report
+
+
+# "judge": probes decide where the walker found nothing, and replace a walker's decision that
+# the application's own behaviour on the probes contradicts; "off" keeps the walker alone.
+PROBE_POLICY = "judge"
+
+
+def _with_probes(project: Project, sites: list, specs: list[DecisionSpec], report: Report) -> list[DecisionSpec]:
+    """Check and complete the walker's decisions with what the application does on probes."""
+    if PROBE_POLICY == "off" or not sites:
+        return specs
+    from chameleonapi.analysis.probes import probe_project
+
+    try:
+        found = probe_project(project, sites)
+    except Exception as exc:  # the probes never take the analysis down
+        report.notes.append(f"the application's code could not be run on probes ({type(exc).__name__})")
+        return specs
+    out = list(specs)
+    for where, results in found.items():
+        read = [r for r in results if r.spec is not None]
+        here = [s for s in out if s.call and (s.call.file, s.call.line) == where]
+        if not here:
+            out.extend(r.spec for r in read if r.spec is not None)
+        elif len(here) == 1 and len(read) == 1 and read[0].complete and not here[0].partial:
+            if not read[0].agrees(here[0]) and read[0].spec is not None:
+                out = [s for s in out if s is not here[0]] + [read[0].spec]
+    return out
 
 
 def _partial(spec: DecisionSpec, reason: str) -> DecisionSpec:

@@ -1,0 +1,162 @@
+"""Decisions read by running the application's own code on probe responses (`probes`)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from chameleonapi.analysis import analyze, analyze_report
+from chameleonapi.spec import Category, DecisionSpec
+
+GOOGLE = "from google.cloud import vision\nclient = vision.ImageAnnotatorClient()\n"
+
+
+def specs_of(body: str, header: str = GOOGLE) -> list[DecisionSpec]:
+    return analyze(header + textwrap.dedent(body))
+
+
+def test_a_label_handed_to_unknown_code_is_the_outcome() -> None:
+    """The matching label goes into a template call of a web framework the analysis never
+    reads: each tested label is its own outcome, whichever is listed first wins."""
+    (spec,) = specs_of(
+        """
+        from flask import render_template
+        def recognize(content):
+            labels = client.label_detection(image=vision.Image(content=content)).label_annotations
+            result = {"animal": "none"}
+            for label in labels:
+                if label.description.lower() in ["dog", "cat"]:
+                    result = {"animal": label.description, "extra": {"size": "M"}}
+                    break
+            return render_template("page.html", result=result)
+        """
+    )
+    assert (spec.kind, spec.order, spec.match) == ("multi_choice", "label", "casefold")
+    assert sorted(c.labels for c in spec.categories) == [("cat",), ("dog",)]
+    assert spec.decide([("Dog", 0.9), ("Cat", 0.8)]) == spec.categories_of("Dog")[0]
+
+
+def test_branches_that_differ_only_by_a_device_call_are_outcomes() -> None:
+    (spec,) = specs_of(
+        """
+        import gpio
+        blue, red = gpio.LED(17), gpio.LED(27)
+        def check(content):
+            names = [l.description for l in client.label_detection(image=vision.Image(content=content)).label_annotations]
+            counts = {"fruit": sum(1 for n in names if n in ("Apple", "Banana")),
+                      "tool": sum(1 for n in names if n in ("Knife", "Saw"))}
+            best = max(counts, key=lambda k: counts[k])
+            if counts[best] == 0:
+                return
+            (blue if best == "fruit" else red).on()
+        """
+    )
+    assert spec.kind == "multi_choice"
+    assert sorted(sorted(c.labels) for c in spec.categories) == [["Apple", "Banana"], ["Knife", "Saw"]]
+    assert spec.decide([("Saw", 0.9)]) != spec.decide([("Apple", 0.9)])
+    assert spec.decide([("Tree", 0.9)]) is None
+
+
+def probe_specs(source: str) -> list[DecisionSpec]:
+    """The probes' own reading of a source, without the walker."""
+    from chameleonapi.analysis.budget import Deadline
+    from chameleonapi.analysis.probes import probe_project
+    from chameleonapi.analysis.project import load
+    from chameleonapi.analysis.sdk import find_sites
+
+    project = load(source)
+    project.deadline = Deadline(5)
+    sites = [s for name in project.entry for s in find_sites(project, project.modules[name])]
+    return [f.spec for found in probe_project(project, sites).values() for f in found if f.spec is not None]
+
+
+def test_threshold_and_top_k_are_read_from_behaviour() -> None:
+    (spec,) = probe_specs(GOOGLE + textwrap.dedent(
+        """
+        def alarm(content):
+            labels = client.label_detection(image=vision.Image(content=content)).label_annotations
+            top = sorted(labels, key=lambda l: -l.score)[:3]
+            hits = {l.description for l in top if l.score * 100 >= 72}
+            if hits & {"Fire", "Smoke"}:
+                return "evacuate"
+            return "ok"
+        """
+    ))
+    assert (spec.kind, spec.top_k) == ("true_false", 3)
+    assert spec.threshold is not None and abs(spec.threshold - 0.72) < 0.01
+    assert sorted(spec.categories[0].labels) == ["Fire", "Smoke"]
+
+
+def test_printing_every_label_is_no_decision() -> None:
+    report = analyze_report(
+        GOOGLE
+        + textwrap.dedent(
+            """
+            SKIP = {"Font", "Text"}
+            def show(content):
+                for label in client.label_detection(image=vision.Image(content=content)).label_annotations:
+                    print(label.description.upper(), f"{label.score:.2f}")
+            """
+        )
+    )
+    assert report.specs == [] and report.errors == []
+
+
+def test_no_application_code_is_run(tmp_path: Path) -> None:
+    """Module code, the function before the call and the branches only ever run in the
+    interpreter: a file the application would write is never written."""
+    marker = tmp_path / "ran.txt"
+    app = tmp_path / "app.py"
+    app.write_text(
+        GOOGLE
+        + textwrap.dedent(
+            f"""
+            import os
+            open({str(marker)!r}, "w").write("module")
+            class Trap:
+                @property
+                def value(self):
+                    open({str(marker)!r}, "w").write("property")
+                    return "Cat"
+            def check(content):
+                os.system("touch {marker}")
+                want = Trap().value
+                labels = client.label_detection(image=vision.Image(content=content)).label_annotations
+                if any(l.description == want for l in labels):
+                    open({str(marker)!r}, "w").write("branch")
+                    return True
+                return False
+            """
+        )
+    )
+    specs = analyze(app)
+    assert not marker.exists()
+    assert [s.kind for s in specs] == ["true_false"]
+
+
+def test_a_walker_decision_the_behaviour_contradicts_is_replaced() -> None:
+    from chameleonapi.analysis.probes import Found
+
+    merged = DecisionSpec("true_false", "category", [Category("pet", ("Cat", "Dog"))], provider="google")
+    split = DecisionSpec(
+        "multi_choice", "label", [Category("cat", ("Cat",)), Category("dog", ("Dog",))], provider="google"
+    )
+    found = Found(
+        split, True, singles={"Cat": "cat", "Dog": "dog", "Tree": "none"},
+        pairs={("Cat", "Dog"): "cat", ("Dog", "Cat"): "dog"},
+    )
+    assert found.agrees(split)
+    assert not found.agrees(merged)  # two outcomes of the application are one of the spec
+    assert not found.agrees(DecisionSpec("multi_select", "category", split.categories, provider="google"))
+
+
+def test_the_walker_spec_is_kept_where_the_behaviour_agrees() -> None:
+    (spec,) = specs_of(
+        """
+        def is_dog(content):
+            labels = client.label_detection(image=vision.Image(content=content)).label_annotations
+            return any(l.description == "Dog" for l in labels)
+        """
+    )
+    assert spec.conditions  # the walker's reading (with the lines that test) was kept
+    assert spec.categories == [Category("is_dog", ("Dog",))]
