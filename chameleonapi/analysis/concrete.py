@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chameleonapi.errors import Error
 
-class Stop(Exception):
+
+class Stop(Error):
     """The run cannot go on (budget, unsupported code): its result is not used."""
 
 
-class AppRaise(Exception):
+class AppRaise(Error):
     """An exception raised by the application's code (or by a builtin on its data)."""
 
     def __init__(self, value: Any) -> None:
@@ -34,16 +36,16 @@ class AppRaise(Exception):
         self.value = value
 
 
-class _Return(Exception):
+class _Return(Error):
     def __init__(self, value: Any) -> None:
         self.value = value
 
 
-class _Break(Exception):
+class _Break(Error):
     pass
 
 
-class _Continue(Exception):
+class _Continue(Error):
     pass
 
 

@@ -42,6 +42,12 @@ NEUTRAL = "Zqxvw"
 HIGH = 0.95
 MAX_CANDIDATES = 48
 OBJECT_METHODS = {"object_localization", "detect_objects", "detect_objects_in_stream"}
+MANY = 6  # objects of one label in a probe that asks whether a number of them decides
+
+
+def _counts_objects(runner: ProbeRunner) -> bool:
+    site = runner.site
+    return site.method in OBJECT_METHODS or runner.channel == "objects"
 
 
 @dataclass
@@ -89,6 +95,7 @@ class ProbeRunner:
         self.entry: tuple | None = None
         self.view: Callable[[Outcome], str] = lambda out: out.trace
         self.channel = "both"  # which lists of a labels-and-objects response hold the probe
+        self.many = 1  # objects per probe label (more where only a number of them decides)
         self.find_module: Callable[[str], tuple[str, ast.Module] | None] = lambda name: None
         self.cache: dict[tuple, Outcome] = {}
         self.runs = 0
@@ -329,6 +336,7 @@ class Found:
     # What was observed: each probed label's outcome, and each pair's (label a listed first).
     singles: dict[str, str] = field(default_factory=dict)
     pairs: dict[tuple[str, str], str] = field(default_factory=dict)
+    many: int = 1  # objects per label in those probes
 
     def agrees(self, spec: DecisionSpec) -> bool:
         """Does `spec` decide the probed responses as the application did? Labels with one
@@ -340,7 +348,7 @@ class Found:
 
         votes: dict[str, Counter] = {}
         for label, outcome in self.singles.items():
-            votes.setdefault(outcome, Counter())[_hashable(spec.decide([(label, HIGH)]))] += 1
+            votes.setdefault(outcome, Counter())[_hashable(spec.decide([(label, HIGH)] * self.many))] += 1
         seen = {outcome: count.most_common(1)[0][0] for outcome, count in votes.items()}
         if len(set(seen.values())) != len(seen):
             return False  # two outcomes of the application are one decision of the spec
@@ -348,7 +356,7 @@ class Found:
         if wrong > 0.2 * len(self.singles):
             return False  # a few labels the application can never match are tolerated
         for (a, b), outcome in self.pairs.items():
-            predicted = _hashable(spec.decide([(a, HIGH), (b, 0.9)]))
+            predicted = _hashable(spec.decide([(a, HIGH)] * self.many + [(b, 0.9)] * self.many))
             if outcome == "both":
                 if predicted in (seen.get(self.singles[a]), seen.get(self.singles[b])):
                     return False
@@ -415,12 +423,17 @@ def decide_from(runner: ProbeRunner) -> Found:
         if not fresh:
             break
         for c in fresh:
-            out = runner.run(Probe([(c, HIGH, 1)]))
+            out = runner.run(Probe([(c, HIGH, runner.many)]))
             tried[c] = out
             compared |= out.compared
     if any(o.stopped for o in tried.values()) or neutral.stopped:
         return Found(None, False, "a run did not finish")
     decisive = {c: o for c, o in tried.items() if o.reached and o.trace != neutral.trace}
+    if not decisive and _counts_objects(runner):  # one object may be too few to change anything
+        runner.many = MANY
+        neutral = runner.run(Probe([(NEUTRAL, HIGH, MANY)]))  # as many objects of no interest
+        tried = {c: runner.run(Probe([(c, HIGH, MANY)])) for c in tried}
+        decisive = {c: o for c, o in tried.items() if o.reached and not o.stopped and o.trace != neutral.trace}
     if not decisive:
         return Found(None, True, "no label changes what the application does")
     excluded = [c for c, o in decisive.items() if o.trace == empty.trace and neutral.trace != empty.trace]
@@ -490,7 +503,7 @@ def decide_from(runner: ProbeRunner) -> Found:
         reasons=["labels are compared with values read at run time"] if unresolved else [],
         target="objects" if count_op else "labels", count_op=count_op, count=count,
     )
-    return Found(spec, not unresolved, singles=singles, pairs=pairs)
+    return Found(spec, not unresolved, singles=singles, pairs=pairs, many=runner.many)
 
 
 def _by_exclusion(runner: ProbeRunner, excluded: list[str], neutral: Outcome) -> Found:
@@ -516,12 +529,12 @@ def _relation(runner: ProbeRunner, a: str, b: str, ra: str, rb: str,
     (each pair's observed outcome is kept in `pairs`: a category's key, or "both")."""
     view = runner.view
     pad = NEUTRAL + "p"
-    ab = view(runner.run(Probe([(ra, HIGH, 1), (rb, 0.9, 1)])))
-    ba = view(runner.run(Probe([(rb, HIGH, 1), (ra, 0.9, 1)])))
-    a_first = view(runner.run(Probe([(ra, HIGH, 1), (pad, 0.9, 1)])))
-    b_second = view(runner.run(Probe([(pad, HIGH, 1), (rb, 0.9, 1)])))
-    b_first = view(runner.run(Probe([(rb, HIGH, 1), (pad, 0.9, 1)])))
-    a_second = view(runner.run(Probe([(pad, HIGH, 1), (ra, 0.9, 1)])))
+    ab = view(runner.run(Probe([(ra, HIGH, runner.many), (rb, 0.9, runner.many)])))
+    ba = view(runner.run(Probe([(rb, HIGH, runner.many), (ra, 0.9, runner.many)])))
+    a_first = view(runner.run(Probe([(ra, HIGH, runner.many), (pad, 0.9, runner.many)])))
+    b_second = view(runner.run(Probe([(pad, HIGH, runner.many), (rb, 0.9, runner.many)])))
+    b_first = view(runner.run(Probe([(rb, HIGH, runner.many), (pad, 0.9, runner.many)])))
+    a_second = view(runner.run(Probe([(pad, HIGH, runner.many), (ra, 0.9, runner.many)])))
     pairs[(ra, rb)] = a if ab == a_first else (b if ab == b_second else "both")
     pairs[(rb, ra)] = b if ba == b_first else (a if ba == a_second else "both")
     if ab == a_first and ba == b_first:
@@ -549,7 +562,7 @@ def _label_is_outcome(positive: dict[str, Outcome], neutral: Outcome) -> bool:
 
 
 def _key(runner: ProbeRunner, label: str) -> str:
-    return runner.view(runner.run(Probe([(label, HIGH, 1)])))
+    return runner.view(runner.run(Probe([(label, HIGH, runner.many)])))
 
 
 def _effect(runner: ProbeRunner, probe: Probe, label: str) -> bool:
@@ -568,8 +581,8 @@ def _match(runner: ProbeRunner, label: str, per_label: bool) -> str:
 
 
 def _same(runner: ProbeRunner, label: str, variant: str, per_label: bool) -> bool:
-    base = runner.run(Probe([(label, HIGH, 1)]))
-    other = runner.run(Probe([(variant, HIGH, 1)]))
+    base = runner.run(Probe([(label, HIGH, runner.many)]))
+    other = runner.run(Probe([(variant, HIGH, runner.many)]))
     if per_label:
         return other.ret == base.ret and other.trace == base.trace
     return runner.view(other) == runner.view(base)
@@ -577,7 +590,7 @@ def _same(runner: ProbeRunner, label: str, variant: str, per_label: bool) -> boo
 
 def _threshold(runner: ProbeRunner, label: str) -> float | None:
     def works(score: float) -> bool:
-        return _effect(runner, Probe([(label, score, 1)]), label)
+        return _effect(runner, Probe([(label, score, runner.many)]), label)
 
     if works(0.02):
         return None
@@ -600,7 +613,7 @@ def _top_k(runner: ProbeRunner, label: str) -> int | None:
     below the request's own)."""
     def visible(position: int) -> bool:
         fillers = [(f"{NEUTRAL}{chr(97 + i % 26)}{i}", 0.99 - 0.001 * i, 1) for i in range(position - 1)]
-        with_it = runner.run(Probe([*fillers, (label, 0.9, 1)]))
+        with_it = runner.run(Probe([*fillers, (label, 0.9, runner.many)]))
         without = runner.run(Probe(fillers))
         return runner.view(with_it) != runner.view(without)
 
@@ -643,7 +656,7 @@ def _precedence(keys: list[str], before: list[tuple[str, str]]) -> list[str]:
 def _name(runner: ProbeRunner, label: str, neutral: Outcome, per_label: bool) -> str:
     """A category's name: the label itself when it is the outcome, the string the application
     returns or hands on for it, else the entry function's name."""
-    out = runner.run(Probe([(label, HIGH, 1)]))
+    out = runner.run(Probe([(label, HIGH, runner.many)]))
     if per_label and not label.startswith(RUNTIME_MARK):
         return label
     lit = re.fullmatch(r"'([^'<>]{1,60})'", out.returned) or re.fullmatch(r'"([^"<>]{1,60})"', out.returned)

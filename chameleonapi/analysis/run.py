@@ -180,6 +180,11 @@ def _with_probes(project: Project, sites: list, specs: list[DecisionSpec], repor
         elif len(here) == 1 and len(read) == 1 and read[0].complete and not here[0].partial:
             if not read[0].agrees(here[0]) and read[0].spec is not None:
                 out = [s for s in out if s is not here[0]] + [read[0].spec]
+        elif not any(s.partial for s in here):  # a second decision at one call (labels, objects)
+            known = {label.casefold() for s in here for label in s.all_labels}
+            for r in read:
+                if r.spec is not None and r.complete and not known & {x.casefold() for x in r.spec.all_labels}:
+                    out.append(r.spec)
     return out
 
 

@@ -160,3 +160,28 @@ def test_the_walker_spec_is_kept_where_the_behaviour_agrees() -> None:
     )
     assert spec.conditions  # the walker's reading (with the lines that test) was kept
     assert spec.categories == [Category("is_dog", ("Dog",))]
+
+
+def test_labels_and_objects_of_one_response_are_two_decisions() -> None:
+    specs = specs_of(
+        """
+        def check(content):
+            response = client.annotate_image({
+                "image": vision.Image(content=content),
+                "features": [{"type_": vision.Feature.Type.OBJECT_LOCALIZATION},
+                             {"type_": vision.Feature.Type.LABEL_DETECTION}],
+            })
+            people = [o for o in response.localized_object_annotations if o.name == "Person"]
+            masked = False
+            for label in response.label_annotations:
+                if label.description == "Face mask":
+                    masked = True
+                    break
+            return {"crowd": len(people) >= 3, "masked": masked}
+        """
+    )
+    by_labels = {s.all_labels[0]: s for s in specs}
+    assert sorted(by_labels) == ["Face mask", "Person"]
+    crowd = by_labels["Person"]
+    assert (crowd.target, crowd.count_op, crowd.count) == ("objects", ">=", 3)
+    assert by_labels["Face mask"].decide([("Face mask", 0.9)]) != by_labels["Face mask"].decide([])
