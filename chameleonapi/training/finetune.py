@@ -3,8 +3,9 @@
 The trunk up to the last stage (`tf_efficientnet_lite0`'s `blocks[:6]`) stays frozen and
 shared; the last stage (`blocks[6]`, one MBConv block reading 192x7x7 at 224 px), `conv_head`
 and its norm (folded into the convolution, as served) are trained with a linear head on the
-user's classes, by cross-entropy on augmented views of every photo (random resized crop,
-flip, colour jitter), early-stopped on the validation photos' accuracy.
+user's classes on augmented views of every photo (random resized crop, flip, colour jitter),
+by the cross-entropy or the decision-aware outcome loss (`losses.OutcomeLoss`), early-stopped
+on the validation photos (`tune_tail`).
 
 Since only the last stage moves, the activations at its input are computed once per data
 set for `views` views of each photo (view 0: the eval preprocessing every path uses; the
@@ -114,18 +115,24 @@ def tuned_features(tail: Tail, inputs: torch.Tensor) -> torch.Tensor:
 
 def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.Tensor, val_inputs: torch.Tensor,
               val_classes: torch.Tensor, *, epochs: int, lr: float, head_lr: float, patience: int, batch_size: int,
-              seed: int, bar=None, extra: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-              judge: Callable[[torch.Tensor], float] | None = None) -> tuple[int, list[dict]]:
-    """Cross-entropy on every (photo, view) pair, in place on `tail` and `head` (AdamW), plus
-    `extra(features, photos)` when given (the application's decision loss on a batch's tuned
-    features, photos by index); with `judge(validation features)` (the application's
-    incorrect-decision rate) the epoch is chosen on it first;
-    left at the epoch with the best validation accuracy (ties: lower loss). Whether that is
-    better than the frozen stage is the caller's gate to decide, on the application's decisions."""
+              seed: int, bar=None, criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+              judge: Callable[[torch.Tensor], float] | None = None, tie: float = 0.0) -> tuple[int, list[dict]]:
+    """Train `tail` and `head` in place (AdamW) on every (photo, view) pair by `criterion(class
+    logits, classes)` (default: the cross-entropy, label smoothing 0.1), and leave them at the
+    best epoch on the validation photos.
+
+    The cross-entropy's criterion for the best epoch is the validation accuracy (ties: lower
+    loss). With `judge(validation features)` (the application's incorrect-decision rate) the
+    epoch is chosen on the decisions first: among the epochs whose rate is within `tie` of the
+    lowest (a photo or two of a small validation split is noise), the cross-entropy's
+    criterion decides. Whether that beats the frozen stage is the caller's gate to decide."""
     n, views = inputs.shape[:2]
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW([{"params": tail.parameters(), "lr": lr},
                                    {"params": head.parameters(), "lr": head_lr}], weight_decay=1e-4)
+    if criterion is None:
+        def criterion(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            return nn.functional.cross_entropy(logits, target, label_smoothing=0.1)
 
     def validate() -> tuple[float, float, float]:
         with torch.no_grad():
@@ -135,41 +142,43 @@ def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.
         accuracy = float((logits.argmax(1) == val_classes).float().mean()) if len(val_classes) else 0.0
         return (judge(feats) if judge is not None else 0.0), accuracy, loss
 
-    def state() -> list[torch.Tensor]:
-        return [t.detach().clone() for t in (*tail.parameters(), *head.parameters())]
+    def pick(kept: list[dict]) -> dict:
+        lowest = min(k["rate"] for k in kept)
+        return max((k for k in kept if k["rate"] <= lowest + tie), key=lambda k: (k["accuracy"], -k["loss"], -k["epoch"]))
 
-    best, history = None, []
+    kept: list[dict] = []  # the epochs that can still be chosen, with their weights
+    history = []
     for epoch in range(1, epochs + 1):
         tail.train()
         order = torch.randperm(n * views, generator=generator)
         running = 0.0
         for start in range(0, len(order), batch_size):
-            pick = order[start:start + batch_size]
-            photo, view = pick // views, pick % views
-            feats = tail(inputs[photo, view].float())
-            value = nn.functional.cross_entropy(head(feats), classes[photo], label_smoothing=0.1)
-            if extra is not None:
-                value = value + extra(feats, photo)
+            pick_rows = order[start:start + batch_size]
+            photo, view = pick_rows // views, pick_rows % views
+            value = criterion(head(tail(inputs[photo, view].float())), classes[photo])
             optimizer.zero_grad()
             value.backward()
             optimizer.step()
-            running += value.item() * len(pick)
+            running += value.item() * len(pick_rows)
             if bar is not None:
                 bar.update(1)
         rate, accuracy, loss = validate()
         history.append({"epoch": epoch, "train_loss": running / max(len(order), 1), "val_accuracy": accuracy,
                         "val_loss": loss, **({"val_incorrect": rate} if judge is not None else {})})
-        if best is None or (-rate, accuracy, -loss) > best[0]:
-            best = ((-rate, accuracy, -loss), epoch, state())
-        elif epoch - best[1] >= patience:
+        kept.append({"epoch": epoch, "rate": rate, "accuracy": accuracy, "loss": loss,
+                     "state": [t.detach().clone() for t in (*tail.parameters(), *head.parameters())]})
+        lowest = min(k["rate"] for k in kept)
+        kept = [k for k in kept if k["rate"] <= lowest + tie]
+        if epoch - pick(kept)["epoch"] >= patience:
             break
-    if best is None:
+    if not kept:
         return 0, history
+    best = pick(kept)
     with torch.no_grad():
-        for param, value in zip((*tail.parameters(), *head.parameters()), best[2]):
+        for param, value in zip((*tail.parameters(), *head.parameters()), best["state"]):
             param.copy_(value)
     tail.eval()
-    return best[1], history
+    return best["epoch"], history
 
 
 def steps(n: int, views: int, epochs: int, batch_size: int) -> int:

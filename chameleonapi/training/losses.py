@@ -33,7 +33,7 @@ from torch import nn
 from chameleonapi.decisions import get_kind
 from chameleonapi.decisions.surrogate import DEFAULT_CUT, GAMMA, MARGIN, VIOLATED_WEIGHT, Ranked, pairwise
 
-__all__ = ["DEFAULT_CUT", "GAMMA", "MARGIN", "VIOLATED_WEIGHT", "DecisionLoss", "pairwise"]
+__all__ = ["DEFAULT_CUT", "GAMMA", "MARGIN", "VIOLATED_WEIGHT", "DecisionLoss", "OutcomeLoss", "outcomes_of", "pairwise"]
 
 
 class DecisionLoss(nn.Module):
@@ -104,3 +104,46 @@ class DecisionLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor | None, truth: torch.Tensor) -> torch.Tensor:
         return self.per_example(self.outputs(logits), truth).mean()
+
+
+def outcomes_of(truth: Sequence[frozenset[str]]) -> tuple[list[int], int]:
+    """Each class's decision outcome as an index (classes with the same true decision share
+    one), and how many outcomes there are."""
+    index: dict[frozenset[str], int] = {}
+    ids = [index.setdefault(t, len(index)) for t in truth]
+    return ids, len(index)
+
+
+class OutcomeLoss(nn.Module):
+    """Decision-aware cross-entropy on a class head's logits, for fine-tuning.
+
+    `outcome[k]` is the application's decision outcome for class k (`outcomes_of`). The loss
+    is the cross-entropy on the classes plus `weight` times the cross-entropy over the
+    outcomes, whose logit is the log-sum-exp of the logits of the classes leading to it (the
+    probability of an outcome is the sum of its classes'), divided by 1 + `weight` so the
+    learning rates mean what they mean for the cross-entropy alone. A confusion between two
+    classes of one outcome costs only the class term; one that flips the decision costs
+    both, so the gradient goes hardest where this application's decision changes. Both terms
+    take the same label smoothing, so when every class is an outcome of its own the loss is the
+    cross-entropy exactly, and fine-tuning trains what the cross-entropy alone would.
+    """
+
+    def __init__(self, outcome: Sequence[int], *, weight: float = 1.0, label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        outcome = torch.as_tensor(list(outcome), dtype=torch.long)
+        n = int(outcome.max()) + 1 if len(outcome) else 0
+        self.register_buffer("outcome", outcome, persistent=False)
+        self.register_buffer("member", nn.functional.one_hot(outcome, n).T.bool() if n else
+                             torch.zeros((0, 0), dtype=torch.bool), persistent=False)  # [outcomes, classes]
+        self.weight, self.label_smoothing = weight, label_smoothing
+
+    def outcome_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """[N, outcomes]: log-sum-exp of the class logits of each outcome."""
+        spread = logits.unsqueeze(1).masked_fill(~self.member, float("-inf"))
+        return torch.logsumexp(spread, dim=2)
+
+    def forward(self, logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        ce = nn.functional.cross_entropy(logits, classes, label_smoothing=self.label_smoothing)
+        across = nn.functional.cross_entropy(self.outcome_logits(logits), self.outcome[classes],
+                                             label_smoothing=self.label_smoothing)
+        return (ce + self.weight * across) / (1.0 + self.weight)

@@ -16,9 +16,10 @@ built-in scenes), data -> features -> names -> class head -> gate -> artifact.
 - fine-tuning (a budget with `finetune_epochs`, e.g. the `finetune` preset, and at least
   `finetune_min_photos` mapped training photos): the backbone's last stage and the class
   head are trained on augmented views of the photos (`training/finetune.py`) with the
-  cross-entropy, plus the decision loss for `chameleon` when the budget has a decision
-  stage, early-stopped on the validation photos; the head is then tuned as above on the
-  stage's features. It is kept only when its validation rate is lower than the frozen
+  cross-entropy or, for `chameleon` when the budget has a decision stage, the decision-aware
+  outcome loss (`losses.OutcomeLoss`: the cross-entropy plus one over the application's
+  decision outcomes), early-stopped on the validation photos (decisions first, then the
+  cross-entropy's criterion); the head is then tuned as above on the stage's features. It is kept only when its validation rate is lower than the frozen
   backbone's head's. The generic labels always read the frozen trunk;
 - gate: the generic and the customized model's validation rates go in the card
   (`validation`); the runtime serves the customized model only when it is better.
@@ -47,7 +48,7 @@ from chameleonapi.logs import names_shown
 from chameleonapi.model.labelspace import LabelSpace
 from chameleonapi.model.photo import PhotoModel, class_scores, head_scores, score_logits
 from chameleonapi.training.evaluate import incorrect_rate, truth_categories
-from chameleonapi.training.losses import DecisionLoss
+from chameleonapi.training.losses import DecisionLoss, OutcomeLoss, outcomes_of
 from chameleonapi.training.names import NameMap, app_leaf, map_names, overrides_for
 from chameleonapi.vocab import Resolution, Vocabulary
 
@@ -88,6 +89,7 @@ class Budget:
     finetune_patience: int = 3
     finetune_batch: int = 32
     finetune_min_photos: int = 200  # fewer mapped training photos: the backbone stays frozen
+    outcome_weight: float = 1.0  # fine-tuning with the decision loss: weight of the decision outcomes' cross-entropy
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -322,17 +324,28 @@ def _scaled(head: torch.nn.Linear, scale: float) -> None:
         head.bias.mul_(scale)
 
 
+def _sharpness_rates(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, val: Photos) -> list[float]:
+    rates = []
+    for scale in SHARPNESS:
+        _scaled(head, scale)
+        rates.append(render.rate(spec, head, val))
+        _scaled(head, 1.0 / scale)
+    return rates
+
+
+def sharpened_rate(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, val: Photos) -> float:
+    """The validation rate of `head` at its best sharpness (what `sharpness` would leave it
+    at; `head` is left unchanged): how a fine-tuning epoch's head will decide once served."""
+    return min(_sharpness_rates(spec, head, render, val))
+
+
 def sharpness(spec: DecisionSpec, head: torch.nn.Linear, render: Renderer, val: Photos) -> float:
     """Sharpen the fitted head for the application's threshold: the ridge keeps a logistic
     regression's probabilities modest, and a photo whose likeliest class stays under the
     threshold shows no label at all. The factor (the classes keep their ranking) with the
     fewest incorrect validation decisions is applied in place and returned; ties go to the
     sharper one, nearer deciding by the likeliest class."""
-    rates = []
-    for scale in SHARPNESS:
-        _scaled(head, scale)
-        rates.append(render.rate(spec, head, val))
-        _scaled(head, 1.0 / scale)
+    rates = _sharpness_rates(spec, head, render, val)
     best = SHARPNESS[len(rates) - 1 - int(np.argmin(rates[::-1]))]
     _scaled(head, best)
     return best
@@ -487,10 +500,12 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
         tuned_report["reason"] = (f"{len(train.classes)} mapped training photos, fewer than the {plan.finetune_min_photos} "
                                   "fine-tuning needs: the backbone stays frozen")
     elif tuning:
-        decide = _decision_term(spec, render, train, plan) if epochs else None
+        # decision-aware: the outcome loss, and the epoch chosen on the validation decisions
+        criterion = (OutcomeLoss(outcomes_of(truth_of)[0], weight=plan.outcome_weight, label_smoothing=0.1)
+                     if epochs else None)
+        judge = (lambda p, h: sharpened_rate(spec, h, render, p)) if epochs else None
         tail, tuned_head, tuned_train, tuned_val, tuned_report = _finetune(train_set, val_set, c_train, c_val, train, val,
-                                                               len(labels), plan, seed, progress, decide,
-                                                               (lambda p, h: render.rate(spec, h, p)) if epochs else None)
+                                                               len(labels), plan, seed, progress, criterion, judge)
         if tail is not None:
             t_train, t_val = replace(train, tuned=tuned_train), replace(val, tuned=tuned_val)
             t_all = replace(everything, tuned=torch.cat([tuned_train, tuned_val]))
@@ -583,22 +598,8 @@ def _fit_head(spec: DecisionSpec, render: Renderer, train: Photos, val: Photos, 
     return Fitted(head, scale, fit_rate, best_epoch, history, best_rate)
 
 
-def _decision_term(spec: DecisionSpec, render: Renderer, photos: Photos, plan: Budget):
-    """The decision loss of a batch of the class head's features (photos by index), for
-    fine-tuning: the frozen columns and generic decision scores are the plain view's."""
-    top, generic = render.frozen(photos.feats)
-    frozen_logits = score_logits(top)
-    decision = DecisionLoss(spec.kind, spec.order, render.plan.columns, render.plan.source, top_k=spec.top_k,
-                            threshold=spec.effective_threshold, gamma=plan.gamma)
-
-    def term(feats: torch.Tensor, rows: torch.Tensor, head: torch.nn.Linear) -> torch.Tensor:
-        logits = torch.cat([frozen_logits[rows], render.logits(head, feats, generic[rows])], dim=1)
-        return decision(logits, None, photos.truth_mask[rows])
-    return term
-
-
 def _finetune(train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarray, c_val: np.ndarray, train: Photos,
-              val: Photos, n_classes: int, plan: Budget, seed: int, progress: bool, decide=None, judge=None):
+              val: Photos, n_classes: int, plan: Budget, seed: int, progress: bool, criterion=None, judge=None):
     """The last stage fine-tuned on the mapped training photos' views, early-stopped on the
     validation photos: (stage or None when no epoch improved it, its features of the
     training and validation photos, what happened, for the card)."""
@@ -619,10 +620,11 @@ def _finetune(train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarra
         best, history = ft.tune_tail(tail, head, x_train, train.classes, x_val, val.classes,
                                      epochs=plan.finetune_epochs, lr=plan.finetune_lr, head_lr=plan.finetune_head_lr,
                                      patience=plan.finetune_patience, batch_size=plan.finetune_batch, seed=seed, bar=bar,
-                                     extra=(lambda feats, rows: decide(feats, rows, head)) if decide else None,
-                                     judge=(lambda feats: judge(replace(val, tuned=feats), head)) if judge else None)
+                                     criterion=criterion,
+                                     judge=(lambda feats: judge(replace(val, tuned=feats), head)) if judge else None,
+                                     tie=(plan.min_gain - 0.5) / max(len(val.classes), 1))
     report = {"epochs": best, "history": history, "views": plan.finetune_views,
-              "loss": "cross-entropy + decision" if decide else "cross-entropy",
+              "loss": f"cross-entropy + {plan.outcome_weight:g} x decision outcomes" if criterion else "cross-entropy",
               "stage_input_seconds": round(inputs_s, 2), "seconds": round(time.perf_counter() - started, 2)}
     if not best:
         report["reason"] = "no fine-tuning epoch ran: the backbone stays frozen"

@@ -80,6 +80,7 @@ def test_fine_tuning_runs_and_is_not_kept_when_it_decides_no_better(tmp_path):
     ruined = train(spec, str(data), budget={**FINETUNE, "finetune_lr": 1.0, "finetune_head_lr": 1.0}, progress=False)
     report = ruined.card["training"]["finetune"]
     assert len(report["history"]) == 1 and report["epochs"] == 1 and report["views"] == 2
+    assert "decision outcomes" in report["loss"] and "val_incorrect" in report["history"][0]
     assert report["served"] == "frozen" and "not better than frozen" in report["reason"]
     assert report["val_incorrect"] >= report["frozen_val_incorrect"]
     assert ruined.tail is None and ruined.card["training"]["trained"] == "class head"
@@ -112,3 +113,36 @@ def test_training_and_serving_read_the_same_tuned_features(tmp_path):
     views = ft.stage_inputs(dataset, 2, seed=0)
     assert not torch.allclose(views[:, 0].float(), views[:, 1].float(), atol=0.1)  # view 1 is augmented
     assert 0.0 <= evaluate(model, _spec(tmp_path), str(data), split="train") <= 1.0
+
+
+def test_the_epoch_is_chosen_on_decisions_and_ties_fall_back_to_the_cross_entropy_criterion():
+    from chameleonapi.training import finetune as ft
+
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(24, 2, 192, 7, 7, generator=generator).half()
+    classes = torch.arange(24) % 2
+    val_inputs, val_classes = torch.randn(12, 192, 7, 7, generator=generator), torch.arange(12) % 2
+
+    def run(judge=None, tie=0.0):
+        tail = ft.make_tail()
+        torch.manual_seed(0)
+        head = torch.nn.Linear(1280, 2)
+        return ft.tune_tail(tail, head, inputs, classes, val_inputs, val_classes, epochs=3, lr=1e-3, head_lr=1e-2,
+                            patience=5, batch_size=16, seed=0, judge=judge, tie=tie)
+
+    def judged(rates):
+        it = iter(rates)
+        return lambda feats: next(it)
+
+    plain, history = run()
+    assert len(history) == 3
+    # the cross-entropy's criterion: the best validation accuracy, ties to the lower loss
+    assert plain == max(history, key=lambda h: (h["val_accuracy"], -h["val_loss"], -h["epoch"]))["epoch"]
+    other = 1 if plain != 1 else 2
+    decisive = [0.5, 0.5, 0.5]
+    decisive[other - 1] = 0.2
+    assert run(judged(decisive), tie=0.05)[0] == other  # fewer wrong decisions than the tie: that epoch
+    close = [0.5, 0.5, 0.5]
+    close[other - 1] = 0.47
+    assert run(judged(close), tie=0.05)[0] == plain  # within the tie: the cross-entropy's choice
+    assert run(judged([0.3, 0.3, 0.3]))[0] == plain  # all tied exactly

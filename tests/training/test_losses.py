@@ -149,3 +149,57 @@ def test_a_label_just_below_the_top_k_still_gets_a_gradient():
     loss.backward()
     assert logits.grad[0, 2] < 0
     assert loss_fn.cut_for(torch.sigmoid(logits.detach()), torch.tensor([0.6])).item() == pytest.approx(0.7)
+
+
+# ---------------------------------------------------------------------------- the outcome loss (fine-tuning)
+def _outcome_term(loss_fn, logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.cross_entropy(loss_fn.outcome_logits(logits), loss_fn.outcome[classes])
+
+
+def test_outcomes_group_the_classes_with_the_same_true_decision():
+    from chameleonapi.training.losses import outcomes_of
+
+    ids, n = outcomes_of([frozenset({"spray"}), frozenset(), frozenset({"spray"}), frozenset()])
+    assert n == 2 and ids[0] == ids[2] and ids[1] == ids[3] and ids[0] != ids[1]
+
+
+def test_a_confusion_inside_one_outcome_costs_nothing_in_the_outcome_term():
+    from chameleonapi.training.losses import OutcomeLoss
+
+    # classes 0 and 1 lead to the same decision, class 2 to another; every photo is class 0
+    loss_fn = OutcomeLoss([0, 0, 1])
+    classes = torch.zeros(4, dtype=torch.long)
+    right = torch.tensor([[3.0, 0.0, 0.0], [2.0, 1.0, 1.0], [1.5, -2.0, -2.0], [4.0, 3.0, 3.0]])
+    swapped = right[:, [1, 0, 2]]  # the mass of class 0 moved to class 1: a confusion inside the outcome
+    assert _outcome_term(loss_fn, swapped, classes).item() == pytest.approx(_outcome_term(loss_fn, right, classes).item(),
+                                                                            abs=1e-6)
+    plain = torch.nn.functional.cross_entropy
+    assert plain(swapped, classes) > plain(right, classes) + 0.5  # the class term alone does see it
+
+    # the same class error towards the other outcome's class costs more in total
+    across = right[:, [2, 1, 0]]
+    assert plain(across, classes).item() == pytest.approx(plain(swapped, classes).item(), abs=1e-6)
+    assert loss_fn(across, classes) > loss_fn(swapped, classes) + 0.1
+
+
+def test_the_outcome_loss_pushes_hardest_on_the_confusion_that_flips_the_decision():
+    from chameleonapi.training.losses import OutcomeLoss
+
+    loss_fn = OutcomeLoss([0, 0, 1])
+    logits = torch.tensor([[0.0, 1.0, 1.0]], requires_grad=True)  # class 0 true, 1 and 2 equally likely
+    loss_fn(logits, torch.tensor([0])).backward()
+    grad = logits.grad[0]
+    assert grad[0] < 0 and grad[2] > grad[1] > 0  # the wrong class of the other outcome is pushed down most
+    assert grad.sum().item() == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_with_every_class_an_outcome_of_its_own_the_outcome_loss_is_the_cross_entropy(smoothing):
+    from chameleonapi.training.losses import OutcomeLoss
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(32, 5, generator=generator) * 3
+    classes = torch.randint(0, 5, (32,), generator=generator)
+    outcome = [3, 0, 4, 1, 2]  # any numbering
+    assert OutcomeLoss(outcome, weight=2.0, label_smoothing=smoothing)(logits, classes).item() == pytest.approx(
+        torch.nn.functional.cross_entropy(logits, classes, label_smoothing=smoothing).item(), abs=1e-5)
