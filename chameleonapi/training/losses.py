@@ -130,10 +130,10 @@ class OutcomeLoss(nn.Module):
 
     def __init__(self, outcome: Sequence[int], *, weight: float = 1.0, label_smoothing: float = 0.0) -> None:
         super().__init__()
-        outcome = torch.as_tensor(list(outcome), dtype=torch.long)
-        n = int(outcome.max()) + 1 if len(outcome) else 0
-        self.register_buffer("outcome", outcome, persistent=False)
-        self.register_buffer("member", nn.functional.one_hot(outcome, n).T.bool() if n else
+        ids = torch.as_tensor(list(outcome), dtype=torch.long)
+        n = int(ids.max()) + 1 if len(ids) else 0
+        self.register_buffer("outcome", ids, persistent=False)
+        self.register_buffer("member", nn.functional.one_hot(ids, n).T.bool() if n else
                              torch.zeros((0, 0), dtype=torch.bool), persistent=False)  # [outcomes, classes]
         self.weight, self.label_smoothing = weight, label_smoothing
 
