@@ -17,7 +17,7 @@ import ast
 import builtins
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -624,16 +624,7 @@ class Interpreter:
                 getattr(callee, "__self__", None)
             )
             self.note_text_tests(callee, args)
-            try:
-                result = callee(*py_args, **py_kwargs)
-            except (Stop, _Return, _Break, _Continue, AppRaise):
-                raise
-            except Exception as exc:
-                raise AppRaise(Opaque(type(exc).__name__)) from None
-            if isinstance(result, (map, filter, zip, enumerate, reversed, type(iter([])), type(iter(())))) or (
-                hasattr(result, "__next__") and not isinstance(result, (str, bytes))
-            ):
-                result = list(result)
+            result = _call_pure(callee, py_args, py_kwargs)
             if callee in (len,) or (callee is sorted or callee in (min, max, sum, any, all)):
                 source_taint = source_taint and callee in (min, max, sum, sorted)
             return _mark(result, source_taint) if not isinstance(result, bool) else result
@@ -725,13 +716,11 @@ class Interpreter:
         return out
 
     def instantiate(self, cls: ClassV, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if any(isinstance(b, Opaque) for b in cls.bases) and cls.lookup("__init__") is _MISSING:
-            pass
         inst = Inst(cls)
         init = cls.lookup("__init__")
         if isinstance(init, Func):
             self.call_func(Func(init.node, init.scope, init.defaults, init.kw_defaults, inst, cls), list(args), dict(kwargs))
-        elif _is_dataclass_like(cls):
+        else:  # no __init__ of its own: positional arguments fill the class's fields, as a dataclass's do
             fields = [k for k, v in cls.attrs.items() if not isinstance(v, Func) and not k.startswith("_")]
             for name, value in zip(fields, args):
                 inst.attrs[name] = value
@@ -839,9 +828,6 @@ class Interpreter:
         if any(isinstance(p, Opaque) for p in parts):
             return Opaque("slice")
         return slice(*parts)
-
-    def e_Index(self, node: Any, scope: Scope) -> Any:  # Python < 3.9 trees
-        return self.expr(node.value, scope)
 
     def e_Call(self, node: ast.Call, scope: Scope) -> Any:
         args: list[Any] = []
@@ -1231,8 +1217,6 @@ class _Bound:
             return Opaque(self.name, tainted(obj))
         method = getattr(obj, self.name)
         interp.note_text_tests(method, list(args))
-        if isinstance(obj, LStr) and self.name == "join":
-            pass
         py_args = [interp.pyfunc(a) for a in args]
         py_kwargs = {k: interp.pyfunc(v) for k, v in kwargs.items()}
         if self.name in ("join",) and isinstance(obj, str) and args and isinstance(args[0], (list, tuple, set)):
@@ -1241,16 +1225,7 @@ class _Bound:
         if self.name == "format" and isinstance(obj, str):
             py_args = ["<S>" if isinstance(a, LNum) else (render(a) if not _plain(a) else a) for a in args]
             py_kwargs = {k: "<S>" if isinstance(v, LNum) else (render(v) if not _plain(v) else v) for k, v in kwargs.items()}
-        try:
-            result = method(*py_args, **py_kwargs)
-        except (Stop, _Return, _Break, _Continue, AppRaise):
-            raise
-        except Exception as exc:
-            raise AppRaise(Opaque(type(exc).__name__)) from None
-        if hasattr(result, "__next__") and not isinstance(result, (str, bytes)):
-            result = list(result)
-        if isinstance(result, type({}.items())) or isinstance(result, type({}.keys())) or isinstance(result, type({}.values())):
-            result = list(result)
+        result = _call_pure(method, py_args, py_kwargs)
         source_taint = tainted(obj) or any(tainted(a) for a in args) or any(tainted(v) for v in kwargs.values())
         if isinstance(obj, (dict, list, tuple, set, frozenset)):
             source_taint = False  # a container's own items keep their own marks
@@ -1264,6 +1239,20 @@ class _Bound:
 
 
 MAX_ITEMS = 10_000
+_VIEWS: tuple[type, ...] = (type({}.items()), type({}.keys()), type({}.values()))
+
+
+def _call_pure(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """Call a pure builtin or plain-data method for real: an error it raises is the
+    application's exception, a lazy result (iterator, dict view) becomes a list."""
+    try:
+        result: Any = fn(*args, **kwargs)
+    except (Stop, _Return, _Break, _Continue, AppRaise):
+        raise
+    except Exception as exc:
+        raise AppRaise(Opaque(type(exc).__name__)) from None
+    lazy = isinstance(result, _VIEWS) or (hasattr(result, "__next__") and not isinstance(result, (str, bytes)))
+    return list(result) if lazy else result
 
 
 def _too_big(values: list[Any]) -> bool:
@@ -1363,10 +1352,6 @@ def _is_classmethod(node: ast.AST) -> bool:
     return "classmethod" in _decorators(node)
 
 
-def _is_dataclass_like(cls: ClassV) -> bool:
-    return True
-
-
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -1409,20 +1394,3 @@ BUILTINS.update(
     }
 )
 _SAFE_CALLABLES: set[Any] = {v for v in BUILTINS.values() if callable(v) and not isinstance(v, Opaque)}
-
-
-def run_entry(interp: Interpreter, entry: Callable[[], Any]) -> tuple[list[str], Any, str | None]:
-    """Run one entry point; its effects, its value, and how it ended."""
-    try:
-        value = entry()
-        ended = None
-    except AppRaise as exc:
-        value = None
-        ended = f"raise {render(exc.value)}"
-    except (_Break, _Continue, _Return):
-        value, ended = None, None
-    return interp.events, value, ended
-
-
-def iter_strings(values: Iterable[Any]) -> list[str]:
-    return [v for v in values if isinstance(v, str)]

@@ -98,7 +98,6 @@ class ProbeRunner:
         self.many = 1  # objects per probe label (more where only a number of them decides)
         self.find_module: Callable[[str], tuple[str, ast.Module] | None] = lambda name: None
         self.cache: dict[tuple, Outcome] = {}
-        self.runs = 0
         self._armed = [False]
 
     # ------------------------------------------------------------------ one run
@@ -108,7 +107,6 @@ class ProbeRunner:
             return self.cache[key]
         if self.deadline():
             raise Stop("time budget")
-        self.runs += 1
         hits = [0]
         armed = [self.entry is not None and self.entry[0] == "module"]
         self._armed = armed
@@ -164,17 +162,6 @@ class ProbeRunner:
             raise Stop("no function")
         n = _arity(obj)
         return interp.call_func(obj, [Opaque(f"arg{i}") for i in range(n)], {})
-
-    # ------------------------------------------------------------------ entry points
-    def choose_entry(self) -> bool:
-        """The outermost entry point whose run reaches the call."""
-        for entry in entries_for(self.modules, self.target, self.main_module):
-            self.entry = entry
-            out = self.run(Probe([(NEUTRAL, HIGH, 1)]))
-            if out.reached and not out.stopped:
-                return True
-        self.entry = None
-        return False
 
 
 def _arity(func: Any) -> int:
