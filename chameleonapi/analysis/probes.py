@@ -440,8 +440,10 @@ def decide_from(runner: ProbeRunner) -> Found:
     site = runner.site
     match = _match(runner, reps[keys[0]], per_label)
     pairs: dict[tuple[str, str], str] = {}
-    if per_label and match.startswith("substring"):
-        # the labels that contain a word are any labels: one category of those words
+    if per_label and match.startswith("substring") and len(keys) > 1 and \
+            _relation(runner, keys[0], keys[1], reps[keys[0]], reps[keys[1]], {})[0] == "both":
+        # every label that contains a word is kept (a list of them): one category of the words;
+        # where one label is kept, which word it holds is the outcome (a category per word)
         keys, groups = [keys[0]], {keys[0]: [c for k in keys for c in groups[k]]}
         runner.view = lambda out: out.trace
     relations = [_relation(runner, a, b, reps[a], reps[b], pairs) for i, a in enumerate(keys) for b in keys[i + 1:]]
@@ -537,15 +539,28 @@ def _relation(runner: ProbeRunner, a: str, b: str, ra: str, rb: str,
 
 def _label_is_outcome(positive: dict[str, Outcome], neutral: Outcome) -> bool:
     """The label's own text is the outcome: returned or handed on as a value of its own
-    (`return label.description`, a list or a record holding it), not text built around it;
-    an unknown label is not handed on (else every label is, as when all are printed)."""
+    (`return label.description`, a list or a record holding it, a call's argument), not text
+    built around it, in an effect that an unknown label does not have. What every label gets
+    (the whole response printed or logged) is no evidence; an unknown label handed on in an
+    effect of its own means every label is (all of them stored); a flag set beside the label
+    (`found = True; detail = name`) is the outcome and the label a detail of it."""
     if len(positive) < 2:
         return False
+    base = set(neutral.trace.splitlines())
+    seen = {line for o in positive.values() for line in o.trace.splitlines()}
 
-    def holds(returned: str, label: str) -> bool:
-        return any(t.casefold() == label.casefold() for t in re.findall(r"'([^'\\]*)'", returned))
+    def shows(raw: str, label: str) -> bool:
+        return any(t.casefold() == label.casefold() for t in re.findall(r"'([^'\\]*)'", raw))
 
-    return all(holds(o.raw, c) for c, o in positive.items()) and not holds(neutral.raw, NEUTRAL)
+    def effects(out: Outcome, others: set[str]) -> list[str]:
+        """The raw lines of `out` whose effect (label text hidden) is not among `others`."""
+        return [raw for shown, raw in zip(out.trace.splitlines(), out.raw.splitlines()) if shown not in others]
+
+    if any(shows(raw, NEUTRAL) for raw in effects(neutral, seen)):
+        return False
+    if any(re.search(r"\bTrue\b", shown) for o in positive.values() for shown in effects(o, base)):
+        return False  # a flag is set beside it: the flag is the outcome, the label a detail
+    return all(any(shows(raw, c) for raw in effects(o, base)) for c, o in positive.items())
 
 
 def _key(runner: ProbeRunner, label: str) -> str:

@@ -173,19 +173,32 @@ def _with_probes(project: Project, sites: list, specs: list[DecisionSpec], repor
         return specs
     out = list(specs)
     for where, results in found.items():
-        read = [r for r in results if r.spec is not None]
         here = [s for s in out if s.call and (s.call.file, s.call.line) == where]
-        if not here:
-            out.extend(r.spec for r in read if r.spec is not None)
-        elif len(here) == 1 and len(read) == 1 and read[0].complete and not here[0].partial:
-            if not read[0].agrees(here[0]) and read[0].spec is not None:
-                out = [s for s in out if s is not here[0]] + [read[0].spec]
-        elif not any(s.partial for s in here):  # a second decision at one call (labels, objects)
-            known = {label.casefold() for s in here for label in s.all_labels}
-            for r in read:
-                if r.spec is not None and r.complete and not known & {x.casefold() for x in r.spec.all_labels}:
-                    out.append(r.spec)
+        kept = _combine(here, [r for r in results if r.spec is not None])
+        out = [s for s in out if not any(s is h for h in here)] + kept
     return out
+
+
+def _combine(here: list[DecisionSpec], read: list) -> list[DecisionSpec]:
+    """The decisions at one call, from the walker's (`here`) and the probes' (`read`) readings."""
+    if not here:
+        return [r.spec for r in read]
+    whole = read[0] if len(read) == 1 and read[0].complete else None
+    if whole is not None and len(here) == 1 and not here[0].partial:
+        if not whole.agrees(here[0]):
+            return [whole.spec]  # the application's behaviour contradicts the walker's reading
+        if whole.spec.threshold is not None and (here[0].threshold is None or whole.spec.threshold > here[0].threshold + 1e-9):
+            # the same decision; labels under the score the probes found change nothing
+            return [replace(here[0], threshold=whole.spec.threshold)]
+        return here
+    if (whole is not None and whole.spec.kind != "true_false" and all(s.kind == "true_false" and not s.partial for s in here)
+            and {x.casefold() for s in here for x in s.all_labels} <= {x.casefold() for x in whole.spec.all_labels}
+            and not any(whole.agrees(s) for s in here)):
+        return [whole.spec]  # one decision the walker read in parts (a helper called once per label)
+    if any(s.partial for s in here):
+        return here
+    known = {label.casefold() for s in here for label in s.all_labels}  # a second decision at one call
+    return here + [r.spec for r in read if r.complete and not known & {x.casefold() for x in r.spec.all_labels}]
 
 
 def _partial(spec: DecisionSpec, reason: str) -> DecisionSpec:

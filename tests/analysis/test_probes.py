@@ -185,3 +185,108 @@ def test_labels_and_objects_of_one_response_are_two_decisions() -> None:
     crowd = by_labels["Person"]
     assert (crowd.target, crowd.count_op, crowd.count) == ("objects", ">=", 3)
     assert by_labels["Face mask"].decide([("Face mask", 0.9)]) != by_labels["Face mask"].decide([])
+
+
+AWS = "import json\nimport boto3\nclient = boto3.client('rekognition')\n"
+
+
+def test_a_label_sent_on_is_an_outcome_even_when_the_whole_response_is_logged() -> None:
+    """Each matching label is published with its name: one outcome per label that can come
+    together; printing the response (every label, known or not) is no evidence either way."""
+    (spec,) = specs_of(
+        """
+        WATCH = ["Person", "People", "Human"]
+        def handler(event, context):
+            response = client.detect_labels(Image={"Bytes": event["image"]}, MaxLabels=5)
+            print(response)
+            iot = boto3.client("iot-data")
+            for item in response["Labels"]:
+                if item["Name"] in WATCH:
+                    iot.publish(topic="seen", qos=1, payload=json.dumps({"object": item["Name"]}))
+        """,
+        AWS,
+    )
+    assert (spec.kind, spec.top_k) == ("multi_select", 5)
+    assert sorted(c.labels for c in spec.categories) == [("Human",), ("People",), ("Person",)]
+    assert spec.decide([("Person", 0.9), ("Human", 0.8)]) == frozenset(
+        spec.categories_of("Person") + spec.categories_of("Human"))
+
+
+def test_a_flag_set_beside_the_label_is_the_outcome() -> None:
+    """`(True, name)` handed back: the flag decides, the name is a detail of it."""
+    (spec,) = specs_of(
+        """
+        ALERT = {"Gun", "Knife"}
+        def check(event, context):
+            for label in client.detect_labels(Image={"Bytes": event["image"]})["Labels"]:
+                if label["Name"] in ALERT:
+                    return True, label["Name"]
+            return False, None
+        """,
+        AWS,
+    )
+    assert spec.kind == "true_false" and sorted(spec.categories[0].labels) == ["Gun", "Knife"]
+
+
+def test_one_helper_called_per_label_is_one_decision() -> None:
+    """`{"cat": judge(res, "Cat"), "dog": judge(res, "Dog")}`: both can hold at once, so the
+    two calls of the helper are one multi-select over the two labels."""
+    (spec,) = specs_of(
+        """
+        def handler(event, context):
+            res = client.detect_labels(Image={"Bytes": event["image"]})
+            return {"cat": judge(res, "Cat"), "dog": judge(res, "Dog")}
+        def judge(res, name):
+            out = {}
+            for label in res["Labels"]:
+                if label["Name"] == name and 60.0 < label["Confidence"]:
+                    out["judge"] = True
+                    break
+            else:
+                out["judge"] = False
+            return out
+        """,
+        AWS,
+    )
+    assert spec.kind == "multi_select"
+    assert sorted(c.labels for c in spec.categories) == [("Cat",), ("Dog",)]
+    assert spec.threshold is not None and abs(spec.threshold - 0.6) < 1e-6
+    assert len(spec.decide([("Cat", 0.9), ("Dog", 0.9)])) == 2
+
+
+def test_a_score_test_after_the_filter_raises_the_threshold() -> None:
+    """The walker reads Rekognition's default floor (0.55); the app acts only above 75."""
+    (spec,) = specs_of(
+        """
+        import subprocess
+        def scare(data):
+            response = client.detect_labels(Image={"Bytes": data})
+            cats = [label for label in response["Labels"] if label.get("Name") == "Cat"]
+            if cats:
+                if cats[0]["Confidence"] > 75.0:
+                    subprocess.Popen(["aplay", "dog.wav"])
+        """,
+        AWS,
+    )
+    assert spec.categories[0].labels == ("Cat",)
+    assert spec.threshold is not None and abs(spec.threshold - 0.75) < 1e-6
+
+
+def test_the_word_in_the_one_label_returned_is_the_outcome() -> None:
+    """The first label that contains one of the words is returned (through an unknown call):
+    which word it holds is the outcome, a category per word."""
+    (spec,) = specs_of(
+        """
+        from translator import translate
+        FISH = ["tuna", "salmon", "trout"]
+        def identify(content):
+            for label in client.label_detection(image=vision.Image(content=content)).label_annotations:
+                name = label.description.lower()
+                for fish in FISH:
+                    if fish in name:
+                        return translate(label.description)
+            return None
+        """
+    )
+    assert (spec.kind, spec.match) == ("multi_choice", "substring_casefold")
+    assert sorted(c.labels for c in spec.categories) == [("salmon",), ("trout",), ("tuna",)]
