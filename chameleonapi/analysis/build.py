@@ -97,6 +97,10 @@ def build_one(decision: Decision, site: Site, rules: list[Rule]) -> DecisionSpec
                     bucket.append(label)
     if not cats:
         return None
+    if len(cats) > 1 and len({frozenset(x.casefold() for x in v) for v in cats.values()}) == 1:
+        # several effects of one test (a flag, a position, an area set together): one outcome
+        first = next(iter(cats))
+        cats, multi_select = {first: cats[first]}, False
     if len(cats) == 1 and all(r.effect.outcome.kind == "branch" for r in used):
         cats = {decision.name: next(iter(cats.values()))}  # one reported branch: named after the function
 

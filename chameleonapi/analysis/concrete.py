@@ -161,6 +161,12 @@ def tainted(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _is_dump(value: Any) -> bool:
+    """Is `value` the response, a record of it or a collection? Printing one is a dump of
+    what the call returned, not an outcome that tells labels apart."""
+    return isinstance(value, (Rec, dict, list, tuple, set, frozenset))
+
+
 def render(value: Any, depth: int = 0, raw: bool = False) -> str:
     """A stable text of a value for an effect trace (no addresses, scores as <S>; label
     text as <L> unless `raw`)."""
@@ -447,11 +453,14 @@ class Interpreter:
 
     def while_loop(self, node: ast.While, scope: Scope) -> None:
         rounds = 0
+        calls = self.reached_sdk
         while True:
             test = self.expr(node.test, scope)
             if isinstance(test, Opaque) or test is True and isinstance(node.test, ast.Constant):
-                if rounds >= 1:
-                    break  # an endless or unknown loop is run once
+                # an endless or unknown loop (a camera, a bot) is run until a round that made
+                # an SDK call (`if frame % 10 == 0: analyze(...)`), at most ENDLESS_ROUNDS
+                if rounds >= 1 and (self.reached_sdk > calls or rounds >= ENDLESS_ROUNDS):
+                    break
             elif not self.truth(test, node):
                 self.block(node.orelse, scope)
                 break
@@ -852,7 +861,8 @@ class Interpreter:
         if isinstance(node.func, ast.Name) and node.func.id == "next" and callee is next:
             return self.next_of(args)
         if isinstance(node.func, ast.Name) and node.func.id in ("print",) and callee is BUILTINS.get("print"):
-            self.emit(lambda r: "print(" + ", ".join(r(a) for a in args) + ")")
+            if not any(_is_dump(a) for a in args):  # a dump of the response decides nothing
+                self.emit(lambda r: "print(" + ", ".join(r(a) for a in args) + ")")
             return None
         if callee is getattr:
             return self.attr(args[0], args[1], node) if len(args) >= 2 and isinstance(args[1], str) else Opaque("getattr")
@@ -1239,6 +1249,7 @@ class _Bound:
 
 
 MAX_ITEMS = 10_000
+ENDLESS_ROUNDS = 20  # rounds of an endless loop that makes no SDK call before it is left
 _VIEWS: tuple[type, ...] = (type({}.items()), type({}.keys()), type({}.values()))
 
 

@@ -290,3 +290,77 @@ def test_the_word_in_the_one_label_returned_is_the_outcome() -> None:
     )
     assert (spec.kind, spec.match) == ("multi_choice", "substring_casefold")
     assert sorted(c.labels for c in spec.categories) == [("salmon",), ("trout",), ("tuna",)]
+
+
+def test_labels_skipped_before_the_first_other_one_is_a_decision_by_exclusion() -> None:
+    """Every label but a block list is taken (the first one returned); printing the raw
+    response first changes nothing."""
+    (spec,) = specs_of(
+        """
+        IGNORE = ["Bird", "Animal", "Tree", "Grass"]
+        def primary(bucket, key):
+            response = client.detect_labels(Image={"S3Object": {"Bucket": bucket, "Name": key}})
+            print(response["Labels"])
+            first = ""
+            for label in response["Labels"]:
+                if label["Name"] not in IGNORE and first == "":
+                    first = label["Name"]
+            return first
+        """,
+        AWS,
+    )
+    assert spec.partial and spec.kind == "multi_choice"
+    assert any("except" in reason and "Bird" in reason for reason in spec.reasons)
+
+
+def test_an_endless_camera_loop_is_run_until_the_round_that_calls() -> None:
+    """`while True:` that analyses every 10th frame: the rounds before the call are run, the
+    drone moves only when a bottle is seen."""
+    (spec,) = probe_specs(textwrap.dedent(
+        """
+        from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+        from drone import Drone
+        cv = ComputerVisionClient("endpoint", None)
+        drone = Drone()
+        found = False
+        frame = 0
+        while True:
+            image = drone.frame()
+            frame += 1
+            if frame % 10 == 0:
+                analysis = cv.analyze_image(image)
+                for obj in analysis.objects:
+                    if obj.object_property == "Bottle":
+                        found = True
+                        break
+            if found:
+                drone.move_forward(30)
+        """
+    ))
+    assert spec.kind == "true_false" and spec.categories[0].labels == ("Bottle",)
+
+
+def test_effects_of_one_test_are_one_outcome() -> None:
+    """A flag and a position set by one test, and the move made on the flag, are one
+    outcome, not a category each."""
+    (spec,) = specs_of(
+        """
+        from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+        from drone import Drone
+        cv = ComputerVisionClient("endpoint", None)
+        drone = Drone()
+        found = False
+        position = None
+        while True:
+            analysis = cv.analyze_image(drone.frame())
+            for obj in analysis.objects:
+                if obj.object_property == "Bottle":
+                    found = True
+                    position = obj.rectangle
+                    break
+            if found:
+                drone.move_towards(position)
+        """,
+        "",
+    )
+    assert spec.kind == "true_false" and spec.categories[0].labels == ("Bottle",)
