@@ -98,11 +98,12 @@ class ProbeRunner:
         self.many = 1  # objects per probe label (more where only a number of them decides)
         self.find_module: Callable[[str], tuple[str, ast.Module] | None] = lambda name: None
         self.cache: dict[tuple, Outcome] = {}
+        self.background: list[tuple[str, float, int]] = []  # labels every probe also holds
         self._armed = [False]
 
     # ------------------------------------------------------------------ one run
     def run(self, probe: Probe) -> Outcome:
-        key = (probe.key(), self.entry)
+        key = (probe.key(), self.entry, tuple(self.background))
         if key in self.cache:
             return self.cache[key]
         if self.deadline():
@@ -115,7 +116,7 @@ class ProbeRunner:
             ref = self.sdk_nodes[id(node)]
             if node is self.target and armed[0]:
                 hits[0] += 1
-                return response(ref, probe.labels, self.channel)
+                return response(ref, [*probe.labels, *self.background], self.channel)
             return response(ref, [])
 
         interp = Interpreter(self.modules, answer, lambda n: id(n) in self.sdk_nodes, self.live)
@@ -324,6 +325,7 @@ class Found:
     singles: dict[str, str] = field(default_factory=dict)
     pairs: dict[tuple[str, str], str] = field(default_factory=dict)
     many: int = 1  # objects per label in those probes
+    excluded: tuple[str, ...] = ()  # for a decision by exclusion, the labels it leaves out
 
     def agrees(self, spec: DecisionSpec) -> bool:
         """Does `spec` decide the probed responses as the application did? Labels with one
@@ -495,10 +497,32 @@ def decide_from(runner: ProbeRunner) -> Found:
     return Found(spec, not unresolved, singles=singles, pairs=pairs, many=runner.many)
 
 
+def behind_gate(runner: ProbeRunner, gate: DecisionSpec) -> Found | None:
+    """A second decision taken only once a first one holds (`if is_food(labels): return the
+    first label not in SKIP`): the probes again, each with a label that passes the gate beside
+    it; a decision over other labels than the gate's is a decision of its own."""
+    passing = [x for x in gate.all_labels if not x.startswith(RUNTIME_MARK)]
+    if not passing or runner.entry is None:
+        return None
+    runner.background = [(passing[0], 0.9, runner.many)]
+    runner.view = lambda out: out.trace
+    try:
+        found = decide_from(runner)
+    finally:
+        runner.background = []
+    if found.spec is None:
+        return None
+    own = {x.casefold() for x in gate.all_labels}
+    labels = {x.casefold() for x in (*found.spec.all_labels, *found.excluded)}
+    if labels <= own:
+        return None  # the gate itself seen again (another label before it, or instead of it)
+    return found
+
+
 def _by_exclusion(runner: ProbeRunner, excluded: list[str], neutral: Outcome) -> Found:
     """Every label but a few takes effect (`if name in SKIP: continue`): a decision over
     "anything except these", reported partial since its categories cannot list their labels."""
-    passes_on = any(t.casefold() == NEUTRAL.casefold() for t in re.findall(r"'([^'\\]*)'", neutral.raw))
+    passes_on = re.search(r"'[^'\\]*\b" + NEUTRAL + r"\b[^'\\]*'", neutral.raw, re.IGNORECASE) is not None
     kind, order = ("multi_choice", "label") if passes_on else ("true_false", "category")
     site = runner.site
     entry = runner.entry or ("", "", ("decision",))
@@ -509,7 +533,7 @@ def _by_exclusion(runner: ProbeRunner, excluded: list[str], neutral: Outcome) ->
         call=SourceLocation(site.file, site.line), top_k=site.top_k, threshold=site.threshold, partial=True,
         reasons=[f"decided by exclusion: any label except [{shown}]"],
     )
-    return Found(spec, False, "decision by exclusion")
+    return Found(spec, False, "decision by exclusion", excluded=tuple(excluded))
 
 
 def _relation(runner: ProbeRunner, a: str, b: str, ra: str, rb: str,
@@ -730,6 +754,10 @@ def probe_sites(modules: dict[str, tuple[str, ast.Module]], sites: list[SiteRef]
                 runner.find_module = find_module
             try:
                 found.append(decide(runner))
+                if found[-1].spec is not None and found[-1].spec.kind == "true_false" and not deadline():
+                    behind = behind_gate(runner, found[-1].spec)
+                    if behind is not None:
+                        found.append(behind)
             except (Stop, RecursionError):
                 found.append(Found(None, False, "time budget"))
             except Exception as exc:  # one call site's failure loses that call site only

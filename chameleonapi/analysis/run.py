@@ -198,7 +198,8 @@ def _combine(here: list[DecisionSpec], read: list) -> list[DecisionSpec]:
     if any(s.partial for s in here):
         return here
     known = {label.casefold() for s in here for label in s.all_labels}  # a second decision at one call
-    return here + [r.spec for r in read if r.complete and not known & {x.casefold() for x in r.spec.all_labels}]
+    return here + [r.spec for r in read
+                   if (r.complete or r.excluded) and not known & {x.casefold() for x in r.spec.all_labels}]
 
 
 def _partial(spec: DecisionSpec, reason: str) -> DecisionSpec:

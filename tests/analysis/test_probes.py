@@ -364,3 +364,28 @@ def test_effects_of_one_test_are_one_outcome() -> None:
         "",
     )
     assert spec.kind == "true_false" and spec.categories[0].labels == ("Bottle",)
+
+
+def test_a_decision_taken_once_a_first_one_holds_is_a_second_decision() -> None:
+    """Food or not first; for food, the first label not in a block list is the dish: the
+    second decision shows only in probes where the first one holds."""
+    specs = specs_of(
+        """
+        SKIP = {"Food", "Plant", "Dish", "Tableware", "Cuisine"}
+        def has(response, name):
+            return any(label.description == name for label in response.label_annotations)
+        def dish(content):
+            response = client.label_detection(image=vision.Image(content=content))
+            if has(response, "Food") or has(response, "Plant"):
+                for label in response.label_annotations:
+                    if label.description not in SKIP:
+                        return "This is " + label.description
+                return "Some food"
+            return "Not food"
+        """
+    )
+    by_exclusion = [s for s in specs if any("except" in r for r in s.reasons)]
+    assert len(by_exclusion) == 1 and by_exclusion[0].kind == "multi_choice" and by_exclusion[0].partial
+    assert "Dish" in by_exclusion[0].reasons[0]
+    gate = [s for s in specs if s not in by_exclusion]
+    assert gate and {"Food"} <= {x for s in gate for x in s.all_labels}
