@@ -326,6 +326,7 @@ class Found:
     pairs: dict[tuple[str, str], str] = field(default_factory=dict)
     many: int = 1  # objects per label in those probes
     excluded: tuple[str, ...] = ()  # for a decision by exclusion, the labels it leaves out
+    others: list[Found] = field(default_factory=list)  # further decisions read from the same probes
 
     def agrees(self, spec: DecisionSpec) -> bool:
         """Does `spec` decide the probed responses as the application did? Labels with one
@@ -439,7 +440,6 @@ def decide_from(runner: ProbeRunner) -> Found:
         groups.setdefault(runner.view(o), []).append(c)
     keys = list(groups)
     reps = {k: groups[k][0] for k in keys}
-    site = runner.site
     match = _match(runner, reps[keys[0]], per_label)
     pairs: dict[tuple[str, str], str] = {}
     if per_label and match.startswith("substring") and len(keys) > 1 and \
@@ -449,6 +449,19 @@ def decide_from(runner: ProbeRunner) -> Found:
         keys, groups = [keys[0]], {keys[0]: [c for k in keys for c in groups[k]]}
         runner.view = lambda out: out.trace
     relations = [_relation(runner, a, b, reps[a], reps[b], pairs) for i, a in enumerate(keys) for b in keys[i + 1:]]
+    parts = _independent_parts(keys, relations)
+    found = [_build(runner, part, groups, [r for r in relations if r[1] in part and r[2] in part], pairs, neutral, tried,
+                    positive, per_label, match) for part in parts]
+    found[0].others = found[1:]
+    return found[0]
+
+
+def _build(runner: ProbeRunner, keys: list[str], groups: dict[str, list[str]], relations: list[tuple[str, str, str]],
+           pairs: dict[tuple[str, str], str], neutral: Outcome, tried: dict[str, Outcome],
+           positive: dict[str, Outcome], per_label: bool, match: str) -> Found:
+    """One decision over the outcomes `keys` (each with the labels in `groups`), from how
+    their pairs combine (`relations`)."""
+    site = runner.site
     if len(keys) == 1:
         kind, order = "true_false", "category"
     elif any(r[0] == "both" for r in relations):
@@ -480,7 +493,9 @@ def decide_from(runner: ProbeRunner) -> Found:
     if len(set(names)) != len(names):
         categories = [Category(f"{c.name}_{i}" if names.count(c.name) > 1 else c.name, c.labels)
                       for i, c in enumerate(categories)]
-    singles = {c: (runner.view(o) if c in positive else "none") for c, o in tried.items() if o.reached}
+    own = {c for k in keys for c in groups[k]}
+    singles = {c: (runner.view(o) if c in own else "none") for c, o in tried.items()
+               if o.reached and (c in own or c not in positive)}
     singles[NEUTRAL] = "none"
     runtime = any(label.startswith(RUNTIME_MARK) for c in categories for label in c.labels)
     if runtime:  # labels read at run time are not known here: the category stays without them
@@ -494,7 +509,35 @@ def decide_from(runner: ProbeRunner) -> Found:
         reasons=["labels are compared with values read at run time"] if unresolved else [],
         target="objects" if count_op else "labels", count_op=count_op, count=count,
     )
-    return Found(spec, not unresolved, singles=singles, pairs=pairs, many=runner.many)
+    return Found(spec, not unresolved, singles=singles, pairs={p: o for p, o in pairs.items() if set(p) <= own},
+                 many=runner.many)
+
+
+def _independent_parts(keys: list[str], relations: list[tuple[str, str, str]]) -> list[list[str]]:
+    """Outcomes that exclude each other (one label wins) and outcomes that come together
+    (`{"place": next(l for l in labels if l in PLACES), "pets": [l for l in labels if l in PETS]}`)
+    are separate decisions: the groups joined by exclusive pairs, each a decision of its own,
+    and the outcomes that exclude none together, when every pair across groups comes together."""
+    if len(keys) < 3 or not any(r[0] == "both" for r in relations):
+        return [keys]
+    group = {k: k for k in keys}
+
+    def root(k: str) -> str:
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    for kind, a, b in relations:
+        if kind != "both":
+            group[root(a)] = root(b)
+    parts: dict[str, list[str]] = {}
+    for k in keys:
+        parts.setdefault(root(k), []).append(k)
+    joined = [p for p in parts.values() if len(p) > 1]
+    if not joined or len(parts) == 1:
+        return [keys]
+    loose = [k for p in parts.values() if len(p) == 1 for k in p]
+    return sorted(joined + ([loose] if loose else []), key=lambda p: keys.index(p[0]))
 
 
 def behind_gate(runner: ProbeRunner, gate: DecisionSpec) -> Found | None:
@@ -753,9 +796,10 @@ def probe_sites(modules: dict[str, tuple[str, ast.Module]], sites: list[SiteRef]
             if find_module is not None:
                 runner.find_module = find_module
             try:
-                found.append(decide(runner))
-                if found[-1].spec is not None and found[-1].spec.kind == "true_false" and not deadline():
-                    behind = behind_gate(runner, found[-1].spec)
+                first = decide(runner)
+                found += [first, *first.others]
+                if first.spec is not None and first.spec.kind == "true_false" and not deadline():
+                    behind = behind_gate(runner, first.spec)
                     if behind is not None:
                         found.append(behind)
             except (Stop, RecursionError):

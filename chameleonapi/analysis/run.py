@@ -197,9 +197,20 @@ def _combine(here: list[DecisionSpec], read: list) -> list[DecisionSpec]:
         return [whole.spec]  # one decision the walker read in parts (a helper called once per label)
     if any(s.partial for s in here):
         return here
+    here = [_judged(s, read) for s in here]
     known = {label.casefold() for s in here for label in s.all_labels}  # a second decision at one call
     return here + [r.spec for r in read
                    if (r.complete or r.excluded) and not known & {x.casefold() for x in r.spec.all_labels}]
+
+
+def _judged(spec: DecisionSpec, read: list) -> DecisionSpec:
+    """The walker's `spec`, or, for a true-false one, the one decision the probes read over the
+    same labels where the application's behaviour shows several outcomes."""
+    if spec.kind != "true_false":
+        return spec
+    labels = {x.casefold() for x in spec.all_labels}
+    same = [r for r in read if r.complete and {x.casefold() for x in r.spec.all_labels} == labels]
+    return same[0].spec if len(same) == 1 and not same[0].agrees(spec) else spec
 
 
 def _partial(spec: DecisionSpec, reason: str) -> DecisionSpec:

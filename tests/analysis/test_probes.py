@@ -389,3 +389,21 @@ def test_a_decision_taken_once_a_first_one_holds_is_a_second_decision() -> None:
     assert "Dish" in by_exclusion[0].reasons[0]
     gate = [s for s in specs if s not in by_exclusion]
     assert gate and {"Food"} <= {x for s in gate for x in s.all_labels}
+
+
+def test_exclusive_and_accumulated_outcomes_of_one_call_are_two_decisions() -> None:
+    """One place (the first listed that is seen) and every pet seen, handed back in one dict:
+    a multi-choice over the places and a multi-select over the pets."""
+    specs = specs_of(
+        """
+        from django.http import JsonResponse
+        PETS = ["Cat", "Dog"]
+        def view(request):
+            labels = client.label_detection(image=vision.Image(content=request.body)).label_annotations
+            place = next((l.description for l in labels if l.description in ["Beach", "Mountain", "City"]), "")
+            pets = [l.description for l in labels if l.description in PETS]
+            return JsonResponse({"place": place, "pets": pets if pets else None})
+        """
+    )
+    kinds = {s.kind: sorted(x for c in s.categories for x in c.labels) for s in specs}
+    assert kinds == {"multi_choice": ["Beach", "City", "Mountain"], "multi_select": ["Cat", "Dog"]}
