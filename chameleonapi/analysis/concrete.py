@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import math
 import re
 from collections.abc import Callable
@@ -257,6 +258,7 @@ class Interpreter:
         self.live = live
         self.steps = 0
         self.max_steps = max_steps
+        self.active: dict[int, int] = {}  # calls of each function now running
         self.events: list[str] = []
         self.raw_events: list[str] = []
         self.compared: set[str] = set()
@@ -316,6 +318,8 @@ class Interpreter:
             return ModuleV("re", {f: getattr(re, f) for f in _RE_FUNCS} | {"I": re.I, "IGNORECASE": re.I})
         if name == "math":
             return ModuleV("math", {f: getattr(math, f) for f in _MATH_FUNCS})
+        if name in _DATA_MODULES:
+            return ModuleV(name, dict(_DATA_MODULES[name]))
         return Opaque(name)
 
     # ------------------------------------------------------------------ statements
@@ -675,9 +679,10 @@ class Interpreter:
         return value
 
     def call_func(self, func: Func, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if self.depth > 25:
-            return Opaque("deep")
         node = func.node
+        if self.depth > 25 or (self.active.get(id(node), 0) >= MAX_RECURSION
+                               and any(isinstance(a, Opaque) for a in [*args, *kwargs.values()])):
+            return Opaque("deep")  # recursion over unknown data would unfold without end
         scope = Scope({}, func.scope, func.scope.globals)
         a = node.args
         params = [p.arg for p in [*a.posonlyargs, *a.args]]
@@ -699,6 +704,7 @@ class Interpreter:
         if a.kwarg:
             scope.names[a.kwarg.arg] = dict(kwargs)
         self.depth += 1
+        self.active[id(node)] = self.active.get(id(node), 0) + 1
         try:
             if isinstance(node, ast.Lambda):
                 return self.expr(node.body, scope)
@@ -713,6 +719,7 @@ class Interpreter:
             return None
         finally:
             self.depth -= 1
+            self.active[id(node)] -= 1
 
     def generator(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> list[Any]:
         """A generator function's values, collected eagerly (its `yield`s are its outcome)."""
@@ -1249,6 +1256,7 @@ class _Bound:
 
 
 MAX_ITEMS = 10_000
+MAX_RECURSION = 2  # calls of one function on the stack with unknown arguments
 ENDLESS_ROUNDS = 20  # rounds of an endless loop that makes no SDK call before it is left
 _VIEWS: tuple[type, ...] = (type({}.items()), type({}.keys()), type({}.values()))
 
@@ -1404,4 +1412,29 @@ BUILTINS.update(
         "Exception": Opaque("Exception"), "ValueError": Opaque("ValueError"), "KeyError": Opaque("KeyError"),
     }
 )
+def _copy(value: Any) -> Any:
+    """`copy.copy` of the application's data: containers are copied, anything else shared."""
+    if isinstance(value, (dict, list, set)):
+        return type(value)(value)
+    return value
+
+
+def _deepcopy(value: Any, depth: int = 0) -> Any:
+    """`copy.deepcopy` of plain containers; the interpreter's own objects are shared."""
+    if depth > 20:
+        return value
+    if type(value) is dict:
+        return {k: _deepcopy(v, depth + 1) for k, v in value.items()}
+    if type(value) in (list, tuple, set):
+        return type(value)(_deepcopy(v, depth + 1) for v in value)
+    return value
+
+
+# Standard-library modules whose functions only build plain data: run for real.
+_DATA_MODULES: dict[str, dict[str, Any]] = {
+    "copy": {"copy": _copy, "deepcopy": _deepcopy},
+    "collections": {"Counter": collections.Counter, "defaultdict": collections.defaultdict,
+                    "OrderedDict": collections.OrderedDict},
+}
 _SAFE_CALLABLES: set[Any] = {v for v in BUILTINS.values() if callable(v) and not isinstance(v, Opaque)}
+_SAFE_CALLABLES |= {f for funcs in _DATA_MODULES.values() for f in funcs.values()}

@@ -184,6 +184,9 @@ def _combine(here: list[DecisionSpec], read: list) -> list[DecisionSpec]:
     if not here:
         return [r.spec for r in read]
     whole = read[0] if len(read) == 1 and read[0].complete else None
+    if (whole is not None and len(here) == 1 and any(not c.labels for c in here[0].categories)
+            and whole.spec.all_labels):
+        return [whole.spec]  # the labels the walker could not resolve, read from the behaviour
     if whole is not None and len(here) == 1 and not here[0].partial:
         if not whole.agrees(here[0]):
             return [whole.spec]  # the application's behaviour contradicts the walker's reading

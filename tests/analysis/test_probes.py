@@ -407,3 +407,45 @@ def test_exclusive_and_accumulated_outcomes_of_one_call_are_two_decisions() -> N
     )
     kinds = {s.kind: sorted(x for c in s.categories for x in c.labels) for s in specs}
     assert kinds == {"multi_choice": ["Beach", "City", "Mountain"], "multi_select": ["Cat", "Dog"]}
+
+
+def test_a_deep_copy_of_a_module_dict_keeps_its_keys_as_the_categories() -> None:
+    """Objects filed under the keys of a copied template dict: the keys are the labels."""
+    (spec,) = specs_of(
+        """
+        import copy
+        from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+        cv = ComputerVisionClient("endpoint", None)
+        TEMPLATE = {"objects": {"car": [], "person": [], "bicycle": []}}
+        def statistics(url):
+            analysis = cv.analyze_image(url, visual_features=["Objects"])
+            out = copy.deepcopy(TEMPLATE)
+            for obj in analysis.objects:
+                if obj.object_property in out["objects"].keys():
+                    out["objects"][obj.object_property].append(obj.rectangle.x)
+            return out
+        """,
+        "",
+    )
+    assert spec.kind == "multi_select" and not spec.partial
+    assert sorted(c.labels for c in spec.categories) == [("bicycle",), ("car",), ("person",)]
+
+
+def test_recursion_over_unknown_data_does_not_use_up_the_run() -> None:
+    """A helper that walks unknown nested data by calling itself stays bounded, so the
+    decision made before it is still read."""
+    (spec,) = probe_specs(AWS + textwrap.dedent(
+        """
+        def walk(d, out):
+            for key, value in d.items():
+                out.append(key)
+                walk(value, out)
+            return out
+        def data(key, faces):
+            labels = client.detect_labels(Image={"S3Object": {"Bucket": "b", "Name": key}})
+            people = [label for label in labels["Labels"] if label["Name"] in ["Person", "Bicycle"]]
+            return {"people": people, "faces": walk(faces, [])}
+        """
+    ))
+    assert spec.kind == "multi_select"
+    assert sorted(c.labels for c in spec.categories) == [("Bicycle",), ("Person",)]
