@@ -116,8 +116,7 @@ def tuned_features(tail: Tail, inputs: torch.Tensor) -> torch.Tensor:
 def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.Tensor, val_inputs: torch.Tensor,
               val_classes: torch.Tensor, *, epochs: int, lr: float, head_lr: float, patience: int, batch_size: int,
               seed: int, bar=None, criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-              judge: Callable[[torch.Tensor], float] | None = None, tie: float = 0.0,
-              keep_last: bool = False) -> tuple[int, list[dict]]:
+              judge: Callable[[torch.Tensor], float] | None = None, tie: float = 0.0) -> tuple[int, list[dict]]:
     """Train `tail` and `head` in place (AdamW) on every (photo, view) pair by `criterion(class
     logits, classes)` (default: the cross-entropy, label smoothing 0.1), and leave them at the
     best epoch on the validation photos.
@@ -126,8 +125,7 @@ def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.
     loss). With `judge(validation features)` (the application's incorrect-decision rate) the
     epoch is chosen on the decisions first: among the epochs whose rate is within `tie` of the
     lowest (a photo or two of a small validation split is noise), the cross-entropy's
-    criterion decides. Whether that beats the frozen stage is the caller's gate to decide.
-    `keep_last`: run all `epochs` and keep the last (an epoch count chosen before)."""
+    criterion decides. Whether that beats the frozen stage is the caller's gate to decide."""
     n, views = inputs.shape[:2]
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW([{"params": tail.parameters(), "lr": lr},
@@ -171,11 +169,8 @@ def tune_tail(tail: Tail, head: nn.Linear, inputs: torch.Tensor, classes: torch.
                      "state": [t.detach().clone() for t in (*tail.parameters(), *head.parameters())]})
         lowest = min(k["rate"] for k in kept)
         kept = [k for k in kept if k["rate"] <= lowest + tie]
-        if not keep_last and epoch - pick(kept)["epoch"] >= patience:
+        if epoch - pick(kept)["epoch"] >= patience:
             break
-    if keep_last:
-        tail.eval()
-        return epochs, history
     if not kept:
         return 0, history
     best = pick(kept)

@@ -90,7 +90,6 @@ class Budget:
     finetune_batch: int = 32
     finetune_min_photos: int = 200  # fewer mapped training photos: the backbone stays frozen
     outcome_weight: float = 1.0  # fine-tuning with the decision loss: weight of the decision outcomes' cross-entropy
-    finetune_refit: bool = True  # the kept stage trained again on every photo for the chosen epochs (the one served)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -516,10 +515,6 @@ def train(spec: DecisionSpec, data: str, *, loss: str = "chameleon", budget: Bud
                 chosen = tuned
                 tuned_report["reason"] = (f"fine-tuned {tuned.rate:.3f} < frozen {frozen.rate:.3f} incorrect decisions "
                                           "on validation photos")
-                if plan.finetune_refit:
-                    tail, chosen, tuned_val, tuned_report["refit"] = _refit(
-                        spec, render, train_set, val_set, c_train, c_val, everything, len(labels), plan, seed, progress,
-                        criterion, tuned_report["epochs"], tuned, bar)
             else:
                 tail = None
                 tuned_report["reason"] = (f"fine-tuned {tuned.rate:.3f} is not better than frozen {frozen.rate:.3f} on "
@@ -635,38 +630,6 @@ def _finetune(train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarra
         report["reason"] = "no fine-tuning epoch ran: the backbone stays frozen"
         return None, None, None, None, report
     return tail, head, ft.tuned_features(tail, x_train[:, 0]), ft.tuned_features(tail, x_val), report
-
-
-def _refit(spec: DecisionSpec, render: Renderer, train_set: ImageDataset, val_set: ImageDataset, c_train: np.ndarray,
-           c_val: np.ndarray, everything: Photos, n_classes: int, plan: Budget, seed: int, progress: bool, criterion,
-           stage_epochs: int, tuned: Fitted, bar) -> tuple[Any, Fitted, torch.Tensor, dict]:
-    """The fine-tuned stage that won on the validation photos, trained again from the generic
-    weights on every photo (the validation photos' views too) for the epochs chosen there,
-    and its head's decision stage for its chosen epochs: what the frozen head does with the
-    validation photos folded back, for the stage. The gate's figures stay those of the run
-    judged on photos it had not seen."""
-    from chameleonapi.training import finetune as ft
-
-    started = time.perf_counter()
-    views = plan.finetune_views
-    x_train = ft.stage_inputs(train_set, views, seed=DATA_SEED, size=plan.input_size, progress=progress)
-    x_val = ft.stage_inputs(val_set, views, seed=DATA_SEED, size=plan.input_size, progress=progress)
-    x_train = x_train[torch.from_numpy(np.flatnonzero(c_train >= 0))]
-    x_val = x_val[torch.from_numpy(np.flatnonzero(c_val >= 0))]
-    tail = ft.make_tail()
-    head = fit_classes(everything, n_classes, plan)
-    ft.tune_tail(tail, head, torch.cat([x_train, x_val]), everything.classes, x_val[:, 0], everything.classes[len(x_train):],
-                 epochs=stage_epochs, lr=plan.finetune_lr, head_lr=plan.finetune_head_lr, patience=stage_epochs + 1,
-                 batch_size=plan.finetune_batch, seed=seed, criterion=criterion, keep_last=True)
-    feats_train, feats_val = ft.tuned_features(tail, x_train[:, 0]), ft.tuned_features(tail, x_val[:, 0])
-    served = copy.deepcopy(head)
-    _scaled(served, tuned.scale)
-    if tuned.best_epoch:
-        tune(spec, served, render, replace(everything, tuned=torch.cat([feats_train, feats_val])), plan,
-             tuned.best_epoch, seed, None, bar)
-    report = {"photos": len(everything.classes), "stage_epochs": stage_epochs, "decision_epochs": tuned.best_epoch,
-              "seconds": round(time.perf_counter() - started, 2)}
-    return tail, replace(tuned, head=served), feats_val, report
 
 
 def _rows(tensor: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor | None:

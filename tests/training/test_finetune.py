@@ -12,10 +12,7 @@ import torch
 from PIL import Image
 
 from chameleonapi import config
-from tests.paths import ROOT, SHARED
 from tests.training.test_photos import PET_DOOR, jpeg, photo_folder
-
-FLORIST = (ROOT / "benchmarks" / "apps" / "realphotos" / "flowers_florist.py").read_text()
 
 FINETUNE = {"train_photos": 200, "val_photos": 100, "fit_iterations": 50, "decision_epochs": 1, "batch_size": 16,
             "finetune_epochs": 1, "finetune_views": 2, "finetune_min_photos": 0, "finetune_batch": 16}
@@ -149,47 +146,3 @@ def test_the_epoch_is_chosen_on_decisions_and_ties_fall_back_to_the_cross_entrop
     close[other - 1] = 0.47
     assert run(judged(close), tie=0.05)[0] == plain  # within the tie: the cross-entropy's choice
     assert run(judged([0.3, 0.3, 0.3]))[0] == plain  # all tied exactly
-
-
-def test_a_refit_runs_the_chosen_epochs_and_keeps_the_last():
-    """The stage trained again on every photo: exactly the epochs chosen before, the last
-    weights kept (no validation photo left to choose with)."""
-    from chameleonapi.training import finetune as ft
-
-    generator = torch.Generator().manual_seed(0)
-    inputs = torch.randn(24, 2, 192, 7, 7, generator=generator).half()
-    classes = torch.arange(24) % 2
-
-    def run(epochs, keep_last):
-        tail = ft.make_tail()
-        torch.manual_seed(0)
-        head = torch.nn.Linear(1280, 2)
-        best, history = ft.tune_tail(tail, head, inputs, classes, inputs[:6, 0].float(), classes[:6], epochs=epochs,
-                                     lr=1e-3, head_lr=1e-2, patience=1, batch_size=16, seed=0, keep_last=keep_last)
-        return best, history, [p.detach().clone() for p in tail.parameters()]
-
-    best, history, last = run(3, True)
-    assert best == 3 and [h["epoch"] for h in history] == [1, 2, 3]
-    two = run(2, True)[2]
-    assert not all(torch.equal(a, b) for a, b in zip(last, two))  # the third epoch's weights, not an earlier one's
-
-
-@pytest.mark.skipif(not (SHARED / "data" / "flowers").is_dir(), reason="needs ../shared/data/flowers")
-def test_a_kept_fine_tuned_stage_is_trained_again_on_every_photo(tmp_path):
-    """The fine-tuned stage wins on the validation photos (against a frozen head given one
-    fitting iteration); the one served is then trained again with them folded back, and the
-    card says so."""
-    from chameleonapi.analysis import analyze
-    from chameleonapi.training.pipeline import train
-
-    app = tmp_path / "florist.py"
-    app.write_text(FLORIST)
-    spec = analyze(str(app))[0]
-    data = SHARED / "data" / "flowers" / "train"
-    budget = {**FINETUNE, "train_photos": 240, "val_photos": 120, "finetune_epochs": 2, "fit_iterations": 1}
-    model = train(spec, str(data), budget=budget, progress=False)
-    report = model.card["training"]["finetune"]
-    assert report["served"] == "fine-tuned", report["reason"]
-    refit = report["refit"]
-    assert refit["photos"] == model.card["metrics"]["final_examples"] > model.card["metrics"]["train_examples"]
-    assert refit["stage_epochs"] == report["epochs"] and model.tail is not None
