@@ -84,7 +84,7 @@ def coverage(paths: Iterable[Path] = (CORPUS,)) -> dict:
     after = [label for label in labels if targets[label] is not None]
     via_detector = [label for label in after if targets[label] in COCO_NAMES and vocab.lookup(label) is None]
     physical = [label for label in labels if names_a_thing(label)]
-    return {"files": [str(Path(p).relative_to(ROOT)) for p in paths], "labels": len(labels),
+    return {"files": [str(Path(p).resolve().relative_to(ROOT)) for p in paths], "labels": len(labels),
             "physical": len(physical), "physical_after": sum(targets[label] is not None for label in physical),
             "before": len(before), "after": len(after),
             "before_share": round(len(before) / len(labels), 3), "after_share": round(len(after) / len(labels), 3),
