@@ -64,7 +64,7 @@ class Opaque:
     __slots__ = ("why", "tainted")
 
     def __init__(self, why: str, tainted: bool = False) -> None:
-        self.why = why[:80]
+        self.why = why if len(why) <= 80 else why[:40] + "…" + why[-39:]  # the head and the method called
         self.tainted = tainted
 
     def __repr__(self) -> str:

@@ -58,6 +58,10 @@ class Probe:
         return tuple(self.labels)
 
 
+# Effects that show text to a person: print, logging, text drawn on an image.
+DISPLAY = re.compile(r"print\(|call \S*?\.(putText|text\w*|info|debug|warning|warn|error|log|write)\(")
+
+
 @dataclass
 class Outcome:
     trace: str  # the effects, label text shown as <L>, scores as <S>
@@ -565,7 +569,8 @@ def behind_gate(runner: ProbeRunner, gate: DecisionSpec) -> Found | None:
 def _by_exclusion(runner: ProbeRunner, excluded: list[str], neutral: Outcome) -> Found:
     """Every label but a few takes effect (`if name in SKIP: continue`): a decision over
     "anything except these", reported partial since its categories cannot list their labels."""
-    passes_on = re.search(r"'[^'\\]*\b" + NEUTRAL + r"\b[^'\\]*'", neutral.raw, re.IGNORECASE) is not None
+    handed = "\n".join(line for line in neutral.raw.splitlines() if not DISPLAY.match(line))
+    passes_on = re.search(r"'[^'\\]*\b" + NEUTRAL + r"\b[^'\\]*'", handed, re.IGNORECASE) is not None
     kind, order = ("multi_choice", "label") if passes_on else ("true_false", "category")
     site = runner.site
     entry = runner.entry or ("", "", ("decision",))
@@ -620,8 +625,10 @@ def _label_is_outcome(positive: dict[str, Outcome], neutral: Outcome) -> bool:
         return any(t.casefold() == label.casefold() for t in re.findall(r"'([^'\\]*)'", raw))
 
     def effects(out: Outcome, others: set[str]) -> list[str]:
-        """The raw lines of `out` whose effect (label text hidden) is not among `others`."""
-        return [raw for shown, raw in zip(out.trace.splitlines(), out.raw.splitlines()) if shown not in others]
+        """The raw lines of `out` whose effect (label text hidden) is not among `others`; text
+        shown to a person (printed, logged, drawn on the picture) is a display, not an outcome."""
+        return [raw for shown, raw in zip(out.trace.splitlines(), out.raw.splitlines())
+                if shown not in others and not DISPLAY.match(raw)]
 
     if any(shows(raw, NEUTRAL) for raw in effects(neutral, seen)):
         return False

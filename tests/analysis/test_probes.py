@@ -449,3 +449,28 @@ def test_recursion_over_unknown_data_does_not_use_up_the_run() -> None:
     ))
     assert spec.kind == "multi_select"
     assert sorted(c.labels for c in spec.categories) == [("Bicycle",), ("Person",)]
+
+
+def test_the_label_drawn_on_the_picture_is_a_display_not_an_outcome() -> None:
+    """Each vehicle gets a box and its name written beside it: the box is the outcome, the
+    name written on the picture (or logged) shows it; one true-false decision."""
+    (spec,) = specs_of(
+        """
+        import logging
+        from PIL import Image, ImageDraw
+        log = logging.getLogger(__name__)
+        def boxes(path, content):
+            objects = client.object_localization(image=vision.Image(content=content)).localized_object_annotations
+            with Image.open(path) as im:
+                draw = ImageDraw.Draw(im)
+                for obj in objects:
+                    if obj.name not in ["Car", "Truck", "Bicycle"]:
+                        continue
+                    log.info("found %s", obj.name)
+                    draw.rectangle([0, 0, 10, 10], outline="red")
+                    draw.text((0, 0), obj.name, fill="yellow")
+                im.save("out.png")
+        """
+    )
+    assert spec.kind == "true_false"
+    assert sorted(spec.categories[0].labels) == ["Bicycle", "Car", "Truck"]
