@@ -832,7 +832,6 @@ __all__ = ["Found", "ModuleV", "SiteRef", "decide", "parse_modules", "probe_site
 def probe_project(project: Any, sites: list[Any]) -> dict[tuple[str, int], list[Found]]:
     """Probe every SDK call of a loaded `Project` (its sources, its live values, its budget)."""
     import time
-    from pathlib import Path
 
     from chameleonapi.analysis import concrete
     from chameleonapi.analysis.live import MISSING as LIVE_MISSING
@@ -850,17 +849,13 @@ def probe_project(project: Any, sites: list[Any]) -> dict[tuple[str, int], list[
         return concrete.MISSING if value is LIVE_MISSING else value
 
     def find_module(name: str) -> tuple[str, ast.Module] | None:
-        for root in project.roots:
-            base = Path(root) if Path(root).is_dir() else Path(root).parent
-            path = base / (name.replace(".", "/") + ".py")
-            if not path.is_file():
-                path = base / name.replace(".", "/") / "__init__.py"
-            if path.is_file():
-                try:
-                    return str(path), ast.parse(read_source(path))
-                except (OSError, SyntaxError, ValueError, RecursionError):
-                    return None
-        return None
+        path = project.locate(name) if name else None
+        if path is None:
+            return None
+        try:
+            return str(path), ast.parse(read_source(path))
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            return None
 
     at = project.deadline.at
     main = project.entry[0] if project.entry else ""

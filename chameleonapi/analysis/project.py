@@ -89,12 +89,19 @@ class Project:
         if modname in self._missing or not modname:
             return None
         self.deadline.check()
+        path = self.locate(modname)
+        if path is not None:
+            return self.load_file(path, modname)
+        self._missing.add(modname)
+        return None
+
+    def locate(self, modname: str) -> Path | None:
+        """The file of the application's module `modname` under its roots, or None."""
         rel = Path(*modname.split("."))
         for root in self.roots:
             for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
                 if candidate.is_file():
-                    return self.load_file(candidate, modname)
-        self._missing.add(modname)
+                    return candidate
         return None
 
     # ------------------------------------------------------------------ helpers
