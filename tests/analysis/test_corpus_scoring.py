@@ -171,7 +171,9 @@ def _annotated(folder: str) -> list[dict]:
 @pytest.mark.parametrize("folder, earlier", [("corpus_heldout", ("corpus",)),
                                              ("corpus_new", ("corpus", "corpus_heldout")),
                                              ("corpus_fourth", ("corpus", "corpus_heldout", "corpus_new")),
-                                             ("corpus_fifth", ("corpus", "corpus_heldout", "corpus_new", "corpus_fourth"))])
+                                             ("corpus_fifth", ("corpus", "corpus_heldout", "corpus_new", "corpus_fourth")),
+                                             ("corpus_sixth", ("corpus", "corpus_heldout", "corpus_new", "corpus_fourth",
+                                                               "corpus_fifth"))])
 def test_a_later_corpus_is_new_and_split_by_the_hash_of_the_index_id(folder: str, earlier: tuple) -> None:
     """Each later corpus shares no app with the earlier ones, and its halves follow the rule
     fixed before any change (`heldout` when the sha256 of the index id is odd)."""
