@@ -474,3 +474,117 @@ def test_the_label_drawn_on_the_picture_is_a_display_not_an_outcome() -> None:
     )
     assert spec.kind == "true_false"
     assert sorted(spec.categories[0].labels) == ["Bicycle", "Car", "Truck"]
+
+AZURE = (
+    "from azure.cognitiveservices.vision.computervision import ComputerVisionClient\n"
+    "from msrest.authentication import CognitiveServicesCredentials\n"
+    "client = ComputerVisionClient('https://example', CognitiveServicesCredentials('key'))\n"
+)
+
+
+def test_the_last_match_handed_on_is_read_from_the_behaviour_where_the_walker_is_unsure() -> None:
+    """The walker reduces the nested tests to one (a partial reading); the behaviour shows
+    each label handed on as the value returned, the last match winning."""
+    (spec,) = specs_of(
+        """
+        WANTED = ["Bottle", "Glass", "Cup"]
+        def look(frame):
+            response = client.detect_labels(Image={"Bytes": frame}, MinConfidence=85)
+            found = [label["Name"] for label in response["Labels"] if label["Name"] in WANTED]
+            try:
+                if found:
+                    for name in found:
+                        width = len(name)
+                        frame.draw(name, width)
+                return frame, name
+            except Exception:
+                return frame, None
+        """,
+        AWS,
+    )
+    assert not spec.partial
+    assert sorted(c.labels for c in spec.categories) == [("Bottle",), ("Cup",), ("Glass",)]
+    assert spec.decide([("Cup", 0.9)]) != spec.decide([("Glass", 0.9)])
+    assert spec.threshold == 0.85
+
+
+def test_a_flag_any_of_the_labels_sets_is_a_decision_of_its_own() -> None:
+    """`baby` on one label, `human` on it and three more: two true-false decisions, and the
+    label of the narrower one belongs to the wider one too."""
+    specs = specs_of(
+        """
+        import bot
+        def handle(content):
+            baby, human = False, False
+            for label in client.detect_labels(Image={"Bytes": content})["Labels"]:
+                if label["Name"] == "Baby":
+                    baby = True
+                if label["Name"] in ("Baby", "Person", "Human", "Newborn"):
+                    human = True
+            if human:
+                bot.find_faces(content)
+            bot.reply("cute!" if baby else "no baby")
+        """,
+        AWS,
+    )
+    assert sorted((s.kind, sorted(s.all_labels)) for s in specs) == [
+        ("true_false", ["Baby"]), ("true_false", ["Baby", "Human", "Newborn", "Person"])]
+
+
+def test_labels_that_only_change_what_is_printed_decide_nothing_beside_labels_acted_on() -> None:
+    """Each animal calls its own handler and sets `found`; "Animal" is only printed. Two
+    decisions: which handlers run, and whether anything was found."""
+    specs = specs_of(
+        """
+        import phone
+        def detector(photo):
+            found = False
+            for label in client.detect_labels(Image={"Bytes": photo})["Labels"]:
+                if label["Name"] == "Deer":
+                    print("DEER {}".format(label["Confidence"]))
+                    found = True
+                    phone.call("deer")
+                if label["Name"] in ("Dog", "Cat"):
+                    print("PET {}".format(label["Confidence"]))
+                    found = True
+                    phone.call("pets")
+                if label["Name"] == "Animal":
+                    print("ANIMAL {}".format(label["Confidence"]))
+                if label["Name"] == "Person":
+                    found = True
+            return found
+        """,
+        AWS,
+    )
+    assert not any("Animal" in s.all_labels for s in specs)
+    kinds = {s.kind: s for s in specs}
+    assert sorted(kinds) == ["multi_select", "true_false"]
+    assert sorted(kinds["true_false"].all_labels) == ["Cat", "Deer", "Dog", "Person"]
+    assert sorted(c.labels for c in kinds["multi_select"].categories) == [("Deer",), ("Dog", "Cat")] or \
+        sorted(sorted(c.labels) for c in kinds["multi_select"].categories) == [["Cat", "Dog"], ["Deer"]]
+
+
+def test_a_label_looked_up_in_unknown_data_answers_when_found() -> None:
+    """The label's dish is looked up in a table loaded from a file; the branch that finds it
+    returns the dish: one outcome per label, the first found wins."""
+    (spec,) = specs_of(
+        """
+        import pandas
+        from flask import jsonify
+        TABLE = pandas.read_excel("dishes.xlsx")
+        DISHES = {"rice": "bap", "gimbap": "gimbap-roll", "mandu": "dumpling"}
+        def analyze(url):
+            tags = [t.name for t in client.tag_image(url).tags]
+            for tag in tags:
+                dish = DISHES.get(tag)
+                if dish:
+                    print("looking up", dish)
+                    if dish in TABLE["name"].values:
+                        return jsonify({"dish": dish, "kcal": TABLE["kcal"]})
+            return jsonify({"error": "not found"}), 404
+        """,
+        AZURE,
+    )
+    assert (spec.kind, spec.order) == ("multi_choice", "label")
+    assert sorted(c.labels for c in spec.categories) == [("gimbap",), ("mandu",), ("rice",)]
+    assert spec.decide([("mandu", 0.9), ("rice", 0.8)]) == spec.categories_of("mandu")[0]
