@@ -269,8 +269,6 @@ class Interpreter:
         self.current_file = ""
         self.main_module = ""
         self.find_module: Callable[[str], tuple[str, ast.Module] | None] = lambda name: None
-        self.answers = False  # unknown tests after the call: take a branch that returns a value
-        self.answering = False  # such a test was met
 
     def emit(self, build: Callable[[Callable[[Any], str]], str]) -> None:
         """Record an observable effect, as text with label text hidden and as it is."""
@@ -511,18 +509,12 @@ class Interpreter:
             return True
 
     def policy(self, node: ast.AST) -> bool:
-        """An unknown test: take the branch that goes on (the other ends the function early);
-        with `answers` set, after the SDK call, the branch that returns a value (a lookup of
-        the label in unknown data that answers when it is found)."""
+        """An unknown test: take the branch that goes on (the other ends the function early)."""
         if isinstance(node, ast.If):
             if self.reached_sdk == 0 and _reaches(node.body, self) and not _reaches(node.orelse, self):
                 return True
             if self.reached_sdk == 0 and _reaches(node.orelse, self) and not _reaches(node.body, self):
                 return False
-            if self.reached_sdk and node.body and isinstance(node.body[-1], ast.Return) and node.body[-1].value is not None:
-                self.answering = True
-                if self.answers:
-                    return True
             if _ends(node.body) and not _ends(node.orelse):
                 return False
             return True
@@ -631,7 +623,7 @@ class Interpreter:
                         self.call_func(arg, [Opaque("cbarg")] * len(arg.node.args.args), {})
                     except (AppRaise, Stop):
                         pass
-            shown = ", ".join(render(a) for a in args[:3] if _shown(a))
+            shown = ", ".join(render(a) for a in args[:3] if isinstance(a, (str, int, float)) and not tainted(a))
             return Opaque(f"{callee.why}({shown})", taint)  # LED(17) and LED(27) stay apart
         if callable(callee) and (callee in _SAFE_CALLABLES or getattr(callee, "__self__", None) is not None or
                                   getattr(callee, "__module__", None) == "re"):
@@ -1315,16 +1307,6 @@ def _dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Name) and node.id not in ("self", "cls"):
         return ".".join([node.id, *reversed(parts)])
     return None
-
-
-def _shown(arg: Any) -> bool:
-    """Is an argument part of an opaque call's name (`LED(17)`, `jsonify({"food": "rice"})`):
-    plain constants and short plain containers, never label text."""
-    if tainted(arg):
-        return False
-    if isinstance(arg, (str, int, float)):
-        return True
-    return isinstance(arg, (dict, list, tuple)) and len(render(arg)) <= 100
 
 
 def _ends(body: list[ast.stmt]) -> bool:

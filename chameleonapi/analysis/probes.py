@@ -104,12 +104,10 @@ class ProbeRunner:
         self.cache: dict[tuple, Outcome] = {}
         self.background: list[tuple[str, float, int]] = []  # labels every probe also holds
         self._armed = [False]
-        self.answers = False  # see `Interpreter.answers`
-        self.answering = False  # a run met an unknown test after the call that returns a value
 
     # ------------------------------------------------------------------ one run
     def run(self, probe: Probe) -> Outcome:
-        key = (probe.key(), self.entry, tuple(self.background), self.answers)
+        key = (probe.key(), self.entry, tuple(self.background))
         if key in self.cache:
             return self.cache[key]
         if self.deadline():
@@ -128,7 +126,6 @@ class ProbeRunner:
         interp = Interpreter(self.modules, answer, lambda n: id(n) in self.sdk_nodes, self.live)
         interp.main_module = self.main_module
         interp.find_module = self.find_module
-        interp.answers = self.answers
         value: Any = None
         ended = ""
         stopped = False
@@ -144,7 +141,6 @@ class ProbeRunner:
         returned = render(value, raw=True)
         raw = "\n".join([*interp.raw_events, f"return {returned}", ended])
         trace = "\n".join([*interp.events, f"return {render(value)}", ended])
-        self.answering = self.answering or interp.answering
         out = Outcome(trace, raw, returned, render(value), hits[0] > 0, set(interp.compared), bool(interp.unresolved), stopped)
         self.cache[key] = out
         return out
@@ -335,7 +331,6 @@ class Found:
     many: int = 1  # objects per label in those probes
     excluded: tuple[str, ...] = ()  # for a decision by exclusion, the labels it leaves out
     others: list[Found] = field(default_factory=list)  # further decisions read from the same probes
-    acted: bool = False  # the outcomes are things the application does, not only text it shows
 
     def agrees(self, spec: DecisionSpec) -> bool:
         """Does `spec` decide the probed responses as the application did? Labels with one
@@ -397,18 +392,7 @@ def decide(runner: ProbeRunner) -> Found:
         out = runner.run(Probe([(NEUTRAL, HIGH, 1)]))
         if not out.reached or out.stopped:
             continue
-        runner.answers = runner.answering = False
         found = decide_from(runner)
-        if runner.answering and not runner.deadline():
-            # an unknown test after the call decides whether a branch answers: the reading
-            # in which the application acts on the labels and tells more of them apart is kept
-            runner.answers = True
-            runner.view = lambda out: out.trace
-            answered = decide_from(runner)
-            if (answered.acted, *_richness(answered)) > (found.acted, *_richness(found)):
-                found = answered
-            else:
-                runner.answers = False
         if best is None or _richness(found) > _richness(best):
             best = found
         if found.spec is not None:
@@ -450,16 +434,11 @@ def decide_from(runner: ProbeRunner) -> Found:
     positive = {c: o for c, o in decisive.items() if c not in excluded}
     if excluded and not positive:
         return _by_exclusion(runner, excluded, neutral)
-    acting = {c: o for c, o in positive.items() if _acts(o, neutral)}
-    if acting:
-        # where the application acts on labels, what it shows (printed, logged, drawn) tells no
-        # outcomes apart (`print(points)` in the matching branch), and a label that only
-        # changes what is shown decides nothing; an alert script that only prints keeps it all
-        positive = acting
-        runner.view = _acted
     per_label = _label_is_outcome(positive, neutral)
     if per_label:
         runner.view = lambda out: out.raw
+    elif all(o.ret != neutral.ret for o in positive.values()):
+        runner.view = lambda out: out.ret  # what the function returns is the outcome
     groups: dict[str, list[str]] = {}
     for c, o in positive.items():
         groups.setdefault(runner.view(o), []).append(c)
@@ -474,24 +453,18 @@ def decide_from(runner: ProbeRunner) -> Found:
         keys, groups = [keys[0]], {keys[0]: [c for k in keys for c in groups[k]]}
         runner.view = lambda out: out.trace
     relations = [_relation(runner, a, b, reps[a], reps[b], pairs) for i, a in enumerate(keys) for b in keys[i + 1:]]
-    also = _selects_too(keys, neutral, runner) if any(r[0] == "both" for r in relations) else {}
-    anyof = [k for k in keys if len(keys) > 1 and set(also.get(k, ())) == set(keys) - {k}]
-    rest = [k for k in keys if k not in anyof]
-    parts = [[k] for k in anyof] + (_independent_parts(rest, [r for r in relations if r[1] in rest and r[2] in rest])
-                                    if rest else [])
+    parts = _independent_parts(keys, relations)
     found = [_build(runner, part, groups, [r for r in relations if r[1] in part and r[2] in part], pairs, neutral, tried,
-                    positive, per_label, match, also) for part in parts]
+                    positive, per_label, match) for part in parts]
     found[0].others = found[1:]
-    found[0].acted = bool(acting)
     return found[0]
 
 
 def _build(runner: ProbeRunner, keys: list[str], groups: dict[str, list[str]], relations: list[tuple[str, str, str]],
            pairs: dict[tuple[str, str], str], neutral: Outcome, tried: dict[str, Outcome],
-           positive: dict[str, Outcome], per_label: bool, match: str,
-           also: dict[str, list[str]] | None = None) -> Found:
-    """One decision over the outcomes `keys` (each with the labels in `groups`, and those of
-    the outcomes in `also` that take it too), from how their pairs combine (`relations`)."""
+           positive: dict[str, Outcome], per_label: bool, match: str) -> Found:
+    """One decision over the outcomes `keys` (each with the labels in `groups`), from how
+    their pairs combine (`relations`)."""
     site = runner.site
     if len(keys) == 1:
         kind, order = "true_false", "category"
@@ -515,17 +488,16 @@ def _build(runner: ProbeRunner, keys: list[str], groups: dict[str, list[str]], r
     if site.threshold is not None:
         threshold = site.threshold if threshold is None else max(threshold, site.threshold)
     count_op, count = _count(runner, rep) if len(keys) == 1 else (None, None)
-    also = also or {}
     categories = []
     for k in keys:
-        labels = tuple(groups[k]) + tuple(c for other in also.get(k, ()) for c in groups[other])
+        labels = tuple(groups[k])
         name = _name(runner, groups[k][0], neutral, per_label and kind != "true_false")
         categories.append(Category(name, labels))
     names = [c.name for c in categories]
     if len(set(names)) != len(names):
         categories = [Category(f"{c.name}_{i}" if names.count(c.name) > 1 else c.name, c.labels)
                       for i, c in enumerate(categories)]
-    own = {c for k in keys for c in groups[k]} | {c for k in keys for other in also.get(k, ()) for c in groups[other]}
+    own = {c for k in keys for c in groups[k]}
     singles = {c: (runner.view(o) if c in own else "none") for c, o in tried.items()
                if o.reached and (c in own or c not in positive)}
     singles[NEUTRAL] = "none"
@@ -543,19 +515,6 @@ def _build(runner: ProbeRunner, keys: list[str], groups: dict[str, list[str]], r
     )
     return Found(spec, not unresolved, singles=singles, pairs={p: o for p, o in pairs.items() if set(p) <= own},
                  many=runner.many)
-
-
-def _selects_too(keys: list[str], neutral: Outcome, runner: ProbeRunner) -> dict[str, list[str]]:
-    """Where outcomes come together, a label whose effects include every effect of another
-    outcome selects that outcome too (`if name == "Baby": baby = True` beside `if name in
-    ("Baby", "Person"): human = True`): for each outcome, the other outcomes whose labels take
-    it as well. An outcome every other one takes (a flag any of the labels sets) is then a
-    true-false decision of its own."""
-    if runner.view(neutral) not in (neutral.trace, _acted(neutral)):
-        return {}
-    base = set(runner.view(neutral).splitlines())
-    effects = {k: set(k.splitlines()) - base for k in keys}
-    return {k: [o for o in keys if o != k and effects[k] and effects[k] < effects[o]] for k in keys}
 
 
 def _independent_parts(keys: list[str], relations: list[tuple[str, str, str]]) -> list[list[str]]:
@@ -648,16 +607,6 @@ def _relation(runner: ProbeRunner, a: str, b: str, ra: str, rb: str,
     if ab == b_second and ba == b_first:
         return ("before", b, a)
     return ("both", a, b)
-
-
-def _acted(out: Outcome) -> str:
-    """A run's effects without the text it shows to a person."""
-    return "\n".join(line for line in out.trace.splitlines() if not DISPLAY.match(line))
-
-
-def _acts(out: Outcome, neutral: Outcome) -> bool:
-    """Does a run do something the unknown label's run does not, beyond showing text?"""
-    return _acted(out) != _acted(neutral) or out.ret != neutral.ret
 
 
 def _label_is_outcome(positive: dict[str, Outcome], neutral: Outcome) -> bool:

@@ -127,7 +127,6 @@ def _run(project: Project) -> Report:
     specs = merge(specs, object_specs(project, sites))
     if stopped is None:
         specs = _with_probes(project, sites, specs, report)
-    specs = [part for spec in specs for part in _split_any(spec)]
     specs.sort(
         key=lambda s: (
             s.call.file if s.call else "",
@@ -188,9 +187,6 @@ def _combine(here: list[DecisionSpec], read: list) -> list[DecisionSpec]:
     if (whole is not None and len(here) == 1 and any(not c.labels for c in here[0].categories)
             and whole.spec.all_labels):
         return [whole.spec]  # the labels the walker could not resolve, read from the behaviour
-    if (whole is not None and len(here) == 1 and here[0].partial and not whole.agrees(here[0])
-            and {x.casefold() for x in here[0].all_labels} <= {x.casefold() for x in whole.spec.all_labels}):
-        return [whole.spec]  # a complete reading of the behaviour over a reading the walker left partial
     if whole is not None and len(here) == 1 and not here[0].partial:
         if not whole.agrees(here[0]):
             return [whole.spec]  # the application's behaviour contradicts the walker's reading
@@ -204,40 +200,10 @@ def _combine(here: list[DecisionSpec], read: list) -> list[DecisionSpec]:
         return [whole.spec]  # one decision the walker read in parts (a helper called once per label)
     if any(s.partial for s in here):
         return here
-    if len(here) == 1 and len(read) > 1 and all(r.complete for r in read) and not _same_partition(here[0], read):
-        return [r.spec for r in read]  # several decisions the application's behaviour shows, read as one
     here = [_judged(s, read) for s in here]
     known = {label.casefold() for s in here for label in s.all_labels}  # a second decision at one call
     return here + [r.spec for r in read
                    if (r.complete or r.excluded) and not known & {x.casefold() for x in r.spec.all_labels}]
-
-
-def _split_any(spec: DecisionSpec) -> list[DecisionSpec]:
-    """A multi-select category that every other category's labels select too (a flag that any
-    of them sets, beside one outcome per label) is a true-false decision of its own."""
-    if spec.kind != "multi_select" or len(spec.categories) < 2:
-        return [spec]
-    folded = [{x.casefold() for x in c.labels} for c in spec.categories]
-    for i, category in enumerate(spec.categories):
-        others = set().union(*(f for j, f in enumerate(folded) if j != i))
-        if others and others <= folded[i]:
-            rest = [c for j, c in enumerate(spec.categories) if j != i]
-            alone = replace(spec, kind="true_false", order="category", categories=[category])
-            remaining = replace(spec, categories=rest) if len(rest) > 1 else \
-                replace(spec, kind="true_false", order="category", categories=rest)
-            return [alone, remaining]
-    return [spec]
-
-
-def _same_partition(spec: DecisionSpec, read: list) -> bool:
-    """Do the walker's `spec` and the probes' decisions at one call put the probed labels
-    into the same groups (labels the application treats alike decided alike)?"""
-    from chameleonapi.analysis.probes import HIGH
-
-    labels = sorted({label for r in read for label in r.singles})
-    by_spec = [repr(spec.decide([(label, HIGH)] * read[0].many)) for label in labels]
-    by_probes = [tuple(r.singles.get(label, "none") for r in read) for label in labels]
-    return len(set(by_spec)) == len(set(by_probes)) == len(set(zip(by_spec, by_probes)))
 
 
 def _judged(spec: DecisionSpec, read: list) -> DecisionSpec:
