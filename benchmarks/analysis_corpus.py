@@ -32,7 +32,8 @@ at run time or that is defined by exclusion (`complement`), the kind alone is co
 print-only application counts as found when it is quiet.
 
 Compared fields (`compare_decision`):
-  kind        equal;
+  kind        equal (with `--one-category-as-true-false`, a multi-select over one category is
+              compared as true_false, the decision it makes);
   categories  label sets compared case-insensitively (the spec's `match` says how the app
               compares); for multi_choice as an ordered list (order decides the winner), for
               true_false and multi_select as a multiset; names compared only where the
@@ -179,10 +180,22 @@ def covers(expected: list[str], got: list[str]) -> bool:
     return bool(want) and 2 * len(want & have) >= max(len(want), len(have))
 
 
+# `--one-category-as-true-false`: a multi-select over one category selects it or not, which is
+# what a true-false decision over it decides; its kind is then compared as true_false.
+ONE_CATEGORY_AS_TRUE_FALSE = False
+
+
+def kind_of(decision: dict) -> str:
+    """The kind compared: as written, or true_false for a one-category multi-select."""
+    if ONE_CATEGORY_AS_TRUE_FALSE and decision["kind"] == "multi_select" and len(decision["categories"]) == 1:
+        return "true_false"
+    return decision["kind"]
+
+
 def found_decision(expected: dict, spec: dict) -> bool:
     """Lenient score of one spec against one annotated decision: same kind, and every annotated
     label set covered by one of the spec's categories (kind only for run-time or exclusion)."""
-    if spec["kind"] != expected["kind"]:
+    if kind_of(spec) != kind_of(expected):
         return False
     if expected.get("runtime_labels") or "complement" in expected:
         return True
@@ -244,7 +257,7 @@ def score_app(app: dict, result: dict) -> tuple[str, list[str]]:
     for expected in app["decisions"]:  # first pass: decisions found with their kind
         line = expected.get("call_line")
         at_call = [i for i, s in enumerate(specs) if line is None or s["call"]["line"] == line]
-        same_kind = [i for i in at_call if specs[i]["kind"] == expected["kind"] and i not in used]
+        same_kind = [i for i in at_call if kind_of(specs[i]) == kind_of(expected) and i not in used]
         if not same_kind:
             pending.append((expected, at_call))
             continue
@@ -292,7 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], help="score only this file (repeatable)")
     parser.add_argument("--limit", type=float, default=TIME_LIMIT_S, help="seconds per file")
     parser.add_argument("-v", "--verbose", action="store_true", help="print why each file is not exact")
+    parser.add_argument("--one-category-as-true-false", action="store_true",
+                        help="compare a one-category multi-select as the true-false decision it decides")
     args = parser.parse_args(argv)
+    global ONE_CATEGORY_AS_TRUE_FALSE
+    ONE_CATEGORY_AS_TRUE_FALSE = args.one_category_as_true_false
 
     apps = json.loads(Path(args.annotations).read_text())["apps"]
     if args.split != "all":
@@ -361,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"annotations": _display_path(Path(args.annotations)), "split": args.split}
+        meta = {"annotations": _display_path(Path(args.annotations)), "split": args.split,
+                "one_category_as_true_false": ONE_CATEGORY_AS_TRUE_FALSE}
         out.write_text(json.dumps({**meta, "summary": summary, "apps": rows}, indent=2) + "\n")
     return 0
 

@@ -195,3 +195,18 @@ def test_a_later_corpus_is_new_and_split_by_the_hash_of_the_index_id(folder: str
             unlabelled = decision.get("runtime_labels") or "complement" in decision
             assert unlabelled or all(c["labels"] for c in decision["categories"])
     assert {"dev", "heldout"} == {a["split"] for a in apps}
+
+
+def test_a_one_category_multi_select_is_compared_as_true_false_only_when_asked() -> None:
+    """A multi-select over one category decides what a true-false decision over it decides;
+    `--one-category-as-true-false` compares it so, the default keeps the kinds as written."""
+    expected = {"kind": "multi_select", "categories": [{"name": "hit", "labels": ["Dress", "Top"]}]}
+    spec = {"kind": "true_false", "categories": [{"name": "found", "labels": ["Top", "Dress"]}]}
+    assert not corpus.found_decision(expected, spec)
+    corpus.ONE_CATEGORY_AS_TRUE_FALSE = True
+    try:
+        assert corpus.found_decision(expected, spec)
+        two = {"kind": "multi_select", "categories": [{"name": "a", "labels": ["Dress"]}, {"name": "b", "labels": ["Top"]}]}
+        assert not corpus.found_decision(two, spec)
+    finally:
+        corpus.ONE_CATEGORY_AS_TRUE_FALSE = False
