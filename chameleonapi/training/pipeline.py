@@ -20,7 +20,8 @@ built-in scenes), data -> features -> names -> class head -> gate -> artifact.
   outcome loss (`losses.OutcomeLoss`: the cross-entropy plus one over the application's
   decision outcomes), early-stopped on the validation photos (decisions first, then the
   cross-entropy's criterion); the head is then tuned as above on the stage's features. It
-  is kept only when its validation rate is lower than the frozen backbone's head's. The generic labels always read the frozen trunk;
+  is kept only when its validation rate is lower than the frozen backbone's head's. The
+  generic labels always read the frozen trunk;
 - gate: the generic and the customized model's validation rates go in the card
   (`validation`); the runtime serves the customized model only when it is better.
 
